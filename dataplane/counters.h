@@ -1,0 +1,82 @@
+/*
+ * counters.h - per-lcore counters of the data plane and the list of drop reasons.
+ *
+ * Each worker owns one struct dp_counters and is its only writer; the control
+ * thread sums all workers' copies when asked (reads may be a burst stale, which
+ * is fine for statistics). No atomics on the packet path: a plain increment of
+ * a field in the worker's own cache lines.
+ *
+ * Drop reasons are declared once in DP_DROP_REASONS so that the enum, the names
+ * printed by `dpctl stats` and the JSON keys can never disagree.
+ */
+#ifndef DPNET_COUNTERS_H
+#define DPNET_COUNTERS_H
+
+#include <stdint.h>
+#include <rte_common.h>
+#include <rte_config.h>
+
+/* X(ENUM_SUFFIX, "name shown to users", "one-line description") */
+#define DP_DROP_REASONS(X)                                                       \
+	X(MALFORMED, "malformed", "frame too short or a header is inconsistent")   \
+	X(NO_NETWORK, "no-network", "the ingress port is not in any network")      \
+	X(NO_PORT, "no-port", "no output port: flooded to nobody or port gone")     \
+	X(SAME_PORT, "same-port", "destination MAC was learned on the ingress port") \
+	X(TX_FULL, "tx-full", "the output port's transmit queue refused it")        \
+	X(NO_MBUF, "no-mbuf", "no buffer left to clone a flooded frame")            \
+	X(LEARN_FULL, "learn-full", "MAC learning queue or table full (not a drop of the frame)")
+
+enum dp_drop {
+#define DP_DROP_ENUM(e, n, d) DP_DROP_##e,
+	DP_DROP_REASONS(DP_DROP_ENUM)
+#undef DP_DROP_ENUM
+	DP_DROP_MAX
+};
+
+extern const char *const dp_drop_names[DP_DROP_MAX];
+extern const char *const dp_drop_descs[DP_DROP_MAX];
+
+/* Stages, in their fixed order (see pipeline.c). */
+#define DP_STAGES(X)                 \
+	X(PARSE, "parse")            \
+	X(BRIDGE, "bridge")
+
+enum dp_stage {
+#define DP_STAGE_ENUM(e, n) DP_STAGE_##e,
+	DP_STAGES(DP_STAGE_ENUM)
+#undef DP_STAGE_ENUM
+	DP_STAGE_MAX
+};
+
+extern const char *const dp_stage_names[DP_STAGE_MAX];
+
+/* Per-port counters kept by the worker (the PMD's own counters come from rte_eth_stats). */
+struct dp_port_counters {
+	uint64_t rx_pkts;     /* frames received by this worker on the port */
+	uint64_t rx_bytes;    /* their bytes */
+	uint64_t tx_pkts;     /* frames the port's TX queue accepted */
+	uint64_t tx_bytes;    /* their bytes */
+	uint64_t drops;       /* frames that came in here and were dropped, any reason */
+	uint64_t tx_drops;    /* frames refused by this port's TX queue */
+};
+
+/* Per-stage work accounting: what `dpctl stats --perf` reports. */
+struct dp_stage_counters {
+	uint64_t calls;       /* bursts handed to the stage */
+	uint64_t pkts;        /* packets handed to the stage */
+	uint64_t cycles;      /* TSC cycles spent in the stage */
+};
+
+struct dp_counters {
+	uint64_t drops[DP_DROP_MAX];                    /* by reason */
+	uint64_t floods;                                /* frames flooded */
+	uint64_t learn_events;                          /* learn requests queued */
+	uint64_t loops;                                 /* worker loop iterations */
+	uint64_t busy_loops;                            /* iterations that got packets */
+	uint64_t sleeps;                                /* idle sleeps taken */
+	uint64_t busy_cycles;                           /* TSC in iterations with packets */
+	struct dp_stage_counters stages[DP_STAGE_MAX];  /* per stage */
+	struct dp_port_counters ports[RTE_MAX_ETHPORTS]; /* per ethdev port id */
+} __rte_cache_aligned;
+
+#endif /* DPNET_COUNTERS_H */

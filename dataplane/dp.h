@@ -1,0 +1,122 @@
+/*
+ * dp.h - the data plane as the control thread sees it: the published view, the
+ * workers and their per-lcore context.
+ *
+ * Control writes, data reads. The control thread builds a new struct dp_view
+ * (which ports exist, which network each port is in, which ports each worker
+ * polls), publishes it with dp_view_publish(), which swaps the pointer with
+ * release semantics, waits for an RCU grace period (rte_rcu_qsbr; workers report
+ * quiescence once per loop, and go offline while they sleep) and frees the old
+ * view. Workers load the pointer once per loop iteration and never write it.
+ *
+ * Port numbers are ethdev port ids. A "domain" is a bridge domain: the slot of
+ * a network; DP_DOMAIN_NONE means the port is in no network and its frames are
+ * dropped (counted as no-network).
+ */
+#ifndef DPNET_DP_H
+#define DPNET_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+
+#include "counters.h"
+#include "fdb.h"
+
+#define DP_MAX_WORKERS 16
+#define DP_MAX_DOMAINS 256
+#define DP_DOMAIN_NONE 0xFFFF
+#define DP_BURST 32
+
+/* Role of a port: an access port connects a container/host, the uplink the outside. */
+enum dp_port_role {
+	DP_ROLE_ACCESS = 0,
+	DP_ROLE_UPLINK = 1,
+	DP_ROLE_HOST = 2,
+};
+
+struct dp_port_view {
+	uint16_t domain;      /* bridge domain, DP_DOMAIN_NONE if none */
+	uint8_t present;      /* the port is started and may be used for TX */
+	uint8_t role;         /* enum dp_port_role */
+};
+
+struct dp_domain_view {
+	uint16_t n_ports;                    /* members of the domain */
+	uint16_t ports[RTE_MAX_ETHPORTS];    /* their port ids (flood list) */
+};
+
+struct dp_rxq {
+	uint16_t port_id;     /* ethdev port */
+	uint16_t queue_id;    /* RX queue of that port */
+};
+
+/* An immutable snapshot; a new one is built for every change. */
+struct dp_view {
+	uint64_t generation;                            /* increases with each publish */
+	struct dp_port_view ports[RTE_MAX_ETHPORTS];    /* indexed by port id */
+	struct dp_domain_view domains[DP_MAX_DOMAINS];  /* indexed by domain */
+	uint16_t n_rxq[DP_MAX_WORKERS];                 /* RX queues per worker */
+	struct dp_rxq rxq[DP_MAX_WORKERS][RTE_MAX_ETHPORTS]; /* what each worker polls */
+};
+
+/* Idle behaviour of the workers. */
+struct dp_poll_params {
+	bool busy;                 /* never sleep (dedicated cores) */
+	uint32_t spin_polls;       /* empty polls before the first sleep */
+	uint32_t sleep_min_us;     /* first sleep */
+	uint32_t sleep_max_us;     /* ceiling of the doubling sleeps */
+};
+
+/* Everything a worker touches on the packet path; one per worker lcore. */
+struct lcore_ctx {
+	struct dp *dp;                         /* back pointer (tables, pool) */
+	const struct dp_view *view;            /* view loaded at the top of this loop */
+	struct fdb *fdb;                       /* MAC table */
+	uint64_t now_tsc;                      /* TSC read once per loop */
+	uint16_t worker_id;                    /* 0..n_workers-1, also the TX queue id */
+	unsigned int lcore_id;                 /* EAL lcore */
+	struct rte_eth_dev_tx_buffer *txb[RTE_MAX_ETHPORTS]; /* per-port TX batching */
+	struct dp_counters cnt;                /* this worker's counters */
+};
+
+struct dp {
+	const struct dp_view *view;            /* current view: __atomic load/store only */
+	struct rte_rcu_qsbr *qs;               /* QSBR variable, one thread id per worker */
+	struct rte_mempool *pool;              /* mbufs with PKT_PRIV_SIZE private area */
+	struct fdb *fdb;                       /* MAC table shared by all workers */
+	struct dp_poll_params poll;            /* idle backoff */
+	uint16_t n_workers;                    /* worker lcores */
+	volatile bool quit;                    /* set by control to stop the workers */
+	struct lcore_ctx *workers[DP_MAX_WORKERS]; /* per-worker context */
+};
+
+/* Create the data plane (pool, fdb, RCU, worker contexts). NULL + errno on failure. */
+struct dp *dp_create(uint32_t n_mbufs, uint16_t n_workers, uint32_t fdb_size,
+		     uint32_t fdb_age_s, const struct dp_poll_params *poll);
+void dp_destroy(struct dp *dp);
+
+/* Start one worker per listed lcore (rte_eal_remote_launch); dp_stop joins them. */
+int dp_start(struct dp *dp, const unsigned int *lcores, uint16_t n);
+void dp_stop(struct dp *dp);
+
+/* Control thread: copy of the current view to modify, then publish it. */
+struct dp_view *dp_view_clone(const struct dp *dp);
+void dp_view_publish(struct dp *dp, struct dp_view *v);
+static inline const struct dp_view *
+dp_view_get(const struct dp *dp)
+{
+	return __atomic_load_n(&dp->view, __ATOMIC_ACQUIRE);
+}
+
+/* Control thread: sum of all workers' counters. */
+void dp_counters_sum(const struct dp *dp, struct dp_counters *out);
+
+/* The worker loop (worker.c); exposed for tests that run it on the main lcore. */
+int dp_worker_main(void *arg);
+/* One loop iteration without sleeping; returns packets received. */
+unsigned int dp_worker_poll_once(struct lcore_ctx *ctx);
+
+#endif /* DPNET_DP_H */

@@ -1,0 +1,103 @@
+/*
+ * fdb.h - the MAC table (forwarding database) of every bridge domain.
+ *
+ * One rte_hash keyed by (domain, MAC) packed in 64 bits maps to a slot of a
+ * parallel entry array (the hash position). Readers are lock-free
+ * (RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF); the control thread is the only
+ * thread that adds or deletes keys. Deleted slots are recycled only after an
+ * RCU grace period of the data plane's QSBR variable, so a worker may keep
+ * using a position it looked up until it reports quiescence.
+ *
+ * Workers never add keys: an unknown source MAC becomes a learn request on a
+ * multi-producer ring that the control thread drains (fdb_learn_drain). A known
+ * MAC seen on another port (a move) or seen again is updated in place by the
+ * worker with relaxed atomic stores to its own entry fields: the port and the
+ * last-seen time. Aging (fdb_age) runs on the control thread with the time
+ * passed in, so tests can inject it.
+ */
+#ifndef DPNET_FDB_H
+#define DPNET_FDB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_ring.h>
+#include <rte_rcu_qsbr.h>
+
+#define FDB_DEFAULT_SIZE 65536
+#define FDB_DEFAULT_AGE_S 300
+
+/* One learned or static MAC. Written by control on add, by workers on refresh/move. */
+struct fdb_entry {
+	uint64_t seen_tsc;   /* TSC when last seen as a source (relaxed atomic) */
+	uint16_t port;       /* ethdev port the MAC lives behind (relaxed atomic) */
+	uint16_t domain;     /* bridge domain */
+	uint8_t is_static;   /* never aged */
+	uint8_t pad[3];      /* alignment */
+};
+
+/* A learn request from a worker to the control thread (ring element). */
+struct fdb_learn_req {
+	uint64_t key;        /* fdb_key(domain, mac) */
+	uint16_t port;       /* port it was seen on */
+	uint16_t pad[3];     /* element size is a multiple of 4 bytes */
+};
+
+struct fdb {
+	struct rte_hash *hash;          /* key -> position */
+	struct fdb_entry *entries;      /* indexed by hash position */
+	struct rte_ring *learn_ring;    /* MP/SC ring of struct fdb_learn_req */
+	uint32_t size;                  /* capacity in MACs */
+	uint64_t age_tsc;               /* aging time in TSC cycles */
+	uint64_t tsc_hz;                /* TSC frequency (injected in tests) */
+	uint64_t refresh_tsc;           /* minimum interval between seen_tsc writes */
+	uint64_t learned;               /* MACs added since start (control only) */
+	uint64_t aged;                  /* MACs aged out (control only) */
+	uint64_t moves;                 /* relearns on another port (workers, relaxed) */
+	uint64_t full;                  /* adds refused because the table is full */
+};
+
+static inline uint64_t
+fdb_key(uint16_t domain, const struct rte_ether_addr *mac)
+{
+	const uint8_t *b = mac->addr_bytes;
+
+	return ((uint64_t)domain << 48) | ((uint64_t)b[0] << 40) | ((uint64_t)b[1] << 32) |
+		((uint64_t)b[2] << 24) | ((uint64_t)b[3] << 16) | ((uint64_t)b[4] << 8) | b[5];
+}
+
+static inline void
+fdb_key_mac(uint64_t key, struct rte_ether_addr *mac)
+{
+	for (int i = 0; i < 6; i++)
+		mac->addr_bytes[i] = (uint8_t)(key >> (40 - 8 * i));
+}
+
+static inline uint16_t
+fdb_key_domain(uint64_t key)
+{
+	return (uint16_t)(key >> 48);
+}
+
+/* Create the table; qs is the data plane's RCU variable (may be NULL in tests). */
+struct fdb *fdb_create(const char *name, uint32_t size, uint32_t age_s, uint64_t tsc_hz,
+		       struct rte_rcu_qsbr *qs);
+void fdb_free(struct fdb *fdb);
+
+/* Control thread: add or update one MAC. Returns 0 or -ENOSPC / -EINVAL. */
+int fdb_add(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac,
+	    uint16_t port, bool is_static, uint64_t now_tsc);
+/* Control thread: apply queued learn requests; returns how many were applied. */
+unsigned int fdb_learn_drain(struct fdb *fdb, uint64_t now_tsc);
+/* Control thread: delete MACs not seen for the aging time; returns how many. */
+unsigned int fdb_age(struct fdb *fdb, uint64_t now_tsc);
+/* Control thread: forget every MAC behind a port (port removed) or in a domain. */
+unsigned int fdb_flush_port(struct fdb *fdb, uint16_t port);
+unsigned int fdb_flush_domain(struct fdb *fdb, uint16_t domain);
+/* Control thread: walk the entries; cb returns non-zero to stop. */
+void fdb_walk(struct fdb *fdb, int (*cb)(uint64_t key, const struct fdb_entry *e, void *arg),
+	      void *arg);
+uint32_t fdb_count(const struct fdb *fdb);
+
+#endif /* DPNET_FDB_H */

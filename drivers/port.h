@@ -1,0 +1,90 @@
+/*
+ * port.h - ports: how each kind of port becomes a started DPDK ethdev, and the
+ * registry of named ports.
+ *
+ * A port is created from a type and options (struct port_spec). port_create()
+ * builds the devargs for the type, hot-plugs the device (rte_dev_probe), sets up
+ * one RX queue and n_txq TX queues (one per worker), starts it and records it in
+ * the registry under its name. port_destroy() undoes all of it
+ * (stop, close, rte_dev_remove). Neither touches the data plane's view: the
+ * caller publishes the port to the workers after creating it, and unpublishes
+ * it and waits for an RCU grace period before destroying it.
+ *
+ * Thread safety: control thread only. The registry is not used by workers.
+ */
+#ifndef DPNET_PORT_H
+#define DPNET_PORT_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+#define PORT_NAME_MAX 32
+#define PORT_DEVARGS_MAX 512
+#define PORT_NET_MAX 64
+
+enum port_type {
+	PORT_TAP,        /* net_tap: a TAP interface named iface (created) */
+	PORT_AFPACKET,   /* net_af_packet on an existing interface iface */
+	PORT_VHOST,      /* net_vhost server on a socket path (devargs iface=PATH) */
+	PORT_PCAP,       /* net_pcap, devargs rx_pcap=/tx_pcap=/infinite_rx= */
+	PORT_NULL,       /* net_null (devargs e.g. no-rx=1) */
+	PORT_RING,       /* net_ring */
+	PORT_DPDK,       /* a PCI address, or any devargs naming a device */
+	PORT_TYPE_MAX
+};
+
+enum port_role {
+	PORT_ROLE_ACCESS,   /* a container or host-side port in a network */
+	PORT_ROLE_UPLINK,   /* the way out of the host */
+	PORT_ROLE_HOST,     /* the host's exception port */
+	PORT_ROLE_MAX
+};
+
+struct port_spec {
+	char name[PORT_NAME_MAX];         /* user's name, unique */
+	enum port_type type;              /* kind of port */
+	char iface[IFNAMSIZ + 96];        /* interface name, or socket path for vhost */
+	char devargs[PORT_DEVARGS_MAX];   /* extra devargs (or the device, for dpdk) */
+	char network[PORT_NET_MAX];       /* network to join ("" = bridge) */
+	enum port_role role;              /* access, uplink or host */
+};
+
+struct port {
+	struct port_spec spec;            /* as requested (kept for state and listing) */
+	uint16_t port_id;                 /* ethdev port id */
+	char dev_name[RTE_DEV_NAME_MAX_LEN]; /* device name given to rte_dev_probe */
+	struct rte_ether_addr mac;        /* the port's MAC address */
+	uint16_t domain;                  /* bridge domain assigned by control */
+	uint64_t created_ms;              /* wall clock of creation */
+};
+
+const char *port_type_name(enum port_type t);
+/* Returns 0 and sets *t, or -EINVAL for an unknown name. */
+int port_type_parse(const char *s, enum port_type *t);
+const char *port_role_name(enum port_role r);
+int port_role_parse(const char *s, enum port_role *r);
+
+/*
+ * Create and start a port. On failure returns a negative errno and writes a
+ * user-facing message (what is wrong and how to fix it) into err; nothing is
+ * left behind (no device, no registry entry).
+ */
+int port_create(const struct port_spec *spec, struct rte_mempool *pool, uint16_t n_txq,
+		struct port **out, char *err, size_t errlen);
+/* Stop, close and unplug; frees p. The caller has unpublished it first. */
+void port_destroy(struct port *p);
+
+struct port *port_find(const char *name);
+struct port *port_by_id(uint16_t port_id);
+/* Registry walk in creation order; returns the number of ports written. */
+unsigned int port_list(struct port **out, unsigned int max);
+
+/* "up"/"down" and speed, without waiting. */
+int port_link(const struct port *p, struct rte_eth_link *link);
+
+#endif /* DPNET_PORT_H */
