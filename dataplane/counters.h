@@ -22,9 +22,10 @@
 	X(NO_NETWORK, "no-network", "the ingress port is not in any network")      \
 	X(NO_PORT, "no-port", "no output port: flooded to nobody or port gone")     \
 	X(SAME_PORT, "same-port", "destination MAC was learned on the ingress port") \
+	X(BAD_SRC_MAC, "bad-src-mac", "source MAC is multicast or all-zero")          \
 	X(TX_FULL, "tx-full", "the output port's transmit queue refused it")        \
 	X(NO_MBUF, "no-mbuf", "no buffer left to clone a flooded frame")            \
-	X(LEARN_FULL, "learn-full", "MAC learning queue or table full (not a drop of the frame)")
+	X(PORT_DOWN, "port-down", "the output port is being removed")
 
 enum dp_drop {
 #define DP_DROP_ENUM(e, n, d) DP_DROP_##e,
@@ -55,7 +56,6 @@ struct dp_port_counters {
 	uint64_t rx_pkts;     /* frames received by this worker on the port */
 	uint64_t rx_bytes;    /* their bytes */
 	uint64_t tx_pkts;     /* frames the port's TX queue accepted */
-	uint64_t tx_bytes;    /* their bytes */
 	uint64_t drops;       /* frames that came in here and were dropped, any reason */
 	uint64_t tx_drops;    /* frames refused by this port's TX queue */
 };
@@ -71,6 +71,8 @@ struct dp_counters {
 	uint64_t drops[DP_DROP_MAX];                    /* by reason */
 	uint64_t floods;                                /* frames flooded */
 	uint64_t learn_events;                          /* learn requests queued */
+	uint64_t learn_full;                            /* learn requests lost: ring full */
+	uint64_t fdb_moves;                             /* MACs relearned on another port */
 	uint64_t loops;                                 /* worker loop iterations */
 	uint64_t busy_loops;                            /* iterations that got packets */
 	uint64_t sleeps;                                /* idle sleeps taken */

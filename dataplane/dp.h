@@ -70,6 +70,14 @@ struct dp_poll_params {
 	uint32_t sleep_max_us;     /* ceiling of the doubling sleeps */
 };
 
+/* What a TX buffer's error callback needs to count the frames a port refused. */
+struct dp_txb_arg {
+	struct dp_counters *cnt;  /* the worker's counters */
+	uint16_t port;            /* the port whose buffer it is */
+};
+
+#define DP_LEARN_CACHE 256
+
 /* Everything a worker touches on the packet path; one per worker lcore. */
 struct lcore_ctx {
 	struct dp *dp;                         /* back pointer (tables, pool) */
@@ -79,6 +87,10 @@ struct lcore_ctx {
 	uint16_t worker_id;                    /* 0..n_workers-1, also the TX queue id */
 	unsigned int lcore_id;                 /* EAL lcore */
 	struct rte_eth_dev_tx_buffer *txb[RTE_MAX_ETHPORTS]; /* per-port TX batching */
+	struct dp_txb_arg txb_arg[RTE_MAX_ETHPORTS];   /* error-callback arguments */
+	uint64_t txb_dirty;                    /* bit per port with buffered frames */
+	uint64_t learn_key[DP_LEARN_CACHE];    /* recently requested keys (direct-mapped) */
+	uint64_t learn_tsc[DP_LEARN_CACHE];    /* when they were requested */
 	struct dp_counters cnt;                /* this worker's counters */
 };
 
@@ -89,6 +101,7 @@ struct dp {
 	struct fdb *fdb;                       /* MAC table shared by all workers */
 	struct dp_poll_params poll;            /* idle backoff */
 	uint16_t n_workers;                    /* worker lcores */
+	uint16_t n_launched;                   /* workers running (dp_start .. dp_stop) */
 	volatile bool quit;                    /* set by control to stop the workers */
 	struct lcore_ctx *workers[DP_MAX_WORKERS]; /* per-worker context */
 };

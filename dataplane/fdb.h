@@ -52,9 +52,11 @@ struct fdb {
 	uint64_t age_tsc;               /* aging time in TSC cycles */
 	uint64_t tsc_hz;                /* TSC frequency (injected in tests) */
 	uint64_t refresh_tsc;           /* minimum interval between seen_tsc writes */
+	uint32_t count;                 /* MACs in the table (control only; rte_hash_count
+	                                 * also counts slots awaiting RCU reclaim) */
 	uint64_t learned;               /* MACs added since start (control only) */
 	uint64_t aged;                  /* MACs aged out (control only) */
-	uint64_t moves;                 /* relearns on another port (workers, relaxed) */
+	bool qs_attached;               /* deletions wait for an RCU grace period */
 	uint64_t full;                  /* adds refused because the table is full */
 };
 

@@ -1,0 +1,134 @@
+/*
+ * bridge.c - the L2 stage: learn source MACs, look up destinations, decide
+ * unicast, flood or drop within the ingress port's bridge domain.
+ *
+ * Per burst, the source and destination keys of every packet go to the MAC
+ * table in one rte_hash_lookup_bulk call. A known source refreshes its entry in
+ * place (and is relearned on the new port if it moved); an unknown source is
+ * queued for the control thread to add, at most once per DP_LEARN_TSC_GAP per
+ * MAC thanks to a small direct-mapped cache of recent requests, so a flood of
+ * frames from one new MAC costs one ring slot, not one per frame. Broadcast,
+ * multicast and unknown destinations are flooded; a destination learned on the
+ * ingress port is dropped (a switch never sends a frame back where it came from).
+ *
+ * Thread safety: runs on a worker; reads the view and the MAC table lock-free,
+ * writes only its own counters and the seen/port fields of existing entries.
+ */
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_prefetch.h>
+#include <rte_ring_elem.h>
+
+#include "pipeline.h"
+#include "pkt.h"
+
+/* Ask the control thread again for the same MAC no sooner than this (1/100 s). */
+#define DP_LEARN_HZ_DIV 100
+
+static inline void
+br_learn_request(struct lcore_ctx *ctx, uint64_t key, uint16_t port)
+{
+	unsigned int slot = (unsigned int)(rte_hash_crc_8byte(key, 0) % DP_LEARN_CACHE);
+	struct fdb_learn_req req = {.key = key, .port = port};
+
+	if (ctx->learn_key[slot] == key &&
+	    ctx->now_tsc - ctx->learn_tsc[slot] < ctx->fdb->tsc_hz / DP_LEARN_HZ_DIV)
+		return;
+	ctx->learn_key[slot] = key;
+	ctx->learn_tsc[slot] = ctx->now_tsc;
+	if (likely(rte_ring_mp_enqueue_elem(ctx->fdb->learn_ring, &req, sizeof(req)) == 0))
+		ctx->cnt.learn_events++;
+	else
+		ctx->cnt.learn_full++;
+}
+
+static inline void
+br_refresh(struct lcore_ctx *ctx, struct fdb_entry *e, uint16_t in_port)
+{
+	if (unlikely(__atomic_load_n(&e->port, __ATOMIC_RELAXED) != in_port) && !e->is_static) {
+		__atomic_store_n(&e->port, in_port, __ATOMIC_RELAXED);
+		ctx->cnt.fdb_moves++;
+	}
+	/* Writing on every frame would bounce the line between workers. */
+	if (unlikely(ctx->now_tsc - __atomic_load_n(&e->seen_tsc, __ATOMIC_RELAXED) >
+		     ctx->fdb->refresh_tsc))
+		__atomic_store_n(&e->seen_tsc, ctx->now_tsc, __ATOMIC_RELAXED);
+}
+
+static inline void
+br_drop(struct pkt_meta *meta, enum dp_drop reason)
+{
+	meta->next = PL_NEXT_DROP;
+	meta->drop_reason = reason;
+}
+
+/* One chunk of at most DP_BURST packets (2 keys each fit one bulk lookup). */
+static void
+br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct dp_view *v = ctx->view;
+	struct fdb *fdb = ctx->fdb;
+	uint64_t keys[2 * DP_BURST];
+	const void *kp[2 * DP_BURST];
+	int32_t pos[2 * DP_BURST];
+
+	for (uint16_t i = 0; i < n; i++) {
+		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+		uint16_t dom = pkt_meta(pkts[i])->domain;
+
+		keys[2 * i] = fdb_key(dom, &eth->src_addr);
+		keys[2 * i + 1] = fdb_key(dom, &eth->dst_addr);
+		kp[2 * i] = &keys[2 * i];
+		kp[2 * i + 1] = &keys[2 * i + 1];
+	}
+	rte_hash_lookup_bulk(fdb->hash, kp, 2u * n, pos);
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct pkt_meta *meta = pkt_meta(pkts[i]);
+		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+		uint16_t out;
+
+		if (unlikely(meta->domain == DP_DOMAIN_NONE)) {
+			br_drop(meta, DP_DROP_NO_NETWORK);
+			continue;
+		}
+		if (unlikely(rte_is_multicast_ether_addr(&eth->src_addr) ||
+			     rte_is_zero_ether_addr(&eth->src_addr))) {
+			br_drop(meta, DP_DROP_BAD_SRC_MAC);
+			continue;
+		}
+		if (likely(pos[2 * i] >= 0))
+			br_refresh(ctx, &fdb->entries[pos[2 * i]], meta->in_port);
+		else
+			br_learn_request(ctx, keys[2 * i], meta->in_port);
+
+		if (meta->flags & PKT_F_L2_MCAST || pos[2 * i + 1] < 0) {
+			meta->next = PL_NEXT_FLOOD;
+			continue;
+		}
+		out = __atomic_load_n(&fdb->entries[pos[2 * i + 1]].port, __ATOMIC_RELAXED);
+		if (unlikely(out == meta->in_port)) {
+			br_drop(meta, DP_DROP_SAME_PORT);
+			continue;
+		}
+		/* An entry can outlive its port until control flushes it: flood then. */
+		if (unlikely(out >= RTE_MAX_ETHPORTS || !v->ports[out].present ||
+			     v->ports[out].domain != meta->domain)) {
+			meta->next = PL_NEXT_FLOOD;
+			continue;
+		}
+		meta->out_port = out;
+		meta->next = PL_NEXT_TX;
+	}
+}
+
+uint16_t
+br_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t done = 0; done < n; done += DP_BURST)
+		br_chunk(ctx, pkts + done, (uint16_t)RTE_MIN(n - done, DP_BURST));
+	return n;
+}

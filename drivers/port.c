@@ -1,0 +1,393 @@
+/*
+ * port.c - turning a port spec into a started DPDK ethdev (hot-plugged with
+ * rte_dev_probe), and the registry of named ports. See port.h.
+ *
+ * Each type maps to a DPDK driver and devargs; the device name embeds the port's
+ * name (net_tap_<name>, ...) so that logs and `dpdk-proc-info` are readable. One
+ * RX queue and one TX queue per worker; a device that cannot give each worker a
+ * TX queue of its own is refused rather than shared behind a lock.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <rte_bus.h>
+#include <rte_common.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+
+#include "port.h"
+
+RTE_LOG_REGISTER(port_logtype, dpnet.port, NOTICE);
+#define PORT_LOG(level, ...) rte_log(RTE_LOG_##level, port_logtype, "port: " __VA_ARGS__)
+
+#define PORT_NB_RXD 1024
+#define PORT_NB_TXD 1024
+
+static const char *const port_type_names[PORT_TYPE_MAX] = {
+	[PORT_TAP] = "tap",
+	[PORT_AFPACKET] = "afpacket",
+	[PORT_VHOST] = "vhost",
+	[PORT_PCAP] = "pcap",
+	[PORT_NULL] = "null",
+	[PORT_RING] = "ring",
+	[PORT_DPDK] = "dpdk",
+};
+
+static const char *const port_role_names[PORT_ROLE_MAX] = {
+	[PORT_ROLE_ACCESS] = "access",
+	[PORT_ROLE_UPLINK] = "uplink",
+	[PORT_ROLE_HOST] = "host",
+};
+
+/* Creation order; NULL slots are free. */
+static struct port *registry[RTE_MAX_ETHPORTS];
+
+const char *
+port_type_name(enum port_type t)
+{
+	return (unsigned int)t < PORT_TYPE_MAX ? port_type_names[t] : "?";
+}
+
+int
+port_type_parse(const char *s, enum port_type *t)
+{
+	for (unsigned int i = 0; i < PORT_TYPE_MAX; i++)
+		if (strcmp(s, port_type_names[i]) == 0) {
+			*t = (enum port_type)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *
+port_role_name(enum port_role r)
+{
+	return (unsigned int)r < PORT_ROLE_MAX ? port_role_names[r] : "?";
+}
+
+int
+port_role_parse(const char *s, enum port_role *r)
+{
+	for (unsigned int i = 0; i < PORT_ROLE_MAX; i++)
+		if (strcmp(s, port_role_names[i]) == 0) {
+			*r = (enum port_role)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+struct port *
+port_find(const char *name)
+{
+	for (unsigned int i = 0; i < RTE_MAX_ETHPORTS; i++)
+		if (registry[i] != NULL && strcmp(registry[i]->spec.name, name) == 0)
+			return registry[i];
+	return NULL;
+}
+
+struct port *
+port_by_id(uint16_t port_id)
+{
+	for (unsigned int i = 0; i < RTE_MAX_ETHPORTS; i++)
+		if (registry[i] != NULL && registry[i]->port_id == port_id)
+			return registry[i];
+	return NULL;
+}
+
+unsigned int
+port_list(struct port **out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < RTE_MAX_ETHPORTS && n < max; i++)
+		if (registry[i] != NULL)
+			out[n++] = registry[i];
+	return n;
+}
+
+int
+port_link(const struct port *p, struct rte_eth_link *link)
+{
+	return rte_eth_link_get_nowait(p->port_id, link);
+}
+
+/* Port names end up in device names and devargs: keep them plain. */
+static bool
+port_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= PORT_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* Build the device name and the full devargs for a spec; 0 or -EINVAL with err. */
+static int
+port_devargs(const struct port_spec *s, uint16_t n_txq, char *dev, size_t devlen,
+	     char *args, size_t argslen, char *err, size_t errlen)
+{
+	const char *extra = s->devargs;
+	const char *sep = extra[0] ? "," : "";
+	int n = 0;
+
+	switch (s->type) {
+	case PORT_TAP: {
+		const char *ifn = s->iface[0] ? s->iface : s->name;
+
+		if (strlen(ifn) >= IFNAMSIZ) {
+			snprintf(err, errlen, "interface name \"%s\" is longer than %d characters",
+				 ifn, IFNAMSIZ - 1);
+			return -EINVAL;
+		}
+		if (if_nametoindex(ifn) != 0) {
+			snprintf(err, errlen, "interface \"%s\" already exists: a tap port creates "
+				 "its own interface, pick another --iface or use --type afpacket "
+				 "to attach to an existing one", ifn);
+			return -EEXIST;
+		}
+		snprintf(dev, devlen, "net_tap_%s", s->name);
+		n = snprintf(args, argslen, "%s,iface=%s%s%s", dev, ifn, sep, extra);
+		break;
+	}
+	case PORT_AFPACKET:
+		if (s->iface[0] == '\0') {
+			snprintf(err, errlen, "a port of type afpacket needs --iface IF: the "
+				 "interface to attach to (e.g. the host end of a veth)");
+			return -EINVAL;
+		}
+		if (if_nametoindex(s->iface) == 0) {
+			snprintf(err, errlen, "interface \"%s\" not found: create it first or "
+				 "check the name", s->iface);
+			return -ENODEV;
+		}
+		snprintf(dev, devlen, "net_af_packet_%s", s->name);
+		n = snprintf(args, argslen, "%s,iface=%s,qpairs=%u%s%s", dev, s->iface, n_txq,
+			     sep, extra);
+		break;
+	case PORT_VHOST:
+		if (s->iface[0] != '/') {
+			snprintf(err, errlen, "a port of type vhost needs --iface PATH: the "
+				 "absolute path of the vhost-user socket to create");
+			return -EINVAL;
+		}
+		snprintf(dev, devlen, "net_vhost_%s", s->name);
+		n = snprintf(args, argslen, "%s,iface=%s,queues=%u%s%s", dev, s->iface, n_txq,
+			     sep, extra);
+		break;
+	case PORT_PCAP:
+		if (extra[0] == '\0') {
+			snprintf(err, errlen, "a port of type pcap needs --devargs, e.g. "
+				 "rx_pcap=in.pcap,tx_pcap=out.pcap (see DPDK's net_pcap)");
+			return -EINVAL;
+		}
+		snprintf(dev, devlen, "net_pcap_%s", s->name);
+		n = snprintf(args, argslen, "%s,%s", dev, extra);
+		break;
+	case PORT_NULL:
+		snprintf(dev, devlen, "net_null_%s", s->name);
+		n = snprintf(args, argslen, "%s%s%s", dev, sep, extra);
+		break;
+	case PORT_RING:
+		snprintf(dev, devlen, "net_ring_%s", s->name);
+		n = snprintf(args, argslen, "%s%s%s", dev, sep, extra);
+		break;
+	case PORT_DPDK:
+		if (extra[0] == '\0') {
+			snprintf(err, errlen, "a port of type dpdk needs --devargs naming the "
+				 "device: a PCI address (0000:01:00.0) or a vdev (net_xxx,...)");
+			return -EINVAL;
+		}
+		snprintf(dev, devlen, "%.*s", (int)strcspn(extra, ","), extra);
+		n = snprintf(args, argslen, "%s", extra);
+		break;
+	default:
+		snprintf(err, errlen, "unknown port type: use one of tap, afpacket, vhost, pcap, "
+			 "null, ring, dpdk");
+		return -EINVAL;
+	}
+	if (n < 0 || (size_t)n >= argslen) {
+		snprintf(err, errlen, "device arguments are too long (at most %zu characters)",
+			 argslen - 1);
+		return -E2BIG;
+	}
+	return 0;
+}
+
+/* Find the ethdev a probe created, by its devargs (works for PCI and vdevs). */
+static int
+port_find_ethdev(const char *dev, const char *args, uint16_t *port_id)
+{
+	struct rte_dev_iterator it;
+	uint16_t pid;
+
+	if (rte_eth_dev_get_port_by_name(dev, port_id) == 0)
+		return 0;
+	RTE_ETH_FOREACH_MATCHING_DEV(pid, args, &it) {
+		*port_id = pid;
+		rte_eth_iterator_cleanup(&it);
+		return 0;
+	}
+	return -ENODEV;
+}
+
+static int
+port_setup(uint16_t pid, struct rte_mempool *pool, uint16_t n_txq, char *err, size_t errlen)
+{
+	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
+	uint16_t nb_rxd = PORT_NB_RXD, nb_txd = PORT_NB_TXD;
+	int socket = rte_eth_dev_socket_id(pid);
+	int rc;
+
+	if (socket < 0)
+		socket = SOCKET_ID_ANY;
+	rc = rte_eth_dev_info_get(pid, &info);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot read device info: %s", rte_strerror(-rc));
+		return rc;
+	}
+	if (info.max_tx_queues < n_txq) {
+		snprintf(err, errlen, "the device has %u TX queue(s) but dpnet runs %u workers, "
+			 "each needing its own: lower 'workers' in the config", info.max_tx_queues,
+			 n_txq);
+		return -ENOTSUP;
+	}
+	rc = rte_eth_dev_configure(pid, 1, n_txq, &conf);
+	if (rc == 0)
+		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
+	if (rc == 0)
+		rc = rte_eth_rx_queue_setup(pid, 0, nb_rxd, (unsigned int)socket, NULL, pool);
+	for (uint16_t q = 0; rc == 0 && q < n_txq; q++)
+		rc = rte_eth_tx_queue_setup(pid, q, nb_txd, (unsigned int)socket, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot set up its queues: %s", rte_strerror(-rc));
+		return rc;
+	}
+	/* A switch port must see every frame; some vdevs have no such notion. */
+	rc = rte_eth_promiscuous_enable(pid);
+	if (rc != 0 && rc != -ENOTSUP)
+		PORT_LOG(WARNING, "port %u: cannot enable promiscuous mode: %s\n", pid,
+			 rte_strerror(-rc));
+	rc = rte_eth_dev_start(pid);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the device: %s", rte_strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+/* Stop, close and unplug an ethdev; safe on a half-set-up device. */
+static void
+port_unplug(uint16_t pid)
+{
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+
+	if (rte_eth_dev_info_get(pid, &info) == 0)
+		dev = info.device;
+	rte_eth_dev_stop(pid);
+	rte_eth_dev_close(pid);
+	if (dev != NULL && rte_dev_remove(dev) != 0)
+		PORT_LOG(WARNING, "port %u: device not removed cleanly\n", pid);
+}
+
+int
+port_create(const struct port_spec *spec, struct rte_mempool *pool, uint16_t n_txq,
+	    struct port **out, char *err, size_t errlen)
+{
+	char dev[RTE_DEV_NAME_MAX_LEN], args[PORT_DEVARGS_MAX + 128], why[256] = "";
+	unsigned int slot = RTE_MAX_ETHPORTS;
+	struct timeval tv;
+	struct port *p;
+	uint16_t pid;
+	int rc;
+
+	if (!port_name_ok(spec->name)) {
+		snprintf(err, errlen, "invalid port name \"%s\": use 1-%d letters, digits, '-', "
+			 "'_' or '.'", spec->name, PORT_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	if (port_find(spec->name) != NULL) {
+		snprintf(err, errlen, "port \"%s\" already exists: pick another name or remove "
+			 "it first with 'dpctl del-port %s'", spec->name, spec->name);
+		return -EEXIST;
+	}
+	for (unsigned int i = 0; i < RTE_MAX_ETHPORTS; i++)
+		if (registry[i] == NULL) {
+			slot = i;
+			break;
+		}
+	if (slot == RTE_MAX_ETHPORTS) {
+		snprintf(err, errlen, "too many ports: dpnet supports %d; remove one first",
+			 RTE_MAX_ETHPORTS);
+		return -ENOSPC;
+	}
+	rc = port_devargs(spec, n_txq, dev, sizeof(dev), args, sizeof(args), err, errlen);
+	if (rc != 0)
+		return rc;
+	rc = rte_dev_probe(args);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot create port \"%s\": the %s driver refused \"%s\" "
+			 "(%s); check the daemon log for the driver's reason", spec->name,
+			 port_type_name(spec->type), args, rte_strerror(-rc));
+		return rc;
+	}
+	rc = port_find_ethdev(dev, args, &pid);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot create port \"%s\": device \"%s\" probed but has no "
+			 "ethernet port", spec->name, dev);
+		rte_eal_hotplug_remove("vdev", dev);
+		return rc;
+	}
+	rc = port_setup(pid, pool, n_txq, why, sizeof(why));
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot create port \"%s\": %s", spec->name, why);
+		port_unplug(pid);
+		return rc;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		port_unplug(pid);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	p->spec = *spec;
+	p->port_id = pid;
+	snprintf(p->dev_name, sizeof(p->dev_name), "%s", dev);
+	rte_eth_macaddr_get(pid, &p->mac);
+	p->domain = 0xFFFF;
+	gettimeofday(&tv, NULL);
+	p->created_ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+	registry[slot] = p;
+	PORT_LOG(INFO, "port %s: %s created as ethdev %u (%s)\n", spec->name,
+		 port_type_name(spec->type), pid, args);
+	*out = p;
+	return 0;
+}
+
+void
+port_destroy(struct port *p)
+{
+	for (unsigned int i = 0; i < RTE_MAX_ETHPORTS; i++)
+		if (registry[i] == p)
+			registry[i] = NULL;
+	PORT_LOG(INFO, "port %s: removing ethdev %u\n", p->spec.name, p->port_id);
+	port_unplug(p->port_id);
+	free(p);
+}
