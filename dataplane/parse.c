@@ -1,0 +1,304 @@
+/*
+ * parse.c - the first stage: one pass over a frame's headers into its metadata.
+ *
+ * parse_one() reads Ethernet, up to two 802.1Q/802.1ad tags, then ARP, IPv4 or
+ * the IPv6 base header, then TCP, UDP or ICMP/ICMPv6, and records in struct
+ * pkt_meta what it found: offsets (PKT_OFF_NONE when a header is absent),
+ * PKT_F_* flags, the EtherType after the tags, the outer TCI, the L3 protocol
+ * field and the length the L3 header claims. Later stages trust these fields
+ * and never re-validate, so the parser must never record an offset whose
+ * header it has not checked to be complete. It never writes in_port, out_port
+ * or domain, which RX fills before parsing. parse_stage() runs it over a burst.
+ *
+ * Policy. dpnet is an L2 switch, but it also terminates ARP and will rewrite
+ * IP (NAT, conntrack, VXLAN), so it protects its own stages: a frame whose L2
+ * is fine but whose ARP, IPv4, IPv6, TCP, UDP or ICMP header is inconsistent is
+ * dropped and counted as DP_DROP_MALFORMED rather than bridged, and so is a
+ * frame shorter than an Ethernet header. Consistent means: the header is
+ * complete, its own length fields are sane, and every length it claims fits in
+ * the frame (IPv4 total length, IPv6 payload length, TCP data offset, UDP
+ * length). Trailing bytes beyond the IP length are Ethernet padding and fine.
+ * What the parser does not know is not malformed: an unknown EtherType (or an
+ * 802.3 length field), an unknown IP protocol, or IPv6 extension headers are
+ * bridged with the deeper offsets left at PKT_OFF_NONE. Specific choices:
+ *  - l3_off is set only for ARP, IPv4 and IPv6; for any other EtherType it is
+ *    PKT_OFF_NONE and ether_type says what follows the tags.
+ *  - l4_proto is the protocol field of the L3 header (IPv4 protocol, IPv6 next
+ *    header) even when the L4 header is not parsed; stages test PKT_F_TCP etc.
+ *    or l4_off, never l4_proto alone.
+ *  - A third VLAN tag is malformed: no legitimate peer of ours sends one, and
+ *    bridging it unparsed would carry IP past the IP stages.
+ *  - Only Ethernet/IPv4 ARP (htype 1, ptype 0x0800, hlen 6, plen 4) is ARP;
+ *    any other frame with the ARP EtherType is malformed.
+ *  - IPv4 fragments get PKT_F_FRAG. A first fragment's L4 header is parsed and
+ *    must be complete inside the fragment (RFC 1858 tiny fragments are
+ *    malformed); its UDP length covers the whole datagram, so only the lower
+ *    bound is checked. Later fragments carry no L4 header: l4_off stays NONE.
+ *  - Checksums are not verified here: a switch forwards what it is given, and
+ *    NIC offloads or the stage that terminates a packet check them.
+ *  - IPv6 payload lengths that would make l3_len overflow 16 bits (only
+ *    possible with giant chained mbufs, never on an Ethernet wire) are
+ *    malformed.
+ *  - VLAN stripping offload is not used by dpnet's ports; tags are read from
+ *    the frame itself.
+ *
+ * Multi-segment mbufs. Every stage addresses headers as rte_pktmbuf_mtod() +
+ * offset, so the headers must be contiguous in the first segment; the parser
+ * reads nothing beyond rte_pktmbuf_data_len() of the first segment. Lengths
+ * that headers claim are checked against rte_pktmbuf_pkt_len(), so a payload
+ * in later segments is fine. A frame whose headers cross into a second segment
+ * is dropped as malformed: none of our ports produces one (their mbufs hold a
+ * whole MTU-sized frame), and copying headers out with rte_pktmbuf_read()
+ * would give offsets no later stage could use.
+ *
+ * Thread safety: pure function of the mbuf; each mbuf is owned by one worker.
+ * The mbufs stay owned by the caller: nothing is freed or sent here.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include <rte_arp.h>
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "counters.h"
+#include "pipeline.h"
+#include "pkt.h"
+
+/* Tags we step over; the bound keeps the loop short and refuses tag stacking. */
+#define PARSE_MAX_VLAN 2
+
+/* Minimum ICMP/ICMPv6 header: type, code, checksum and the 4-byte rest. */
+#define PARSE_ICMP_HDR_LEN 8
+
+static __rte_always_inline bool
+parse_is_vlan(rte_be16_t et)
+{
+	return et == RTE_BE16(RTE_ETHER_TYPE_VLAN) || et == RTE_BE16(RTE_ETHER_TYPE_QINQ);
+}
+
+/*
+ * Validate the L4 header at off and return its flag, 0 when the protocol is
+ * not one we parse, or -EINVAL. plen is the L3 payload the L3 header claims
+ * (already checked to fit in the frame); seg_len bounds what may be read.
+ * first_frag: the UDP length then describes the whole datagram, not this
+ * fragment, so it cannot be compared with plen.
+ */
+static __rte_always_inline int
+parse_l4(const uint8_t *p, uint32_t seg_len, uint32_t off, uint32_t plen,
+	 uint8_t proto, uint8_t icmp_proto, bool first_frag)
+{
+	if (likely(proto == IPPROTO_TCP)) {
+		const struct rte_tcp_hdr *th;
+		uint32_t hlen;
+
+		if (unlikely(plen < sizeof(*th) || off + sizeof(*th) > seg_len))
+			return -EINVAL;
+		th = (const struct rte_tcp_hdr *)(p + off);
+		hlen = (uint32_t)(th->data_off >> 4) * 4;
+		if (unlikely(hlen < sizeof(*th) || hlen > plen || off + hlen > seg_len))
+			return -EINVAL;
+		return PKT_F_TCP;
+	}
+	if (likely(proto == IPPROTO_UDP)) {
+		const struct rte_udp_hdr *uh;
+		uint32_t ulen;
+
+		if (unlikely(plen < sizeof(*uh) || off + sizeof(*uh) > seg_len))
+			return -EINVAL;
+		uh = (const struct rte_udp_hdr *)(p + off);
+		ulen = rte_be_to_cpu_16(uh->dgram_len);
+		if (unlikely(ulen < sizeof(*uh) || (ulen > plen && !first_frag)))
+			return -EINVAL;
+		return PKT_F_UDP;
+	}
+	if (proto == icmp_proto) {
+		if (unlikely(plen < PARSE_ICMP_HDR_LEN || off + PARSE_ICMP_HDR_LEN > seg_len))
+			return -EINVAL;
+		return PKT_F_ICMP;
+	}
+	return 0;
+}
+
+/*
+ * The parser proper. Every field is kept in a local and stored once at the end,
+ * on both outcomes, so that a dropped frame still shows (for capture and
+ * tracing) how far it got, and no offset is stored before it is validated.
+ */
+static __rte_always_inline int
+parse_mbuf(struct rte_mbuf *m, struct pkt_meta *meta)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint32_t frame_len = rte_pktmbuf_pkt_len(m);
+	/* A first segment longer than the frame would be a broken mbuf; never trust more
+	 * bytes than the frame has. */
+	const uint32_t seg_len = RTE_MIN((uint32_t)rte_pktmbuf_data_len(m), frame_len);
+	const struct rte_ether_hdr *eh;
+	uint16_t flags = 0;
+	uint16_t l3_off = PKT_OFF_NONE;
+	uint16_t l4_off = PKT_OFF_NONE;
+	uint16_t l3_len = 0;
+	uint16_t vlan_tci = 0;
+	uint8_t l4_proto = 0;
+	rte_be16_t et = 0;
+	uint32_t off;
+	int ret;
+	int rc;
+
+	if (unlikely(seg_len < sizeof(*eh)))
+		goto malformed;
+	eh = (const struct rte_ether_hdr *)p;
+	if (unlikely(rte_is_multicast_ether_addr(&eh->dst_addr))) {
+		flags |= PKT_F_L2_MCAST;
+		if (rte_is_broadcast_ether_addr(&eh->dst_addr))
+			flags |= PKT_F_L2_BCAST;
+	}
+	et = eh->ether_type;
+	off = sizeof(*eh);
+
+	if (unlikely(parse_is_vlan(et))) {
+		const struct rte_vlan_hdr *vh;
+		unsigned int tags;
+
+		flags |= PKT_F_VLAN;
+		for (tags = 0; parse_is_vlan(et); tags++) {
+			if (unlikely(tags == PARSE_MAX_VLAN || off + sizeof(*vh) > seg_len))
+				goto malformed;
+			vh = (const struct rte_vlan_hdr *)(p + off);
+			if (tags == 0)
+				vlan_tci = rte_be_to_cpu_16(vh->vlan_tci);
+			et = vh->eth_proto;
+			off += sizeof(*vh);
+		}
+	}
+
+	if (likely(et == RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
+		const struct rte_ipv4_hdr *ih;
+		uint32_t hlen, tot;
+		rte_be16_t frag;
+		bool first_frag = false;
+
+		if (unlikely(off + sizeof(*ih) > seg_len))
+			goto malformed;
+		ih = (const struct rte_ipv4_hdr *)(p + off);
+		hlen = (uint32_t)(ih->version_ihl & RTE_IPV4_HDR_IHL_MASK) * 4;
+		tot = rte_be_to_cpu_16(ih->total_length);
+		if (unlikely((ih->version_ihl >> 4) != 4 || hlen < sizeof(*ih) ||
+			     off + hlen > seg_len || tot < hlen || tot > frame_len - off))
+			goto malformed;
+		flags |= PKT_F_IPV4;
+		if (unlikely(hlen > sizeof(*ih)))
+			flags |= PKT_F_IP_OPTS;
+		l3_off = (uint16_t)off;
+		l3_len = (uint16_t)tot;
+		l4_proto = ih->next_proto_id;
+
+		frag = ih->fragment_offset &
+			RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK);
+		if (unlikely(frag != 0)) {
+			flags |= PKT_F_FRAG;
+			/* Later fragments start inside the L4 payload: nothing to parse. */
+			if (frag & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK))
+				goto done;
+			first_frag = true;
+		}
+		ret = parse_l4(p, seg_len, off + hlen, tot - hlen, l4_proto, IPPROTO_ICMP,
+			       first_frag);
+		if (unlikely(ret < 0))
+			goto malformed;
+		if (likely(ret != 0)) {
+			flags |= (uint16_t)ret;
+			l4_off = (uint16_t)(off + hlen);
+		}
+	} else if (et == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+		const struct rte_ipv6_hdr *ih;
+		uint32_t plen;
+
+		if (unlikely(off + sizeof(*ih) > seg_len))
+			goto malformed;
+		ih = (const struct rte_ipv6_hdr *)(p + off);
+		plen = rte_be_to_cpu_16(ih->payload_len);
+		/* The version is the top nibble of the first byte of vtc_flow. */
+		if (unlikely((p[off] >> 4) != 6 || plen > frame_len - off - sizeof(*ih) ||
+			     plen > UINT16_MAX - sizeof(*ih)))
+			goto malformed;
+		flags |= PKT_F_IPV6;
+		l3_off = (uint16_t)off;
+		l3_len = (uint16_t)(sizeof(*ih) + plen);
+		l4_proto = ih->proto;
+		/* Extension headers and unknown protocols give 0: l4_off stays NONE. */
+		ret = parse_l4(p, seg_len, off + sizeof(*ih), plen, l4_proto, IPPROTO_ICMPV6,
+			       false);
+		if (unlikely(ret < 0))
+			goto malformed;
+		if (likely(ret != 0)) {
+			flags |= (uint16_t)ret;
+			l4_off = (uint16_t)(off + sizeof(*ih));
+		}
+	} else if (et == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+		const struct rte_arp_hdr *ah;
+
+		if (unlikely(off + sizeof(*ah) > seg_len))
+			goto malformed;
+		ah = (const struct rte_arp_hdr *)(p + off);
+		if (unlikely(ah->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
+			     ah->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+			     ah->arp_hlen != RTE_ETHER_ADDR_LEN || ah->arp_plen != 4))
+			goto malformed;
+		flags |= PKT_F_ARP;
+		l3_off = (uint16_t)off;
+		l3_len = sizeof(*ah);
+	}
+	/* Any other EtherType: bridged as is, with no L3 offset. */
+
+done:
+	meta->next = PL_NEXT_BRIDGE;
+	meta->drop_reason = 0;
+	rc = 0;
+	goto store;
+
+malformed:
+	meta->next = PL_NEXT_DROP;
+	meta->drop_reason = DP_DROP_MALFORMED;
+	rc = -EINVAL;
+store:
+	meta->flags = flags;
+	meta->l3_off = l3_off;
+	meta->l4_off = l4_off;
+	meta->l3_len = l3_len;
+	meta->vlan_tci = vlan_tci;
+	meta->ether_type = rte_be_to_cpu_16(et);
+	meta->l4_proto = l4_proto;
+	return rc;
+}
+
+int
+parse_one(struct rte_mbuf *m)
+{
+	return parse_mbuf(m, pkt_meta(m));
+}
+
+uint16_t
+parse_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	RTE_SET_USED(ctx);
+	for (i = 0; i < n; i++) {
+		/* The frame of i + 1 is usually cold (written by the NIC): start the load now. */
+		if (likely(i + 1 < n))
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		parse_mbuf(pkts[i], pkt_meta(pkts[i]));
+	}
+	return n;
+}
