@@ -9,6 +9,7 @@
 # Environment (set by tests/e2e/meson.build; defaults for running by hand):
 #   DPNETD, DPCTL   the programs under test
 #   E2E_KEEP=1      keep the scratch directory (logs) after the test
+#   E2E_EAL_EXTRA   more EAL arguments for dpnetd (e.g. --log-level=pmd.net.vhost:debug)
 #
 # Exit codes follow meson: 0 pass, 1 fail, 77 skip.
 
@@ -145,7 +146,7 @@ start_daemon() {
 	local i
 	[ -f "$E2E_CONFIG" ] || write_config
 	"$DPNETD" --socket "$E2E_SOCK" --state-dir "$E2E_STATE" --config "$E2E_CONFIG" "$@" \
-		-- --no-huge -m 512 --no-pci --file-prefix "$E2E_PREFIX" -l 0,1 \
+		-- --no-huge -m 512 --no-pci --file-prefix "$E2E_PREFIX" -l 0,1 ${E2E_EAL_EXTRA:-} \
 		>>"$E2E_LOG" 2>&1 </dev/null &
 	DAEMON_PID=$!
 	for i in $(seq 1 150); do
@@ -333,8 +334,11 @@ ping_fails() {
 	fi
 }
 
-# bg CMD...: start a helper process in the background, stopped at cleanup.
-bg() {
+# spawn CMD...: start a helper process in the background, stopped at cleanup.
+# Its stdin is /dev/null (bash does that to background jobs): a helper that
+# reads commands gets them with an explicit redirection, `cmd <fifo &` then
+# `E2E_PIDS+=($!)`.
+spawn() {
 	"$@" &
 	E2E_PIDS+=($!)
 }

@@ -36,11 +36,12 @@ ok "afpacket port pa and vhost port vh0 ($VSOCK)"
 # when the test says so.
 mkfifo "$TP_IN"
 exec 3<>"$TP_IN"   # read-write: opening does not wait for a reader
-bg stdbuf -o0 -e0 dpdk-testpmd --no-huge -m 1024 --single-file-segments --no-pci \
+stdbuf -o0 -e0 dpdk-testpmd --no-huge -m 1024 --single-file-segments --no-pci \
 	--file-prefix "$E2E_PREFIX-tp" -l 0,1 \
 	--vdev "net_virtio_user0,path=$VSOCK,queues=1,mac=$MAC_TP" \
-	-- -i --total-num-mbufs=16384 --eth-peer=0,$MAC_A <"$TP_IN" >"$TP_LOG" 2>&1 3>&-
-TP_PID=${E2E_PIDS[-1]}
+	-- -i --total-num-mbufs=16384 --eth-peer=0,$MAC_A <"$TP_IN" >"$TP_LOG" 2>&1 3>&- &
+TP_PID=$!
+E2E_PIDS+=($TP_PID)
 tp() { printf '%s\n' "$*" >&3; }
 
 wait_until 30 grep -q 'testpmd>' "$TP_LOG" || {
