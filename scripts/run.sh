@@ -118,6 +118,8 @@ demo_veth_ns() { # NS HOSTIF IP
 	ip link add "$host" type veth peer name "${host%h}p"
 	ip link set "${host%h}p" netns "$ns"
 	ip -n "$ns" link set "${host%h}p" name eth0
+	# The host end is only a wire into the switch: no IPv6 chatter from it.
+	sysctl -qw "net.ipv6.conf.$host.disable_ipv6=1" 2>/dev/null || true
 	ip link set "$host" up
 	ip -n "$ns" link set eth0 up
 	ip -n "$ns" link set lo up
@@ -166,6 +168,7 @@ cmd_demo() {
 	ip link set dpdemo3t netns dpdemo3
 	ip -n dpdemo3 link set lo up
 	ip netns exec dpdemo3 sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip netns exec dpdemo3 sysctl -qw net.ipv6.conf.dpdemo3t.disable_ipv6=1
 	ip -n dpdemo3 addr add "${DEMO_IPS[2]}/24" dev dpdemo3t
 	ip -n dpdemo3 link set dpdemo3t up
 
