@@ -168,9 +168,15 @@ fi
 mkdir -p "$HERE/results"
 OUT="$HERE/results/bench-$(date +%Y%m%d-%H%M%S).json"
 CPU=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
-$PY - "$OUT" <<EOF
-import json, sys
+$PY - "$OUT" "$TMP/stats.json" <<EOF
+import json, os, sys
 tp = float("$TP_PPS")
+stats = None
+if os.path.exists(sys.argv[2]):
+    try:
+        stats = json.load(open(sys.argv[2]))
+    except ValueError:
+        pass
 dp = float("${DP_PPS:-0}") or None
 doc = {
     "mode": "$MODE", "seconds": $SECS, "runs": $RUNS,
@@ -185,6 +191,7 @@ doc = {
     "ratio": None if dp is None else dp / tp,
     "dpnetd_idle_cpu_pct": ${IDLE_PCT:-None},
     "note": "$DP_NOTE",
+    "dpnetd_stats": stats,   # dpctl stats --json at the end of the last run
 }
 json.dump(doc, open(sys.argv[1], "w"), indent=2)
 print()
@@ -195,6 +202,9 @@ if dp is not None:
     print("| dpnetd, L2 bridge (network bridge) | %.2f | %.2f |" % (dp / 1e6, dp / tp))
     print()
     print("dpnetd idle CPU, adaptive polling, %d s: %s %% of one core" % ($IDLE_SECS, "${IDLE_PCT}"))
+    for st in (stats or {}).get("stages", []):
+        if st.get("pkts"):
+            print("dpnetd stage %-8s %6.1f cycles/packet" % (st.get("name"), st["cycles"] / st["pkts"]))
 print()
 print("results: %s" % sys.argv[1])
 EOF
