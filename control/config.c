@@ -1,0 +1,995 @@
+/*
+ * config.c - YAML configuration file to struct cfg, validated whole.
+ *
+ * The file is loaded with libyaml's document API (the whole tree at once, every
+ * node with its position), then walked section by section. Scalars are read as
+ * their raw text, so `hugepages: no` is the string "no", never a YAML 1.1
+ * boolean. Parsing stops at the first error; the message says where (file and
+ * line), which key (a path such as ports[1].type) and how to fix it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "config.h"
+
+const char *const cfg_port_types[] = {
+	"tap", "afpacket", "vhost", "pcap", "null", "ring", "dpdk", NULL,
+};
+
+static const char *const cfg_port_roles[] = { "access", "uplink", "host", NULL };
+
+/* The defaults of the built-in "bridge" network; config networks must not overlap it. */
+#define CFG_BRIDGE_SUBNET 0xAC110000u /* 172.17.0.0 */
+#define CFG_BRIDGE_PREFIX 16
+
+/* State of one parse: where we are and where errors go. */
+struct cfg_parser {
+	const char *file;       /* file name for messages */
+	yaml_document_t *doc;   /* the loaded document */
+	struct cfg *c;          /* what we fill */
+	char *err;              /* error buffer */
+	size_t errlen;          /* its size */
+};
+
+void
+cfg_defaults(struct cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->memory_mb = 512;
+	snprintf(c->file_prefix, sizeof(c->file_prefix), "dpnet");
+	c->hugepages = CFG_HUGEPAGES_AUTO;
+	c->mbufs = 16384;
+	c->workers = 1;
+	c->poll.busy = false;
+	c->poll.spin_polls = 64;
+	c->poll.sleep_min_us = 1;
+	c->poll.sleep_max_us = 1000;
+	c->fdb_size = 65536;
+	c->fdb_aging_s = 300;
+}
+
+void
+cfg_builtin(struct cfg *c)
+{
+	struct cfg_port *p;
+
+	cfg_defaults(c);
+	p = &c->ports[c->n_ports++];
+	snprintf(p->name, sizeof(p->name), "dpnet0");
+	snprintf(p->type, sizeof(p->type), "tap");
+	snprintf(p->iface, sizeof(p->iface), "dpnet0");
+	snprintf(p->network, sizeof(p->network), "bridge");
+	snprintf(p->role, sizeof(p->role), "uplink");
+}
+
+bool
+cfg_name_valid(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= max)
+		return false;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') ||
+	      (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int
+cfg_index(const char *const *list, const char *s)
+{
+	for (int i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], s) == 0)
+			return i;
+	return -1;
+}
+
+int
+cfg_port_type_index(const char *type)
+{
+	return cfg_index(cfg_port_types, type);
+}
+
+int
+cfg_port_role_index(const char *role)
+{
+	return cfg_index(cfg_port_roles, role);
+}
+
+/* "a, b, c" from a NULL-terminated list. */
+static void
+cfg_join(const char *const *list, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; list[i] != NULL && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "", list[i]);
+}
+
+int
+cfg_port_check(const struct cfg_port *p, bool cli, enum cfg_port_field *field, char *err,
+	       size_t errlen)
+{
+	char list[128];
+	int type;
+
+	if (!cfg_name_valid(p->name, CFG_NAME_MAX)) {
+		*field = CFG_PF_NAME;
+		snprintf(err, errlen, "invalid port name \"%s\": use 1 to %d letters, digits, "
+			 "'_', '.' or '-', starting with a letter or digit", p->name,
+			 CFG_NAME_MAX - 1);
+		return -EINVAL;
+	}
+	type = cfg_port_type_index(p->type);
+	if (type < 0) {
+		*field = CFG_PF_TYPE;
+		cfg_join(cfg_port_types, list, sizeof(list));
+		snprintf(err, errlen, "unknown port type \"%s\": use one of %s", p->type, list);
+		return -EINVAL;
+	}
+	if (p->role[0] != '\0' && cfg_port_role_index(p->role) < 0) {
+		*field = CFG_PF_ROLE;
+		cfg_join(cfg_port_roles, list, sizeof(list));
+		snprintf(err, errlen, "unknown role \"%s\": use one of %s", p->role, list);
+		return -EINVAL;
+	}
+	if (p->network[0] != '\0' && !cfg_name_valid(p->network, CFG_NET_NAME_MAX)) {
+		*field = CFG_PF_NETWORK;
+		snprintf(err, errlen, "invalid network name \"%s\": use letters, digits, '_', "
+			 "'.' or '-', starting with a letter or digit", p->network);
+		return -EINVAL;
+	}
+	*field = CFG_PF_IFACE;
+	if (strcmp(p->type, "tap") == 0 || strcmp(p->type, "afpacket") == 0) {
+		/* A tap port without an interface name creates one named as the port. */
+		const char *ifn = p->iface[0] != '\0' ? p->iface : p->name;
+
+		if (p->iface[0] == '\0' && p->type[0] == 'a') {
+			snprintf(err, errlen, "port type \"afpacket\" needs an interface: %s IF "
+				 "(an existing interface, e.g. the host end of a veth pair)",
+				 cli ? "give --iface" : "add iface:");
+			return -EINVAL;
+		}
+		if (strlen(ifn) >= IFNAMSIZ || strchr(ifn, '/') != NULL ||
+		    strchr(ifn, ' ') != NULL || strchr(ifn, ',') != NULL) {
+			snprintf(err, errlen, "invalid interface name \"%s\": use at most %d "
+				 "characters, no '/', ',' or spaces%s", ifn, IFNAMSIZ - 1,
+				 p->iface[0] == '\0' ? (cli ? " (or give --iface IF)" :
+							" (or add iface: IF)") : "");
+			return -EINVAL;
+		}
+	} else if (strcmp(p->type, "vhost") == 0) {
+		if (p->iface[0] != '/') {
+			snprintf(err, errlen, "port type \"vhost\" needs the absolute path of the "
+				 "vhost-user socket to create: %s /PATH/TO/SOCKET",
+				 cli ? "give --iface" : "add iface:");
+			return -EINVAL;
+		}
+	} else if (strcmp(p->type, "pcap") == 0) {
+		if (p->devargs[0] == '\0') {
+			*field = CFG_PF_DEVARGS;
+			snprintf(err, errlen, "port type \"pcap\" needs its files: %s "
+				 "rx_pcap=IN.pcap,tx_pcap=OUT.pcap (see DPDK's net_pcap)",
+				 cli ? "give --devargs" : "add devargs:");
+			return -EINVAL;
+		}
+	} else if (strcmp(p->type, "dpdk") == 0) {
+		if (p->devargs[0] == '\0') {
+			*field = CFG_PF_DEVARGS;
+			snprintf(err, errlen, "port type \"dpdk\" needs the device: %s "
+				 "PCI-ADDRESS (e.g. 0000:03:00.0) or a vdev string",
+				 cli ? "give --devargs" : "add devargs:");
+			return -EINVAL;
+		}
+	}
+	*field = CFG_PF_IFACE;
+	if (strchr(p->iface, ',') != NULL) {
+		snprintf(err, errlen, "invalid interface \"%s\": it must not contain ','",
+			 p->iface);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+cfg_parse_ip(const char *s, uint32_t *addr)
+{
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, s, &in) != 1)
+		return -EINVAL;
+	*addr = ntohl(in.s_addr);
+	return 0;
+}
+
+int
+cfg_parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix_len)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	char *end;
+	long n;
+	size_t len;
+
+	if (slash == NULL)
+		return -EINVAL;
+	len = (size_t)(slash - s);
+	if (len == 0 || len >= sizeof(ip))
+		return -EINVAL;
+	memcpy(ip, s, len);
+	ip[len] = '\0';
+	if (cfg_parse_ip(ip, addr) < 0)
+		return -EINVAL;
+	if (slash[1] < '0' || slash[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtol(slash + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || n < 0 || n > 32)
+		return -EINVAL;
+	*prefix_len = (uint8_t)n;
+	return 0;
+}
+
+char *
+cfg_format_ip(uint32_t addr, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
+		 addr & 0xff);
+	return buf;
+}
+
+/* ---- YAML walking ---- */
+
+static int
+cfg_line(const yaml_node_t *n)
+{
+	return (int)n->start_mark.line + 1;
+}
+
+static int __attribute__((format(printf, 4, 5)))
+cfg_fail(struct cfg_parser *ps, int line, const char *key, const char *fmt, ...)
+{
+	size_t off;
+	va_list ap;
+
+	off = (size_t)snprintf(ps->err, ps->errlen, "%s:%d: ", ps->file, line);
+	if (key != NULL && key[0] != '\0' && off < ps->errlen)
+		off += (size_t)snprintf(ps->err + off, ps->errlen - off, "%s: ", key);
+	if (off < ps->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(ps->err + off, ps->errlen - off, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static const char *
+cfg_kind(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return "a value";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	default:
+		return "nothing";
+	}
+}
+
+/* An empty plain scalar, ~ or null: the key is present without a value. */
+static bool
+cfg_is_null(const yaml_node_t *n)
+{
+	const char *v;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	v = (const char *)n->data.scalar.value;
+	return v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+		strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+}
+
+/*
+ * A string value. Only an empty value counts as missing here: "null" and "~"
+ * are strings (a port of type null is written `type: null`).
+ */
+static int
+cfg_str(struct cfg_parser *ps, const yaml_node_t *n, const char *key, char *buf, size_t len)
+{
+	if (n->type != YAML_SCALAR_NODE)
+		return cfg_fail(ps, cfg_line(n), key, "expected a value, got %s", cfg_kind(n));
+	if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && n->data.scalar.length == 0)
+		return cfg_fail(ps, cfg_line(n), key, "the value is missing");
+	if (n->data.scalar.length >= len)
+		return cfg_fail(ps, cfg_line(n), key, "too long: at most %zu characters",
+				len - 1);
+	if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
+		return cfg_fail(ps, cfg_line(n), key, "the value contains a NUL character");
+	memcpy(buf, n->data.scalar.value, n->data.scalar.length + 1);
+	return 0;
+}
+
+static int
+cfg_u32(struct cfg_parser *ps, const yaml_node_t *n, const char *key, uint32_t min,
+	uint32_t max, uint32_t *out)
+{
+	char buf[32];
+	unsigned long long v = 0;
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE || cfg_is_null(n))
+		return cfg_fail(ps, cfg_line(n), key, "expected an integer from %u to %u, got %s",
+				min, max, cfg_is_null(n) ? "nothing" : cfg_kind(n));
+	s = (const char *)n->data.scalar.value;
+	if (n->data.scalar.length == 0 || n->data.scalar.length > 10)
+		goto bad;
+	for (size_t i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			goto bad;
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	if (v < min || v > max)
+		return cfg_fail(ps, cfg_line(n), key, "%llu is out of range: use %u to %u", v,
+				min, max);
+	*out = (uint32_t)v;
+	return 0;
+bad:
+	snprintf(buf, sizeof(buf), "%.20s%s", s, n->data.scalar.length > 20 ? "..." : "");
+	return cfg_fail(ps, cfg_line(n), key, "expected an integer from %u to %u, got \"%s\"",
+			min, max, buf);
+}
+
+/*
+ * Walk a mapping: check it is one, refuse duplicate keys and keys not in
+ * allowed (NULL-terminated), and return its pairs.
+ */
+static int
+cfg_mapping(struct cfg_parser *ps, const yaml_node_t *n, const char *key,
+	    const char *const *allowed, yaml_node_pair_t **start, yaml_node_pair_t **top)
+{
+	char path[160], list[256];
+
+	*start = *top = NULL;
+	if (cfg_is_null(n))
+		return 0;
+	if (n->type != YAML_MAPPING_NODE)
+		return cfg_fail(ps, cfg_line(n), key, "expected a mapping of %s, got %s",
+				allowed[0] != NULL ? "keys" : "nothing", cfg_kind(n));
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+	     p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(ps->doc, p->key);
+		const char *ks;
+
+		if (k == NULL || k->type != YAML_SCALAR_NODE)
+			return cfg_fail(ps, k != NULL ? cfg_line(k) : cfg_line(n), key,
+					"a key must be a plain word");
+		ks = (const char *)k->data.scalar.value;
+		snprintf(path, sizeof(path), "%s%s%s", key, key[0] ? "." : "", ks);
+		if (cfg_index(allowed, ks) < 0) {
+			cfg_join(allowed, list, sizeof(list));
+			return cfg_fail(ps, cfg_line(k), path, "unknown key: use one of %s", list);
+		}
+		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+			yaml_node_t *k2 = yaml_document_get_node(ps->doc, q->key);
+
+			if (strcmp((const char *)k2->data.scalar.value, ks) == 0)
+				return cfg_fail(ps, cfg_line(k), path,
+						"duplicate key (first on line %d)",
+						cfg_line(k2));
+		}
+	}
+	*start = n->data.mapping.pairs.start;
+	*top = n->data.mapping.pairs.top;
+	return 0;
+}
+
+static const char *
+cfg_key(struct cfg_parser *ps, const yaml_node_pair_t *p)
+{
+	return (const char *)yaml_document_get_node(ps->doc, p->key)->data.scalar.value;
+}
+
+static yaml_node_t *
+cfg_value(struct cfg_parser *ps, const yaml_node_pair_t *p)
+{
+	return yaml_document_get_node(ps->doc, p->value);
+}
+
+static int
+cfg_eal(struct cfg_parser *ps, const yaml_node_t *n)
+{
+	static const char *const keys[] = {
+		"args", "memory_mb", "file_prefix", "hugepages", NULL,
+	};
+	struct cfg *c = ps->c;
+	yaml_node_pair_t *p, *top;
+	char path[64];
+	int rc;
+
+	rc = cfg_mapping(ps, n, "eal", keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		const char *k = cfg_key(ps, p);
+		yaml_node_t *v = cfg_value(ps, p);
+
+		snprintf(path, sizeof(path), "eal.%s", k);
+		if (strcmp(k, "args") == 0) {
+			if (cfg_is_null(v))
+				continue;
+			if (v->type != YAML_SEQUENCE_NODE)
+				return cfg_fail(ps, cfg_line(v), path,
+						"expected a list of EAL arguments, got %s",
+						cfg_kind(v));
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++) {
+				yaml_node_t *a = yaml_document_get_node(ps->doc, *it);
+				char ipath[80];
+
+				snprintf(ipath, sizeof(ipath), "eal.args[%u]", c->n_eal_args);
+				if (c->n_eal_args == CFG_MAX_EAL_ARGS)
+					return cfg_fail(ps, cfg_line(a), ipath,
+							"too many EAL arguments: at most %d",
+							CFG_MAX_EAL_ARGS);
+				rc = cfg_str(ps, a, ipath, c->eal_args[c->n_eal_args],
+					     CFG_EAL_ARG_MAX);
+				if (rc < 0)
+					return rc;
+				c->n_eal_args++;
+			}
+		} else if (strcmp(k, "memory_mb") == 0) {
+			rc = cfg_u32(ps, v, path, 64, 1024 * 1024, &c->memory_mb);
+		} else if (strcmp(k, "file_prefix") == 0) {
+			rc = cfg_str(ps, v, path, c->file_prefix, sizeof(c->file_prefix));
+			if (rc == 0 && !cfg_name_valid(c->file_prefix, sizeof(c->file_prefix)))
+				rc = cfg_fail(ps, cfg_line(v), path, "invalid file prefix \"%s\": "
+					      "use letters, digits, '_', '.' or '-'",
+					      c->file_prefix);
+		} else { /* hugepages */
+			char h[16];
+
+			rc = cfg_str(ps, v, path, h, sizeof(h));
+			if (rc < 0)
+				return cfg_fail(ps, cfg_line(v), path,
+						"expected auto, yes or no");
+			if (strcmp(h, "auto") == 0)
+				c->hugepages = CFG_HUGEPAGES_AUTO;
+			else if (strcmp(h, "yes") == 0 || strcmp(h, "true") == 0)
+				c->hugepages = CFG_HUGEPAGES_YES;
+			else if (strcmp(h, "no") == 0 || strcmp(h, "false") == 0)
+				c->hugepages = CFG_HUGEPAGES_NO;
+			else
+				rc = cfg_fail(ps, cfg_line(v), path,
+					      "unknown value \"%s\": use auto, yes or no", h);
+		}
+	}
+	return rc;
+}
+
+static int
+cfg_poll_section(struct cfg_parser *ps, const yaml_node_t *n)
+{
+	static const char *const keys[] = {
+		"mode", "spin_polls", "sleep_min_us", "sleep_max_us", NULL,
+	};
+	struct cfg_poll *poll = &ps->c->poll;
+	yaml_node_pair_t *p, *top;
+	int min_line = 0;
+	char path[64];
+	int rc;
+
+	rc = cfg_mapping(ps, n, "poll", keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		const char *k = cfg_key(ps, p);
+		yaml_node_t *v = cfg_value(ps, p);
+
+		snprintf(path, sizeof(path), "poll.%s", k);
+		if (strcmp(k, "mode") == 0) {
+			char m[16];
+
+			rc = cfg_str(ps, v, path, m, sizeof(m));
+			if (rc < 0)
+				return cfg_fail(ps, cfg_line(v), path,
+						"expected adaptive or busy");
+			if (strcmp(m, "adaptive") == 0)
+				poll->busy = false;
+			else if (strcmp(m, "busy") == 0)
+				poll->busy = true;
+			else
+				rc = cfg_fail(ps, cfg_line(v), path, "unknown poll mode \"%s\": use "
+					      "adaptive (sleep when idle) or busy (dedicated cores)",
+					      m);
+		} else if (strcmp(k, "spin_polls") == 0) {
+			rc = cfg_u32(ps, v, path, 0, 1000000000, &poll->spin_polls);
+		} else if (strcmp(k, "sleep_min_us") == 0) {
+			rc = cfg_u32(ps, v, path, 1, 1000000, &poll->sleep_min_us);
+			min_line = cfg_line(v);
+		} else {
+			rc = cfg_u32(ps, v, path, 1, 1000000, &poll->sleep_max_us);
+		}
+	}
+	if (rc == 0 && poll->sleep_min_us > poll->sleep_max_us)
+		rc = cfg_fail(ps, min_line != 0 ? min_line : cfg_line(n), "poll.sleep_min_us",
+			      "%u is more than sleep_max_us (%u): the first sleep cannot be "
+			      "longer than the longest", poll->sleep_min_us, poll->sleep_max_us);
+	return rc;
+}
+
+static int
+cfg_fdb(struct cfg_parser *ps, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "size", "aging_s", NULL };
+	yaml_node_pair_t *p, *top;
+	char path[64];
+	int rc;
+
+	rc = cfg_mapping(ps, n, "fdb", keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		const char *k = cfg_key(ps, p);
+		yaml_node_t *v = cfg_value(ps, p);
+
+		snprintf(path, sizeof(path), "fdb.%s", k);
+		if (strcmp(k, "size") == 0)
+			rc = cfg_u32(ps, v, path, 1024, 16 * 1024 * 1024, &ps->c->fdb_size);
+		else
+			rc = cfg_u32(ps, v, path, 1, 1000000, &ps->c->fdb_aging_s);
+	}
+	return rc;
+}
+
+static int
+cfg_port_entry(struct cfg_parser *ps, const yaml_node_t *n, unsigned int i)
+{
+	static const char *const keys[] = {
+		"name", "type", "iface", "devargs", "network", "role", NULL,
+	};
+	struct cfg_port *port = &ps->c->ports[i];
+	yaml_node_pair_t *p, *top;
+	char base[32], path[64];
+	int rc;
+
+	snprintf(base, sizeof(base), "ports[%u]", i);
+	if (n->type != YAML_MAPPING_NODE)
+		return cfg_fail(ps, cfg_line(n), base, "expected a mapping (name:, type:, ...), "
+				"got %s", cfg_kind(n));
+	port->line = cfg_line(n);
+	rc = cfg_mapping(ps, n, base, keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		const char *k = cfg_key(ps, p);
+		yaml_node_t *v = cfg_value(ps, p);
+
+		snprintf(path, sizeof(path), "%s.%s", base, k);
+		if (strcmp(k, "name") == 0)
+			rc = cfg_str(ps, v, path, port->name, sizeof(port->name));
+		else if (strcmp(k, "type") == 0)
+			rc = cfg_str(ps, v, path, port->type, sizeof(port->type));
+		else if (strcmp(k, "iface") == 0)
+			rc = cfg_str(ps, v, path, port->iface, sizeof(port->iface));
+		else if (strcmp(k, "devargs") == 0)
+			rc = cfg_str(ps, v, path, port->devargs, sizeof(port->devargs));
+		else if (strcmp(k, "network") == 0)
+			rc = cfg_str(ps, v, path, port->network, sizeof(port->network));
+		else
+			rc = cfg_str(ps, v, path, port->role, sizeof(port->role));
+	}
+	if (rc < 0)
+		return rc;
+	if (port->name[0] == '\0')
+		return cfg_fail(ps, port->line, base, "missing key name: every port needs one");
+	if (port->type[0] == '\0') {
+		char list[128];
+
+		cfg_join(cfg_port_types, list, sizeof(list));
+		return cfg_fail(ps, port->line, base, "missing key type: use one of %s", list);
+	}
+	return 0;
+}
+
+static int
+cfg_network_entry(struct cfg_parser *ps, const yaml_node_t *n, unsigned int i)
+{
+	static const char *const keys[] = { "name", "driver", "subnet", "gateway", NULL };
+	struct cfg_network *net = &ps->c->networks[i];
+	yaml_node_pair_t *p, *top;
+	char base[32], path[64], s[64];
+	int subnet_line = 0, rc;
+	bool have_subnet = false;
+
+	snprintf(base, sizeof(base), "networks[%u]", i);
+	if (n->type != YAML_MAPPING_NODE)
+		return cfg_fail(ps, cfg_line(n), base, "expected a mapping (name:, subnet:, "
+				"...), got %s", cfg_kind(n));
+	net->line = cfg_line(n);
+	snprintf(net->driver, sizeof(net->driver), "bridge");
+	rc = cfg_mapping(ps, n, base, keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		const char *k = cfg_key(ps, p);
+		yaml_node_t *v = cfg_value(ps, p);
+
+		snprintf(path, sizeof(path), "%s.%s", base, k);
+		if (strcmp(k, "name") == 0) {
+			rc = cfg_str(ps, v, path, net->name, sizeof(net->name));
+			if (rc == 0 && !cfg_name_valid(net->name, sizeof(net->name)))
+				rc = cfg_fail(ps, cfg_line(v), path, "invalid network name \"%s\": "
+					      "use letters, digits, '_', '.' or '-', starting with "
+					      "a letter or digit", net->name);
+		} else if (strcmp(k, "driver") == 0) {
+			rc = cfg_str(ps, v, path, net->driver, sizeof(net->driver));
+			if (rc == 0 && strcmp(net->driver, "bridge") != 0)
+				rc = cfg_fail(ps, cfg_line(v), path, "unknown network driver \"%s\": "
+					      "use bridge", net->driver);
+		} else if (strcmp(k, "subnet") == 0) {
+			rc = cfg_str(ps, v, path, s, sizeof(s));
+			if (rc < 0)
+				break;
+			subnet_line = cfg_line(v);
+			if (cfg_parse_cidr(s, &net->subnet, &net->prefix_len) < 0)
+				return cfg_fail(ps, subnet_line, path, "invalid subnet \"%s\": write "
+						"it as CIDR, e.g. 172.18.0.0/16", s);
+			if (net->prefix_len < 8 || net->prefix_len > 30)
+				return cfg_fail(ps, subnet_line, path, "prefix /%u is out of range: "
+						"use /8 to /30", net->prefix_len);
+			if ((net->subnet & ~cfg_prefix_mask(net->prefix_len)) != 0) {
+				char ip[INET_ADDRSTRLEN];
+
+				cfg_format_ip(net->subnet & cfg_prefix_mask(net->prefix_len), ip,
+					      sizeof(ip));
+				return cfg_fail(ps, subnet_line, path, "\"%s\" has host bits set: "
+						"did you mean %s/%u?", s, ip, net->prefix_len);
+			}
+			have_subnet = true;
+		} else {
+			rc = cfg_str(ps, v, path, s, sizeof(s));
+			if (rc == 0 && cfg_parse_ip(s, &net->gateway) < 0)
+				rc = cfg_fail(ps, cfg_line(v), path, "invalid gateway \"%s\": write "
+					      "an IPv4 address, e.g. 172.18.0.1", s);
+			if (rc == 0 && net->gateway == 0)
+				rc = cfg_fail(ps, cfg_line(v), path, "0.0.0.0 cannot be a gateway");
+		}
+	}
+	if (rc < 0)
+		return rc;
+	if (net->name[0] == '\0')
+		return cfg_fail(ps, net->line, base, "missing key name: every network needs one");
+	if (!have_subnet && net->gateway != 0)
+		return cfg_fail(ps, net->line, base, "a gateway needs a subnet: add subnet: CIDR");
+	net->subnet_auto = !have_subnet;
+	(void)subnet_line;
+	return 0;
+}
+
+/* A list of entries; parse_entry is called for each with its index. */
+static int
+cfg_list(struct cfg_parser *ps, const yaml_node_t *n, const char *key, unsigned int max,
+	 unsigned int *count, int (*parse_entry)(struct cfg_parser *, const yaml_node_t *,
+						 unsigned int))
+{
+	int rc;
+
+	*count = 0;
+	if (cfg_is_null(n))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return cfg_fail(ps, cfg_line(n), key, "expected a list (entries starting with "
+				"'- '), got %s", cfg_kind(n));
+	for (yaml_node_item_t *it = n->data.sequence.items.start;
+	     it < n->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(ps->doc, *it);
+
+		if (*count == max)
+			return cfg_fail(ps, cfg_line(e), key, "too many entries: at most %u", max);
+		rc = parse_entry(ps, e, *count);
+		if (rc < 0)
+			return rc;
+		(*count)++;
+	}
+	return 0;
+}
+
+static bool
+cfg_overlap(uint32_t a, uint8_t alen, uint32_t b, uint8_t blen)
+{
+	uint8_t len = alen < blen ? alen : blen;
+
+	return ((a ^ b) & cfg_prefix_mask(len)) == 0;
+}
+
+/* Networks: unique names, built-in names refused, subnets and gateways consistent. */
+static int
+cfg_check_networks(struct cfg_parser *ps)
+{
+	static const char *const builtin[] = { "bridge", "host", "none", NULL };
+	struct cfg *c = ps->c;
+	char path[64], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	/* Explicit subnets first, so the automatic ones can avoid them. */
+	for (unsigned int i = 0; i < c->n_networks; i++) {
+		struct cfg_network *n = &c->networks[i];
+		uint32_t mask = cfg_prefix_mask(n->prefix_len);
+
+		snprintf(path, sizeof(path), "networks[%u].name", i);
+		if (cfg_index(builtin, n->name) >= 0)
+			return cfg_fail(ps, n->line, path, "\"%s\" is a built-in network: pick "
+					"another name", n->name);
+		for (unsigned int j = 0; j < i; j++)
+			if (strcmp(c->networks[j].name, n->name) == 0)
+				return cfg_fail(ps, n->line, path, "duplicate network name \"%s\" "
+						"(also on line %d)", n->name,
+						c->networks[j].line);
+		if (n->subnet_auto)
+			continue;
+		snprintf(path, sizeof(path), "networks[%u].subnet", i);
+		if (cfg_overlap(n->subnet, n->prefix_len, CFG_BRIDGE_SUBNET, CFG_BRIDGE_PREFIX))
+			return cfg_fail(ps, n->line, path, "%s/%u overlaps network \"bridge\" "
+					"(172.17.0.0/16): pick a free range",
+					cfg_format_ip(n->subnet, a, sizeof(a)), n->prefix_len);
+		for (unsigned int j = 0; j < i; j++) {
+			struct cfg_network *o = &c->networks[j];
+
+			if (!o->subnet_auto &&
+			    cfg_overlap(n->subnet, n->prefix_len, o->subnet, o->prefix_len))
+				return cfg_fail(ps, n->line, path, "%s/%u overlaps network \"%s\" "
+						"(%s/%u): pick a free range",
+						cfg_format_ip(n->subnet, a, sizeof(a)),
+						n->prefix_len, o->name,
+						cfg_format_ip(o->subnet, b, sizeof(b)),
+						o->prefix_len);
+		}
+		snprintf(path, sizeof(path), "networks[%u].gateway", i);
+		if (n->gateway == 0) {
+			n->gateway = n->subnet + 1;
+		} else if ((n->gateway & mask) != n->subnet) {
+			return cfg_fail(ps, n->line, path, "%s is not inside subnet %s/%u",
+					cfg_format_ip(n->gateway, a, sizeof(a)),
+					cfg_format_ip(n->subnet, b, sizeof(b)), n->prefix_len);
+		} else if (n->gateway == n->subnet || n->gateway == (n->subnet | ~mask)) {
+			return cfg_fail(ps, n->line, path, "%s is the network or broadcast "
+					"address of %s/%u: use a host address",
+					cfg_format_ip(n->gateway, a, sizeof(a)),
+					cfg_format_ip(n->subnet, b, sizeof(b)), n->prefix_len);
+		}
+	}
+	/* Automatic subnets: the first free 172.N.0.0/16 from 172.18, as Docker does. */
+	for (unsigned int i = 0; i < c->n_networks; i++) {
+		struct cfg_network *n = &c->networks[i];
+		uint32_t cand = 0;
+
+		if (!n->subnet_auto)
+			continue;
+		for (uint32_t o2 = 18; o2 <= 31 && cand == 0; o2++) {
+			uint32_t s = 0xAC000000u | (o2 << 16);
+			bool used = false;
+
+			for (unsigned int j = 0; j < c->n_networks && !used; j++) {
+				struct cfg_network *o = &c->networks[j];
+
+				if (j != i && (!o->subnet_auto || j < i) &&
+				    cfg_overlap(s, 16, o->subnet, o->prefix_len))
+					used = true;
+			}
+			if (!used)
+				cand = s;
+		}
+		if (cand == 0)
+			return cfg_fail(ps, n->line, "", "networks[%u]: no free subnet left in "
+					"172.18.0.0-172.31.255.255: give one with subnet: CIDR", i);
+		n->subnet = cand;
+		n->prefix_len = 16;
+		n->gateway = cand + 1;
+	}
+	return 0;
+}
+
+/* Ports: each valid on its own, unique names, known networks, one uplink at most. */
+static int
+cfg_check_ports(struct cfg_parser *ps)
+{
+	static const char *const fields[] = {
+		"name", "type", "iface", "devargs", "network", "role",
+	};
+	struct cfg *c = ps->c;
+	int uplink = -1;
+	char path[64], msg[256];
+
+	for (unsigned int i = 0; i < c->n_ports; i++) {
+		struct cfg_port *p = &c->ports[i];
+		enum cfg_port_field f;
+		bool found;
+
+		if (cfg_port_check(p, false, &f, msg, sizeof(msg)) < 0) {
+			snprintf(path, sizeof(path), "ports[%u].%s", i, fields[f]);
+			return cfg_fail(ps, p->line, path, "%s", msg);
+		}
+		snprintf(path, sizeof(path), "ports[%u].name", i);
+		for (unsigned int j = 0; j < i; j++)
+			if (strcmp(c->ports[j].name, p->name) == 0)
+				return cfg_fail(ps, p->line, path, "duplicate port name \"%s\" "
+						"(also on line %d)", p->name, c->ports[j].line);
+		snprintf(path, sizeof(path), "ports[%u].iface", i);
+		for (unsigned int j = 0; j < i; j++) {
+			const char *a = p->iface[0] != '\0' ? p->iface : p->name;
+			const char *b = c->ports[j].iface[0] != '\0' ? c->ports[j].iface :
+				c->ports[j].name;
+
+			/* Two tap ports cannot create the same interface. */
+			if (strcmp(p->type, "tap") == 0 && strcmp(c->ports[j].type, "tap") == 0 &&
+			    strcmp(a, b) == 0)
+				return cfg_fail(ps, p->line, path, "interface \"%s\" is already "
+						"created by port \"%s\" (line %d): pick another "
+						"name", a, c->ports[j].name, c->ports[j].line);
+		}
+		snprintf(path, sizeof(path), "ports[%u].network", i);
+		if (p->network[0] == '\0')
+			snprintf(p->network, sizeof(p->network), "bridge");
+		if (strcmp(p->network, "host") == 0 || strcmp(p->network, "none") == 0)
+			return cfg_fail(ps, p->line, path, "network \"%s\" is not a bridge "
+					"network: a port can only join a bridge network",
+					p->network);
+		found = strcmp(p->network, "bridge") == 0;
+		for (unsigned int j = 0; j < c->n_networks && !found; j++)
+			found = strcmp(c->networks[j].name, p->network) == 0;
+		if (!found)
+			return cfg_fail(ps, p->line, path, "network \"%s\" not found: define it "
+					"under networks: or use bridge", p->network);
+		snprintf(path, sizeof(path), "ports[%u].role", i);
+		if (p->role[0] == '\0')
+			snprintf(p->role, sizeof(p->role), "access");
+		if (strcmp(p->role, "uplink") == 0) {
+			if (uplink >= 0)
+				return cfg_fail(ps, p->line, path, "\"%s\" would be a second uplink "
+						"(\"%s\" is one): keep one port with role uplink",
+						p->name, c->ports[uplink].name);
+			uplink = (int)i;
+		}
+	}
+	return 0;
+}
+
+static int
+cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
+{
+	static const char *const keys[] = {
+		"eal", "mbufs", "workers", "poll", "fdb", "ports", "networks", NULL,
+	};
+	struct cfg *c = ps->c;
+	yaml_node_pair_t *p, *top;
+	int rc;
+
+	if (root->type != YAML_MAPPING_NODE && !cfg_is_null(root))
+		return cfg_fail(ps, cfg_line(root), NULL, "expected a mapping of keys (eal, "
+				"mbufs, workers, poll, fdb, ports, networks), got %s",
+				cfg_kind(root));
+	rc = cfg_mapping(ps, root, "", keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		const char *k = cfg_key(ps, p);
+		yaml_node_t *v = cfg_value(ps, p);
+
+		if (strcmp(k, "eal") == 0) {
+			rc = cfg_eal(ps, v);
+		} else if (strcmp(k, "mbufs") == 0) {
+			rc = cfg_u32(ps, v, k, 1024, 16 * 1024 * 1024, &c->mbufs);
+		} else if (strcmp(k, "workers") == 0) {
+			uint32_t w = 0;
+
+			rc = cfg_u32(ps, v, k, 1, CFG_MAX_WORKERS, &w);
+			c->workers = (uint16_t)w;
+		} else if (strcmp(k, "poll") == 0) {
+			rc = cfg_poll_section(ps, v);
+		} else if (strcmp(k, "fdb") == 0) {
+			rc = cfg_fdb(ps, v);
+		} else if (strcmp(k, "ports") == 0) {
+			rc = cfg_list(ps, v, k, CFG_MAX_PORTS, &c->n_ports, cfg_port_entry);
+		} else {
+			rc = cfg_list(ps, v, k, CFG_MAX_NETWORKS, &c->n_networks,
+				      cfg_network_entry);
+		}
+	}
+	if (rc == 0)
+		rc = cfg_check_networks(ps);
+	if (rc == 0)
+		rc = cfg_check_ports(ps);
+	return rc;
+}
+
+int
+cfg_parse(const char *name, const char *text, size_t len, struct cfg *c, char *err,
+	  size_t errlen)
+{
+	struct cfg_parser ps = { .file = name, .c = c, .err = err, .errlen = errlen };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int rc;
+
+	cfg_defaults(c);
+	snprintf(c->path, sizeof(c->path), "%s", name);
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s: cannot initialise the YAML parser", name);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		int line = (int)parser.problem_mark.line + 1;
+
+		if (parser.context != NULL)
+			snprintf(err, errlen, "%s:%d: YAML syntax error: %s %s (line %d)", name,
+				 line, parser.problem ? parser.problem : "invalid document",
+				 parser.context, (int)parser.context_mark.line + 1);
+		else
+			snprintf(err, errlen, "%s:%d: YAML syntax error: %s", name, line,
+				 parser.problem ? parser.problem : "invalid document");
+		yaml_parser_delete(&parser);
+		return -EINVAL;
+	}
+	ps.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	rc = root == NULL ? 0 : cfg_root(&ps, root);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+int
+cfg_load(const char *path, struct cfg *c, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	FILE *f;
+	int rc;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return rc;
+	}
+	for (;;) {
+		size_t n;
+
+		if (cap - len < 4096) {
+			char *t;
+
+			if (cap >= 16 * 1024 * 1024) {
+				snprintf(err, errlen, "%s: file too large (more than 16 MB)", path);
+				rc = -EFBIG;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 16384;
+			t = realloc(text, cap);
+			if (t == NULL) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				rc = -ENOMEM;
+				goto out;
+			}
+			text = t;
+		}
+		n = fread(text + len, 1, cap - len, f);
+		len += n;
+		if (n == 0) {
+			if (ferror(f)) {
+				rc = -EIO;
+				snprintf(err, errlen, "%s: read error", path);
+				goto out;
+			}
+			break;
+		}
+	}
+	rc = cfg_parse(path, text != NULL ? text : "", len, c, err, errlen);
+out:
+	free(text);
+	fclose(f);
+	return rc;
+}

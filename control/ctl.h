@@ -1,0 +1,95 @@
+/*
+ * ctl.h - the control thread's state and the command handlers.
+ *
+ * dpnetd.c owns one struct ctl for the life of the daemon and hands it to every
+ * handler. Handlers run on the control thread only, one at a time, to
+ * completion (see server.h for their signature); they read and change the
+ * registry of ports (drivers/port.h), the network table and the data plane's
+ * view, and must leave everything unchanged when they fail.
+ *
+ * Command names and their arguments (all strings unless said):
+ *   status                        -> {version, protocol, pid, uptime_s, workers, ...}
+ *   stats                         -> {ports:[...], stages:[...], drops:{reason:n}, ...}
+ *   port.add {name, type, iface?, devargs?, network?, role?} -> the port object
+ *   port.del {name}               -> {name}
+ *   port.ls                       -> [port object, ...]
+ *   port.stats {name}             -> {name, ethdev:{...}, switch:{...}, link:{...}}
+ *   mac.ls {network?}             -> [{port, mac, local, ageing_s, network, port_id}, ...]
+ *   network.ls                    -> [{id, name, driver, scope, subnet, gateway, ...}]
+ *
+ * This header needs no DPDK header, so pure modules (network.c) can include it.
+ */
+#ifndef DPNET_CTL_H
+#define DPNET_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "network.h"
+#include "server.h"
+
+struct dp;
+struct dp_port_counters;
+
+struct ctl {
+	struct dp *dp;                      /* the data plane */
+	const struct cfg *cfg;              /* configuration the daemon started with */
+	struct net_table *nets;             /* known networks */
+	struct srv *srv;                    /* the control socket */
+	struct dp_port_counters *base;      /* per port id: counters when the port was added */
+	uint64_t start_ms;                  /* CLOCK_MONOTONIC at start, for uptime */
+	uint64_t start_wall_s;              /* wall clock at start */
+	bool hugepages;                     /* EAL runs on hugepages (else --no-huge) */
+	bool eal_from_cli;                  /* EAL arguments came after "--" */
+	uint16_t n_workers;                 /* worker lcores running */
+	unsigned int lcores[CFG_MAX_WORKERS]; /* their EAL lcore ids */
+	char socket_path[108];              /* where we listen */
+	char state_dir[CFG_PATH_MAX];       /* --state-dir */
+	char file_prefix[64];               /* EAL --file-prefix in use */
+	char eal_line[1024];                /* the EAL arguments, for status */
+};
+
+/* Log type "dpnet.control" (registered in dpnetd.c); use with rte_log.h included. */
+extern int ctl_logtype;
+#define CTL_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, ctl_logtype, "dpnetd: " fmt "\n", ##__VA_ARGS__)
+
+/* port.c */
+int ctl_port_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_port_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_port_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+/* Create and publish one port; shared by port.add and the config. cli phrases fixes. */
+int ctl_port_create(struct ctl *c, const struct cfg_port *cp, bool cli, char *err,
+		    size_t errlen);
+/* Shutdown: destroy every port (the workers are stopped already). */
+void ctl_port_destroy_all(struct ctl *c);
+/* "aa:bb:cc:dd:ee:ff" (lower case) from 6 bytes. */
+char *ctl_format_mac(const uint8_t *b, char *buf, size_t len);
+
+/* mac.c */
+int ctl_mac_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+
+/* stats.c */
+int ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+
+/* status.c */
+int ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+
+/* network.c */
+int ctl_network_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+
+/*
+ * Argument helpers (server.c). ctl_args_allowed refuses keys not in the
+ * NULL-terminated list; ctl_arg_str copies a string argument (-EINVAL when it is
+ * not a string or too long, -ENOENT-like message when required and missing).
+ */
+int ctl_args_allowed(json_t *args, const char *cmd, const char *const *allowed, char *err,
+		     size_t errlen);
+int ctl_arg_str(json_t *args, const char *key, bool required, char *buf, size_t len,
+		char *err, size_t errlen);
+
+#endif /* DPNET_CTL_H */

@@ -1,0 +1,727 @@
+/*
+ * dpctl.c - the command-line client of dpnetd.
+ *
+ * Parses the command line into one request, connects to the control socket,
+ * says hello (checking the protocol version), sends the request, waits at most
+ * DPCTL_TIMEOUT_MS for the answer, and prints the result as a table (column
+ * layout of docker's: at least 10 wide, 3 spaces of padding) or, with --json, as
+ * one JSON document on stdout.
+ *
+ * Exit status: 0 on success, 1 when the command failed (one line
+ * "dpctl: error: ..." on stderr), 2 for a usage error (one such line too).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "proto.h"
+
+#define DPCTL_TIMEOUT_MS 10000          /* wait this long for an answer */
+#define DPCTL_MAX_RESPONSE (256u << 20) /* refuse answers larger than this */
+#define DPCTL_EXIT_FAIL 1
+#define DPCTL_EXIT_USAGE 2
+
+static const char dpctl_usage_text[] =
+	"usage: dpctl [--socket PATH] [--json] COMMAND ...\n"
+	"\n"
+	"Ports:\n"
+	"  add-port NAME --type tap|afpacket|vhost|pcap|null|ring|dpdk [--iface IF]\n"
+	"           [--devargs STR] [--network NET] [--role access|uplink|host]\n"
+	"  del-port NAME\n"
+	"  port ls                 NAME TYPE NETWORK MAC STATE RX-PKTS TX-PKTS DROPS\n"
+	"  port stats NAME\n"
+	"Networks:\n"
+	"  network ls\n"
+	"Tables and counters:\n"
+	"  mac ls [NETWORK]        PORT MAC LOCAL AGEING, as brctl showmacs\n"
+	"  stats                   per-port and per-stage counters, drops by reason\n"
+	"  status                  version, uptime, workers, poll mode, hugepages, uplink\n"
+	"\n"
+	"Options:\n"
+	"  --socket PATH   control socket (default " PROTO_DEFAULT_SOCKET ", or $"
+	PROTO_SOCKET_ENV ")\n"
+	"  --json          print the result as one JSON document\n"
+	"  -h, --help      this text\n";
+
+/* What the command line asks for. */
+struct dpctl_req {
+	const char *cmd;            /* protocol command, "port.add" */
+	json_t *args;               /* its arguments */
+	void (*print)(json_t *);    /* human output of the result, NULL for none */
+};
+
+static const char *dpctl_socket;   /* socket path in use */
+static bool dpctl_json;            /* --json */
+
+static void __attribute__((format(printf, 2, 3), noreturn))
+dpctl_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "dpctl: error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+/* ---- tables ---- */
+
+/* A table printed as docker prints its listings (tabwriter 10, 1, 3, ' '). */
+struct dpctl_table {
+	unsigned int ncols;         /* columns */
+	unsigned int nrows;         /* rows, the header included */
+	char **cells;               /* nrows * ncols strings */
+};
+
+static void
+dpctl_table_row(struct dpctl_table *t, const char *const *cells)
+{
+	char **c = realloc(t->cells, sizeof(char *) * t->ncols * (t->nrows + 1));
+
+	if (c == NULL)
+		dpctl_die(DPCTL_EXIT_FAIL, "out of memory");
+	t->cells = c;
+	for (unsigned int i = 0; i < t->ncols; i++) {
+		c[t->nrows * t->ncols + i] = strdup(cells[i] != NULL ? cells[i] : "");
+		if (c[t->nrows * t->ncols + i] == NULL)
+			dpctl_die(DPCTL_EXIT_FAIL, "out of memory");
+	}
+	t->nrows++;
+}
+
+static void
+dpctl_table_print(struct dpctl_table *t)
+{
+	size_t widths[32] = { 0 };
+
+	for (unsigned int r = 0; r < t->nrows; r++)
+		for (unsigned int col = 0; col < t->ncols && col < 32; col++) {
+			size_t w = strlen(t->cells[r * t->ncols + col]) + 3;
+
+			if (w > widths[col])
+				widths[col] = w;
+		}
+	for (unsigned int r = 0; r < t->nrows; r++) {
+		for (unsigned int col = 0; col < t->ncols; col++) {
+			const char *s = t->cells[r * t->ncols + col];
+
+			if (col + 1 == t->ncols)
+				printf("%s\n", s);
+			else
+				printf("%-*s", (int)(widths[col] < 10 ? 10 : widths[col]), s);
+			free(t->cells[r * t->ncols + col]);
+		}
+	}
+	free(t->cells);
+	t->cells = NULL;
+	t->nrows = 0;
+}
+
+static const char *
+dpctl_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+static const char *
+dpctl_num(json_t *o, const char *key, char *buf, size_t len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_integer(v))
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, len, "%.2f", json_real_value(v));
+	else
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* ---- printers ---- */
+
+static void
+dpctl_print_ports(json_t *res)
+{
+	static const char *const head[] = {
+		"NAME", "TYPE", "NETWORK", "MAC", "STATE", "RX-PKTS", "TX-PKTS", "DROPS",
+	};
+	struct dpctl_table t = { .ncols = 8 };
+	size_t i;
+	json_t *p;
+
+	dpctl_table_row(&t, head);
+	json_array_foreach(res, i, p) {
+		char rx[32], tx[32], dr[32];
+		const char *row[] = {
+			dpctl_str(p, "name"), dpctl_str(p, "type"), dpctl_str(p, "network"),
+			dpctl_str(p, "mac"), dpctl_str(p, "state"),
+			dpctl_num(p, "rx_pkts", rx, sizeof(rx)),
+			dpctl_num(p, "tx_pkts", tx, sizeof(tx)),
+			dpctl_num(p, "drops", dr, sizeof(dr)),
+		};
+
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+}
+
+static void
+dpctl_print_port_stats(json_t *res)
+{
+	json_t *e = json_object_get(res, "ethdev"), *s = json_object_get(res, "switch");
+	json_t *l = json_object_get(res, "link");
+	char a[32], b[32], c[32], d[32], f[32];
+
+	printf("port %s (%s, port id %s, network %s, role %s)\n", dpctl_str(res, "name"),
+	       dpctl_str(res, "type"), dpctl_num(res, "port_id", a, sizeof(a)),
+	       dpctl_str(res, "network"), dpctl_str(res, "role"));
+	printf("  mac:    %s\n", dpctl_str(res, "mac"));
+	printf("  link:   %s, %s Mbps, %s duplex\n", dpctl_str(l, "state"),
+	       dpctl_num(l, "speed_mbps", a, sizeof(a)), dpctl_str(l, "duplex"));
+	printf("  rx:     packets %s  bytes %s  errors %s  missed %s  no-mbuf %s\n",
+	       dpctl_num(e, "rx_pkts", a, sizeof(a)), dpctl_num(e, "rx_bytes", b, sizeof(b)),
+	       dpctl_num(e, "rx_errors", c, sizeof(c)), dpctl_num(e, "rx_missed", d, sizeof(d)),
+	       dpctl_num(e, "rx_nombuf", f, sizeof(f)));
+	printf("  tx:     packets %s  bytes %s  errors %s\n",
+	       dpctl_num(e, "tx_pkts", a, sizeof(a)), dpctl_num(e, "tx_bytes", b, sizeof(b)),
+	       dpctl_num(e, "tx_errors", c, sizeof(c)));
+	printf("  switch: rx %s  tx %s  drops %s  tx-drops %s\n",
+	       dpctl_num(s, "rx_pkts", a, sizeof(a)), dpctl_num(s, "tx_pkts", b, sizeof(b)),
+	       dpctl_num(s, "drops", c, sizeof(c)), dpctl_num(s, "tx_drops", d, sizeof(d)));
+}
+
+static void
+dpctl_print_macs(json_t *res)
+{
+	static const char *const head[] = { "PORT", "MAC", "LOCAL", "AGEING" };
+	struct dpctl_table t = { .ncols = 4 };
+	size_t i;
+	json_t *m;
+
+	dpctl_table_row(&t, head);
+	json_array_foreach(res, i, m) {
+		char age[32];
+		const char *row[] = {
+			dpctl_str(m, "port"), dpctl_str(m, "mac"),
+			json_is_true(json_object_get(m, "local")) ? "yes" : "no",
+			age,
+		};
+
+		snprintf(age, sizeof(age), "%.2f",
+			 json_number_value(json_object_get(m, "ageing_s")));
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+}
+
+static void
+dpctl_print_networks(json_t *res)
+{
+	static const char *const head[] = { "NETWORK ID", "NAME", "DRIVER", "SCOPE" };
+	struct dpctl_table t = { .ncols = 4 };
+	size_t i;
+	json_t *n;
+
+	dpctl_table_row(&t, head);
+	json_array_foreach(res, i, n) {
+		const char *row[] = {
+			dpctl_str(n, "id"), dpctl_str(n, "name"), dpctl_str(n, "driver"),
+			dpctl_str(n, "scope"),
+		};
+
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+}
+
+static void
+dpctl_print_stats(json_t *res)
+{
+	static const char *const phead[] = {
+		"PORT", "RX-PKTS", "RX-BYTES", "TX-PKTS", "TX-BYTES", "RX-ERRORS", "TX-ERRORS",
+		"RX-MISSED", "DROPS", "TX-DROPS",
+	};
+	static const char *const shead[] = { "STAGE", "CALLS", "PKTS", "CYCLES", "CYCLES/PKT" };
+	static const char *const dhead[] = { "DROP REASON", "PKTS" };
+	struct dpctl_table t = { .ncols = 10 };
+	json_t *o, *fdb = json_object_get(res, "fdb");
+	const char *key;
+	char v[10][32];
+	size_t i;
+
+	dpctl_table_row(&t, phead);
+	json_array_foreach(json_object_get(res, "ports"), i, o) {
+		const char *row[] = {
+			dpctl_str(o, "name"), dpctl_num(o, "rx_pkts", v[1], 32),
+			dpctl_num(o, "rx_bytes", v[2], 32), dpctl_num(o, "tx_pkts", v[3], 32),
+			dpctl_num(o, "tx_bytes", v[4], 32), dpctl_num(o, "rx_errors", v[5], 32),
+			dpctl_num(o, "tx_errors", v[6], 32), dpctl_num(o, "rx_missed", v[7], 32),
+			dpctl_num(o, "drops", v[8], 32), dpctl_num(o, "tx_drops", v[9], 32),
+		};
+
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+	printf("\n");
+	t.ncols = 5;
+	dpctl_table_row(&t, shead);
+	json_array_foreach(json_object_get(res, "stages"), i, o) {
+		const char *row[] = {
+			dpctl_str(o, "name"), dpctl_num(o, "calls", v[1], 32),
+			dpctl_num(o, "pkts", v[2], 32), dpctl_num(o, "cycles", v[3], 32),
+			dpctl_num(o, "cycles_per_pkt", v[4], 32),
+		};
+
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+	printf("\n");
+	t.ncols = 2;
+	dpctl_table_row(&t, dhead);
+	json_object_foreach(json_object_get(res, "drops"), key, o) {
+		const char *row[2] = { key, v[0] };
+
+		snprintf(v[0], 32, "%" JSON_INTEGER_FORMAT, json_integer_value(o));
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+	printf("\nfloods %s, learn events %s; fdb: %s entries of %s, %s learned, %s aged, "
+	       "%s moves, %s refused (full)\n",
+	       dpctl_num(res, "floods", v[0], 32), dpctl_num(res, "learn_events", v[1], 32),
+	       dpctl_num(fdb, "entries", v[2], 32), dpctl_num(fdb, "size", v[3], 32),
+	       dpctl_num(fdb, "learned", v[4], 32), dpctl_num(fdb, "aged", v[5], 32),
+	       dpctl_num(fdb, "moves", v[6], 32), dpctl_num(fdb, "full", v[7], 32));
+}
+
+static void
+dpctl_print_status(json_t *res)
+{
+	json_t *up = json_object_get(res, "uplink"), *lc;
+	json_int_t s = json_integer_value(json_object_get(res, "uptime_s"));
+	char buf[256], num[32];
+	size_t off = 0, i;
+
+	printf("version:     %s (protocol %s)\n", dpctl_str(res, "version"),
+	       dpctl_num(res, "protocol", num, sizeof(num)));
+	printf("pid:         %s\n", dpctl_num(res, "pid", num, sizeof(num)));
+	if (s >= 86400)
+		printf("uptime:      %" JSON_INTEGER_FORMAT "d %02d:%02d:%02d\n", s / 86400,
+		       (int)(s % 86400 / 3600), (int)(s % 3600 / 60), (int)(s % 60));
+	else
+		printf("uptime:      %02d:%02d:%02d\n", (int)(s / 3600), (int)(s % 3600 / 60),
+		       (int)(s % 60));
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(res, "lcores"), i, lc)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%" JSON_INTEGER_FORMAT,
+					i ? "," : "", json_integer_value(lc));
+	printf("workers:     %s (lcore%s %s)\n", dpctl_num(res, "workers", num, sizeof(num)),
+	       strchr(buf, ',') != NULL ? "s" : "", buf);
+	printf("poll mode:   %s\n", dpctl_str(res, "poll_mode"));
+	printf("hugepages:   %s\n", json_is_true(json_object_get(res, "hugepages")) ?
+	       "yes" : "no");
+	if (json_is_object(up)) {
+		printf("uplink:      %s (%s%s%s)\n", dpctl_str(up, "name"), dpctl_str(up, "type"),
+		       dpctl_str(up, "iface")[0] != '\0' ? " " : "", dpctl_str(up, "iface"));
+		printf("address:     %s\n", dpctl_str(up, "address"));
+	} else {
+		printf("uplink:      none\n");
+		printf("address:     none\n");
+	}
+	printf("ports:       %s\n", dpctl_num(res, "ports", num, sizeof(num)));
+	printf("socket:      %s\n", dpctl_str(res, "socket"));
+	printf("config:      %s\n", dpctl_str(res, "config"));
+	printf("eal:         %s\n", dpctl_str(res, "eal_args"));
+}
+
+/* ---- the conversation ---- */
+
+static uint64_t
+dpctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+dpctl_wait(int fd, short events, uint64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	uint64_t now = dpctl_now_ms();
+	int rc;
+
+	if (now >= deadline)
+		return 0;
+	do {
+		rc = poll(&pfd, 1, (int)(deadline - now));
+	} while (rc < 0 && errno == EINTR);
+	return rc;
+}
+
+static void
+dpctl_send(int fd, const char *buf, size_t len, uint64_t deadline)
+{
+	while (len > 0) {
+		ssize_t n;
+
+		if (dpctl_wait(fd, POLLOUT, deadline) <= 0)
+			dpctl_die(DPCTL_EXIT_FAIL, "dpnetd on %s did not take the request within "
+				  "%d s", dpctl_socket, DPCTL_TIMEOUT_MS / 1000);
+		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0)
+			dpctl_die(DPCTL_EXIT_FAIL, "cannot send to %s: %s", dpctl_socket,
+				  strerror(errno));
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Buffered reader of response lines. */
+struct dpctl_conn {
+	int fd;                 /* connected socket */
+	char *buf;              /* received bytes */
+	size_t len;             /* bytes in buf */
+	size_t cap;             /* its size */
+};
+
+static json_t *
+dpctl_recv(struct dpctl_conn *c, uint64_t deadline)
+{
+	for (;;) {
+		char *nl = c->len > 0 ? memchr(c->buf, '\n', c->len) : NULL;
+		json_error_t jerr;
+		ssize_t n;
+
+		if (nl != NULL) {
+			size_t line = (size_t)(nl - c->buf);
+			json_t *o = json_loadb(c->buf, line, 0, &jerr);
+
+			memmove(c->buf, nl + 1, c->len - line - 1);
+			c->len -= line + 1;
+			if (o == NULL || !json_is_object(o))
+				dpctl_die(DPCTL_EXIT_FAIL, "dpnetd on %s sent an answer that is not "
+					  "a JSON object: %s", dpctl_socket, jerr.text);
+			return o;
+		}
+		if (c->len == c->cap) {
+			char *b;
+
+			if (c->cap >= DPCTL_MAX_RESPONSE)
+				dpctl_die(DPCTL_EXIT_FAIL, "answer from dpnetd larger than %u MB",
+					  DPCTL_MAX_RESPONSE >> 20);
+			c->cap = c->cap ? c->cap * 2 : 65536;
+			b = realloc(c->buf, c->cap);
+			if (b == NULL)
+				dpctl_die(DPCTL_EXIT_FAIL, "out of memory");
+			c->buf = b;
+		}
+		if (dpctl_wait(c->fd, POLLIN, deadline) <= 0)
+			dpctl_die(DPCTL_EXIT_FAIL, "no answer from dpnetd on %s within %d s",
+				  dpctl_socket, DPCTL_TIMEOUT_MS / 1000);
+		n = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0)
+			dpctl_die(DPCTL_EXIT_FAIL, "cannot read from %s: %s", dpctl_socket,
+				  strerror(errno));
+		if (n == 0)
+			dpctl_die(DPCTL_EXIT_FAIL, "dpnetd on %s closed the connection without "
+				  "answering", dpctl_socket);
+		c->len += (size_t)n;
+	}
+}
+
+/* Send one request, return its "result" (a new reference) or die with its error. */
+static json_t *
+dpctl_call(struct dpctl_conn *c, const char *cmd, json_t *args)
+{
+	uint64_t deadline = dpctl_now_ms() + DPCTL_TIMEOUT_MS;
+	json_t *req, *resp, *res;
+	char *text;
+
+	req = json_pack("{s:i, s:s, s:O}", "v", PROTO_VERSION, "cmd", cmd, "args", args);
+	text = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+	if (text == NULL)
+		dpctl_die(DPCTL_EXIT_FAIL, "out of memory");
+	json_decref(req);
+	dpctl_send(c->fd, text, strlen(text), deadline);
+	dpctl_send(c->fd, "\n", 1, deadline);
+	free(text);
+	resp = dpctl_recv(c, deadline);
+	if (!json_is_true(json_object_get(resp, "ok"))) {
+		const char *msg = json_string_value(json_object_get(resp, "error"));
+
+		dpctl_die(DPCTL_EXIT_FAIL, "%s", msg != NULL ? msg : "dpnetd refused the request");
+	}
+	res = json_object_get(resp, "result");
+	res = res != NULL ? json_incref(res) : json_null();
+	json_decref(resp);
+	return res;
+}
+
+static int
+dpctl_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		dpctl_die(DPCTL_EXIT_USAGE, "socket path \"%s\" is too long", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		dpctl_die(DPCTL_EXIT_FAIL, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		dpctl_die(DPCTL_EXIT_FAIL, "cannot connect to %s: %s (%s)", path, strerror(e),
+			  e == EACCES || e == EPERM ? "run dpctl as root or as a member of the "
+			  "socket's group" : "is dpnetd running?");
+	}
+	return fd;
+}
+
+/* ---- command line ---- */
+
+static void __attribute__((noreturn))
+dpctl_usage_error(const char *usage, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	dpctl_die(DPCTL_EXIT_USAGE, "%s; usage: %s", msg, usage);
+}
+
+/* --opt VALUE or --opt=VALUE at argv[*i]; returns the value or NULL if not this opt. */
+static const char *
+dpctl_opt(int argc, char **argv, int *i, const char *opt, const char *usage)
+{
+	size_t len = strlen(opt);
+
+	if (strncmp(argv[*i], opt, len) != 0)
+		return NULL;
+	if (argv[*i][len] == '=')
+		return argv[*i] + len + 1;
+	if (argv[*i][len] != '\0')
+		return NULL;
+	if (*i + 1 >= argc)
+		dpctl_usage_error(usage, "option %s needs a value", opt);
+	(*i)++;
+	return argv[*i];
+}
+
+static void
+dpctl_set(json_t *args, const char *key, const char *val)
+{
+	if (json_object_set_new(args, key, json_string(val)) < 0)
+		dpctl_die(DPCTL_EXIT_USAGE, "argument for %s is not valid UTF-8", key);
+}
+
+static void
+dpctl_parse_add_port(int argc, char **argv, struct dpctl_req *r)
+{
+	static const char usage[] = "dpctl add-port NAME --type tap|afpacket|vhost|pcap|null|"
+		"ring|dpdk [--iface IF] [--devargs STR] [--network NET] "
+		"[--role access|uplink|host]";
+	static const char *const opts[][2] = {
+		{ "--type", "type" }, { "--iface", "iface" }, { "--devargs", "devargs" },
+		{ "--network", "network" }, { "--role", "role" },
+	};
+	const char *name = NULL;
+
+	r->cmd = "port.add";
+	for (int i = 0; i < argc; i++) {
+		const char *v = NULL;
+		unsigned int k;
+
+		for (k = 0; k < 5 && v == NULL; k++)
+			v = dpctl_opt(argc, argv, &i, opts[k][0], usage);
+		if (v != NULL) {
+			dpctl_set(r->args, opts[k - 1][1], v);
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			dpctl_usage_error(usage, "unknown option \"%s\" for add-port", argv[i]);
+		} else if (name == NULL) {
+			name = argv[i];
+		} else {
+			dpctl_usage_error(usage, "unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	if (name == NULL)
+		dpctl_usage_error(usage, "add-port needs a port NAME");
+	if (json_object_get(r->args, "type") == NULL)
+		dpctl_usage_error(usage, "add-port needs --type");
+	dpctl_set(r->args, "name", name);
+}
+
+/* Commands taking a fixed number of positional words (min..max) mapped to args keys. */
+static void
+dpctl_positional(int argc, char **argv, struct dpctl_req *r, const char *usage,
+		 const char *const *keys, int min, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] == '-' && argv[i][1] != '\0')
+			dpctl_usage_error(usage, "unknown option \"%s\"", argv[i]);
+		if (n == max)
+			dpctl_usage_error(usage, "unexpected argument \"%s\"", argv[i]);
+		dpctl_set(r->args, keys[n++], argv[i]);
+	}
+	if (n < min)
+		dpctl_usage_error(usage, "missing %s", keys[n]);
+}
+
+static void
+dpctl_parse(int argc, char **argv, struct dpctl_req *r)
+{
+	static const char *const name_key[] = { "name" };
+	static const char *const net_key[] = { "network" };
+	const char *cmd = argv[0];
+
+	if (strcmp(cmd, "add-port") == 0) {
+		dpctl_parse_add_port(argc - 1, argv + 1, r);
+	} else if (strcmp(cmd, "del-port") == 0) {
+		r->cmd = "port.del";
+		dpctl_positional(argc - 1, argv + 1, r, "dpctl del-port NAME", name_key, 1, 1);
+	} else if (strcmp(cmd, "port") == 0) {
+		const char *sub = argc > 1 ? argv[1] : "";
+
+		if (strcmp(sub, "ls") == 0) {
+			r->cmd = "port.ls";
+			r->print = dpctl_print_ports;
+			dpctl_positional(argc - 2, argv + 2, r, "dpctl port ls", NULL, 0, 0);
+		} else if (strcmp(sub, "stats") == 0) {
+			r->cmd = "port.stats";
+			r->print = dpctl_print_port_stats;
+			dpctl_positional(argc - 2, argv + 2, r, "dpctl port stats NAME", name_key,
+					 1, 1);
+		} else {
+			dpctl_usage_error("dpctl port ls | dpctl port stats NAME",
+					  sub[0] ? "unknown port command \"%s\"" :
+					  "port needs a subcommand%s", sub);
+		}
+	} else if (strcmp(cmd, "network") == 0) {
+		const char *sub = argc > 1 ? argv[1] : "";
+
+		if (strcmp(sub, "ls") != 0)
+			dpctl_usage_error("dpctl network ls", sub[0] ?
+					  "unknown network command \"%s\"" :
+					  "network needs a subcommand%s", sub);
+		r->cmd = "network.ls";
+		r->print = dpctl_print_networks;
+		dpctl_positional(argc - 2, argv + 2, r, "dpctl network ls", NULL, 0, 0);
+	} else if (strcmp(cmd, "mac") == 0) {
+		const char *sub = argc > 1 ? argv[1] : "";
+
+		if (strcmp(sub, "ls") != 0)
+			dpctl_usage_error("dpctl mac ls [NETWORK]", sub[0] ?
+					  "unknown mac command \"%s\"" :
+					  "mac needs a subcommand%s", sub);
+		r->cmd = "mac.ls";
+		r->print = dpctl_print_macs;
+		dpctl_positional(argc - 2, argv + 2, r, "dpctl mac ls [NETWORK]", net_key, 0, 1);
+	} else if (strcmp(cmd, "stats") == 0) {
+		r->cmd = "stats";
+		r->print = dpctl_print_stats;
+		dpctl_positional(argc - 1, argv + 1, r, "dpctl stats", NULL, 0, 0);
+	} else if (strcmp(cmd, "status") == 0) {
+		r->cmd = "status";
+		r->print = dpctl_print_status;
+		dpctl_positional(argc - 1, argv + 1, r, "dpctl status", NULL, 0, 0);
+	} else {
+		dpctl_die(DPCTL_EXIT_USAGE, "unknown command \"%s\": see 'dpctl --help'", cmd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dpctl_req req = { .cmd = NULL };
+	const char *env = getenv(PROTO_SOCKET_ENV);
+	char **words;
+	int nwords = 0, i;
+	struct dpctl_conn conn = { .fd = -1 };
+	json_t *hello, *res, *empty;
+
+	dpctl_socket = env != NULL && env[0] != '\0' ? env : PROTO_DEFAULT_SOCKET;
+	words = calloc((size_t)argc + 1, sizeof(*words));
+	req.args = json_object();
+	if (words == NULL || req.args == NULL)
+		dpctl_die(DPCTL_EXIT_FAIL, "out of memory");
+	/* Global options anywhere before "--"; the rest are the command's words. */
+	for (i = 1; i < argc; i++) {
+		const char *v;
+
+		if (strcmp(argv[i], "--") == 0) {
+			for (i++; i < argc; i++)
+				words[nwords++] = argv[i];
+			break;
+		}
+		if (strcmp(argv[i], "--json") == 0) {
+			dpctl_json = true;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			fputs(dpctl_usage_text, stdout);
+			return 0;
+		} else if ((v = dpctl_opt(argc, argv, &i, "--socket",
+					  "dpctl [--socket PATH] [--json] COMMAND ...")) != NULL) {
+			dpctl_socket = v;
+		} else {
+			words[nwords++] = argv[i];
+		}
+	}
+	if (nwords == 0)
+		dpctl_die(DPCTL_EXIT_USAGE, "no command given; usage: dpctl [--socket PATH] "
+			  "[--json] COMMAND ... (see 'dpctl --help')");
+	if (words[0][0] == '-')
+		dpctl_die(DPCTL_EXIT_USAGE, "unknown option \"%s\": see 'dpctl --help'", words[0]);
+	dpctl_parse(nwords, words, &req);
+
+	conn.fd = dpctl_connect(dpctl_socket);
+	empty = json_object();
+	hello = dpctl_call(&conn, "hello", empty);
+	json_decref(empty);
+	if (json_integer_value(json_object_get(hello, "version")) != PROTO_VERSION)
+		dpctl_die(DPCTL_EXIT_FAIL, "dpnetd on %s speaks protocol version %"
+			  JSON_INTEGER_FORMAT ", this dpctl speaks %d: use the dpctl that came "
+			  "with it", dpctl_socket,
+			  json_integer_value(json_object_get(hello, "version")), PROTO_VERSION);
+	json_decref(hello);
+	res = dpctl_call(&conn, req.cmd, req.args);
+	close(conn.fd);
+	if (dpctl_json) {
+		if (json_dumpf(res, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12)) < 0)
+			dpctl_die(DPCTL_EXIT_FAIL, "cannot write the output");
+		putchar('\n');
+	} else if (req.print != NULL) {
+		req.print(res);
+	}
+	json_decref(res);
+	json_decref(req.args);
+	free(conn.buf);
+	free(words);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		dpctl_die(DPCTL_EXIT_FAIL, "cannot write the output: %s", strerror(errno));
+	return 0;
+}

@@ -1,0 +1,150 @@
+/*
+ * mac.c - mac.ls: the MAC table of one network or of all, as brctl showmacs.
+ *
+ * The table is walked on the control thread (the only writer of keys); the
+ * port and last-seen time of an entry are written by workers with relaxed
+ * atomic stores, so they are read the same way. Entries are sorted by port name
+ * then MAC so the output is stable.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ether.h>
+
+#include "dataplane/dp.h"
+#include "dataplane/fdb.h"
+#include "drivers/port.h"
+#include "ctl.h"
+
+/* One row of the listing, gathered during the walk. */
+struct mac_row {
+	uint64_t key;          /* fdb key: domain and MAC */
+	uint16_t port;         /* port id the MAC is behind */
+	uint8_t is_static;     /* never ages ("local") */
+	uint64_t seen_tsc;     /* last seen */
+};
+
+/* Walk state. */
+struct mac_walk {
+	struct mac_row *rows;  /* growing array */
+	size_t n;              /* rows used */
+	size_t cap;            /* rows allocated */
+	uint16_t domain;       /* only this domain, or DP_DOMAIN_NONE for all */
+	int err;               /* -ENOMEM if the array could not grow */
+};
+
+static int
+mac_collect(uint64_t key, const struct fdb_entry *e, void *arg)
+{
+	struct mac_walk *w = arg;
+
+	if (w->domain != DP_DOMAIN_NONE && fdb_key_domain(key) != w->domain)
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+		struct mac_row *rows = realloc(w->rows, cap * sizeof(*rows));
+
+		if (rows == NULL) {
+			w->err = -ENOMEM;
+			return 1;
+		}
+		w->rows = rows;
+		w->cap = cap;
+	}
+	w->rows[w->n].key = key;
+	w->rows[w->n].port = __atomic_load_n(&e->port, __ATOMIC_RELAXED);
+	w->rows[w->n].seen_tsc = __atomic_load_n(&e->seen_tsc, __ATOMIC_RELAXED);
+	w->rows[w->n].is_static = e->is_static;
+	w->n++;
+	return 0;
+}
+
+static const char *
+mac_port_name(uint16_t id)
+{
+	struct port *p = port_by_id(id);
+
+	return p != NULL ? p->spec.name : "?";
+}
+
+static int
+mac_cmp(const void *a, const void *b)
+{
+	const struct mac_row *x = a, *y = b;
+	int rc = strcmp(mac_port_name(x->port), mac_port_name(y->port));
+
+	if (rc != 0)
+		return rc;
+	if ((x->key & 0xFFFFFFFFFFFFULL) != (y->key & 0xFFFFFFFFFFFFULL))
+		return (x->key & 0xFFFFFFFFFFFFULL) < (y->key & 0xFFFFFFFFFFFFULL) ? -1 : 1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+int
+ctl_mac_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	static const char *const allowed[] = { "network", NULL };
+	struct mac_walk w = { .domain = DP_DOMAIN_NONE };
+	char netname[CFG_NET_NAME_MAX + 32];
+	uint64_t now = rte_rdtsc(), hz = c->dp->fdb->tsc_hz;
+	json_t *arr;
+	int rc;
+
+	rc = ctl_args_allowed(args, "mac.ls", allowed, err, errlen);
+	if (rc == 0)
+		rc = ctl_arg_str(args, "network", false, netname, sizeof(netname), err, errlen);
+	if (rc < 0)
+		return rc;
+	if (netname[0] != '\0') {
+		struct net *net = net_find(c->nets, netname);
+
+		if (net == NULL) {
+			snprintf(err, errlen, "network \"%s\" not found: pick one from 'dpctl "
+				 "network ls'", netname);
+			return -ENOENT;
+		}
+		if (net->domain == NET_DOMAIN_NONE) {
+			snprintf(err, errlen, "network \"%s\" has no MAC table: only bridge "
+				 "networks learn MACs", net->name);
+			return -EINVAL;
+		}
+		w.domain = net->domain;
+	}
+	fdb_walk(c->dp->fdb, mac_collect, &w);
+	if (w.err < 0) {
+		free(w.rows);
+		return w.err;
+	}
+	qsort(w.rows, w.n, sizeof(w.rows[0]), mac_cmp);
+	arr = json_array();
+	for (size_t i = 0; arr != NULL && i < w.n; i++) {
+		const struct mac_row *r = &w.rows[i];
+		struct rte_ether_addr mac;
+		struct net *net = net_by_domain(c->nets, fdb_key_domain(r->key));
+		double age = 0;
+		char ms[32];
+		json_t *o;
+
+		fdb_key_mac(r->key, &mac);
+		if (!r->is_static && hz != 0 && now > r->seen_tsc)
+			age = (double)(now - r->seen_tsc) / (double)hz;
+		o = json_pack("{s:s, s:s, s:b, s:f, s:s, s:i}",
+			      "port", mac_port_name(r->port),
+			      "mac", ctl_format_mac(mac.addr_bytes, ms, sizeof(ms)),
+			      "local", r->is_static, "ageing_s", (double)(uint64_t)(age * 100) / 100,
+			      "network", net != NULL ? net->name : "?",
+			      "port_id", r->port);
+		if (o == NULL || json_array_append_new(arr, o) < 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	free(w.rows);
+	if (arr == NULL)
+		return -ENOMEM;
+	*result = arr;
+	return 0;
+}

@@ -1,0 +1,125 @@
+/*
+ * stats.c - the stats command: per-port, per-stage and per-drop-reason counters.
+ *
+ * Ports show both sides: what the PMD counted (rte_eth_stats: packets that
+ * reached or left the device, and its errors) and what the switch's workers
+ * counted (frames handled, dropped, refused by TX). Every drop reason is listed,
+ * zero or not, under the names of DP_DROP_REASONS, so scripts can rely on the
+ * keys being there.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "dataplane/counters.h"
+#include "dataplane/dp.h"
+#include "dataplane/fdb.h"
+#include "drivers/port.h"
+#include "ctl.h"
+
+static json_t *
+stats_port(struct ctl *c, struct port *p, const struct dp_counters *sum)
+{
+	const struct dp_port_counters *now = &sum->ports[p->port_id];
+	const struct dp_port_counters *base = &c->base[p->port_id];
+	struct rte_eth_stats st;
+
+	memset(&st, 0, sizeof(st));
+	rte_eth_stats_get(p->port_id, &st);
+	return json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+			 " s:I, s:I, s:I, s:I, s:I}",
+			 "name", p->spec.name, "port_id", p->port_id,
+			 "rx_pkts", (json_int_t)st.ipackets, "rx_bytes", (json_int_t)st.ibytes,
+			 "tx_pkts", (json_int_t)st.opackets, "tx_bytes", (json_int_t)st.obytes,
+			 "rx_errors", (json_int_t)st.ierrors, "tx_errors", (json_int_t)st.oerrors,
+			 "rx_missed", (json_int_t)st.imissed,
+			 "rx_nombuf", (json_int_t)st.rx_nombuf,
+			 "sw_rx_pkts", (json_int_t)(now->rx_pkts - base->rx_pkts),
+			 "sw_rx_bytes", (json_int_t)(now->rx_bytes - base->rx_bytes),
+			 "sw_tx_pkts", (json_int_t)(now->tx_pkts - base->tx_pkts),
+			 "drops", (json_int_t)(now->drops - base->drops),
+			 "tx_drops", (json_int_t)(now->tx_drops - base->tx_drops));
+}
+
+int
+ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	static const char *const allowed[] = { NULL };
+	struct port *ports[RTE_MAX_ETHPORTS];
+	struct dp_counters sum;
+	json_t *res, *arr, *stages, *drops;
+	const struct fdb *fdb = c->dp->fdb;
+	unsigned int n;
+	uint64_t total = 0;
+	int rc;
+
+	rc = ctl_args_allowed(args, "stats", allowed, err, errlen);
+	if (rc < 0)
+		return rc;
+	dp_counters_sum(c->dp, &sum);
+	arr = json_array();
+	stages = json_array();
+	drops = json_object();
+	res = json_object();
+	if (arr == NULL || stages == NULL || drops == NULL || res == NULL)
+		goto oom;
+	n = port_list(ports, RTE_MAX_ETHPORTS);
+	for (unsigned int i = 0; i < n; i++)
+		if (json_array_append_new(arr, stats_port(c, ports[i], &sum)) < 0)
+			goto oom;
+	for (unsigned int i = 0; i < DP_STAGE_MAX; i++) {
+		const struct dp_stage_counters *sc = &sum.stages[i];
+		json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:f}", "name", dp_stage_names[i],
+				      "calls", (json_int_t)sc->calls,
+				      "pkts", (json_int_t)sc->pkts,
+				      "cycles", (json_int_t)sc->cycles,
+				      "cycles_per_pkt",
+				      sc->pkts ? (double)sc->cycles / (double)sc->pkts : 0.0);
+
+		if (json_array_append_new(stages, o) < 0)
+			goto oom;
+	}
+	for (unsigned int i = 0; i < DP_DROP_MAX; i++) {
+		total += sum.drops[i];
+		if (json_object_set_new(drops, dp_drop_names[i],
+					json_integer((json_int_t)sum.drops[i])) < 0)
+			goto oom;
+	}
+	rc = json_object_set_new(res, "ports", arr);
+	arr = NULL;
+	rc |= json_object_set_new(res, "stages", stages);
+	stages = NULL;
+	rc |= json_object_set_new(res, "drops", drops);
+	drops = NULL;
+	rc |= json_object_set_new(res, "drops_total", json_integer((json_int_t)total));
+	rc |= json_object_set_new(res, "floods", json_integer((json_int_t)sum.floods));
+	rc |= json_object_set_new(res, "learn_events",
+				  json_integer((json_int_t)sum.learn_events));
+	rc |= json_object_set_new(res, "learn_full", json_integer((json_int_t)sum.learn_full));
+	rc |= json_object_set_new(res, "worker",
+				  json_pack("{s:I, s:I, s:I, s:I}",
+					    "loops", (json_int_t)sum.loops,
+					    "busy_loops", (json_int_t)sum.busy_loops,
+					    "sleeps", (json_int_t)sum.sleeps,
+					    "busy_cycles", (json_int_t)sum.busy_cycles));
+	rc |= json_object_set_new(res, "fdb",
+				  json_pack("{s:i, s:i, s:I, s:I, s:I, s:I}",
+					    "entries", (int)fdb_count(fdb),
+					    "size", (int)fdb->size,
+					    "learned", (json_int_t)fdb->learned,
+					    "aged", (json_int_t)fdb->aged,
+					    "moves", (json_int_t)sum.fdb_moves,
+					    "full", (json_int_t)fdb->full));
+	if (rc != 0)
+		goto oom;
+	*result = res;
+	return 0;
+oom:
+	json_decref(arr);
+	json_decref(stages);
+	json_decref(drops);
+	json_decref(res);
+	return -ENOMEM;
+}
