@@ -509,9 +509,9 @@ cfg_poll_section(struct cfg_parser *ps, const yaml_node_t *n)
 			else if (strcmp(m, "busy") == 0)
 				poll->busy = true;
 			else
-				rc = cfg_fail(ps, cfg_line(v), path, "unknown poll mode \"%s\": use "
-					      "adaptive (sleep when idle) or busy (dedicated cores)",
-					      m);
+				rc = cfg_fail(ps, cfg_line(v), path, "unknown poll mode "
+					      "\"%s\": use adaptive (sleep when idle) or busy "
+					      "(dedicated cores)", m);
 		} else if (strcmp(k, "spin_polls") == 0) {
 			rc = cfg_u32(ps, v, path, 0, 1000000000, &poll->spin_polls);
 		} else if (strcmp(k, "sleep_min_us") == 0) {
@@ -629,19 +629,19 @@ cfg_network_entry(struct cfg_parser *ps, const yaml_node_t *n, unsigned int i)
 		} else if (strcmp(k, "driver") == 0) {
 			rc = cfg_str(ps, v, path, net->driver, sizeof(net->driver));
 			if (rc == 0 && strcmp(net->driver, "bridge") != 0)
-				rc = cfg_fail(ps, cfg_line(v), path, "unknown network driver \"%s\": "
-					      "use bridge", net->driver);
+				rc = cfg_fail(ps, cfg_line(v), path, "unknown network "
+					      "driver \"%s\": use bridge", net->driver);
 		} else if (strcmp(k, "subnet") == 0) {
 			rc = cfg_str(ps, v, path, s, sizeof(s));
 			if (rc < 0)
 				break;
 			subnet_line = cfg_line(v);
 			if (cfg_parse_cidr(s, &net->subnet, &net->prefix_len) < 0)
-				return cfg_fail(ps, subnet_line, path, "invalid subnet \"%s\": write "
-						"it as CIDR, e.g. 172.18.0.0/16", s);
+				return cfg_fail(ps, subnet_line, path, "invalid subnet \"%s\": "
+						"write it as CIDR, e.g. 172.18.0.0/16", s);
 			if (net->prefix_len < 8 || net->prefix_len > 30)
-				return cfg_fail(ps, subnet_line, path, "prefix /%u is out of range: "
-						"use /8 to /30", net->prefix_len);
+				return cfg_fail(ps, subnet_line, path, "prefix /%u is out of "
+						"range: use /8 to /30", net->prefix_len);
 			if ((net->subnet & ~cfg_prefix_mask(net->prefix_len)) != 0) {
 				char ip[INET_ADDRSTRLEN];
 
@@ -654,8 +654,8 @@ cfg_network_entry(struct cfg_parser *ps, const yaml_node_t *n, unsigned int i)
 		} else {
 			rc = cfg_str(ps, v, path, s, sizeof(s));
 			if (rc == 0 && cfg_parse_ip(s, &net->gateway) < 0)
-				rc = cfg_fail(ps, cfg_line(v), path, "invalid gateway \"%s\": write "
-					      "an IPv4 address, e.g. 172.18.0.1", s);
+				rc = cfg_fail(ps, cfg_line(v), path, "invalid gateway "
+					      "\"%s\": write an IPv4 address, e.g. 172.18.0.1", s);
 			if (rc == 0 && net->gateway == 0)
 				rc = cfg_fail(ps, cfg_line(v), path, "0.0.0.0 cannot be a gateway");
 		}
@@ -849,9 +849,9 @@ cfg_check_ports(struct cfg_parser *ps)
 			snprintf(p->role, sizeof(p->role), "access");
 		if (strcmp(p->role, "uplink") == 0) {
 			if (uplink >= 0)
-				return cfg_fail(ps, p->line, path, "\"%s\" would be a second uplink "
-						"(\"%s\" is one): keep one port with role uplink",
-						p->name, c->ports[uplink].name);
+				return cfg_fail(ps, p->line, path, "\"%s\" would be a second "
+						"uplink (\"%s\" is one): keep one port with role "
+						"uplink", p->name, c->ports[uplink].name);
 			uplink = (int)i;
 		}
 	}

@@ -52,10 +52,14 @@ struct ctl {
 	char eal_line[1024];                /* the EAL arguments, for status */
 };
 
-/* Log type "dpnet.control" (registered in dpnetd.c); use with rte_log.h included. */
+/*
+ * Log type "dpnet.control" (registered in dpnetd.c); use with rte_log.h
+ * included. Every line carries its level word ("dpnetd: WARNING: ...") so log
+ * checks can tell a refused request from a lifecycle message.
+ */
 extern int ctl_logtype;
 #define CTL_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_##level, ctl_logtype, "dpnetd: " fmt "\n", ##__VA_ARGS__)
+	rte_log(RTE_LOG_##level, ctl_logtype, "dpnetd: " #level ": " fmt "\n", ##__VA_ARGS__)
 
 /* port.c */
 int ctl_port_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);

@@ -418,8 +418,8 @@ dpctl_recv(struct dpctl_conn *c, uint64_t deadline)
 			memmove(c->buf, nl + 1, c->len - line - 1);
 			c->len -= line + 1;
 			if (o == NULL || !json_is_object(o))
-				dpctl_die(DPCTL_EXIT_FAIL, "dpnetd on %s sent an answer that is not "
-					  "a JSON object: %s", dpctl_socket, jerr.text);
+				dpctl_die(DPCTL_EXIT_FAIL, "dpnetd on %s sent an answer that is "
+					  "not a JSON object: %s", dpctl_socket, jerr.text);
 			return o;
 		}
 		if (c->len == c->cap) {
@@ -711,7 +711,9 @@ main(int argc, char **argv)
 	res = dpctl_call(&conn, req.cmd, req.args);
 	close(conn.fd);
 	if (dpctl_json) {
-		if (json_dumpf(res, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12)) < 0)
+		size_t flags = JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12);
+
+		if (json_dumpf(res, stdout, flags) < 0)
 			dpctl_die(DPCTL_EXIT_FAIL, "cannot write the output");
 		putchar('\n');
 	} else if (req.print != NULL) {

@@ -160,9 +160,9 @@ dpnetd_parse_opts(int argc, char **argv, struct dpnetd_opts *o)
 		case 'l':
 			o->log_level = dpnetd_parse_level(optarg);
 			if (o->log_level < 0) {
-				fprintf(stderr, "dpnetd: error: unknown log level \"%s\": use emerg, "
-					"alert, crit, error, warning, notice, info, debug or 1-8\n",
-					optarg);
+				fprintf(stderr, "dpnetd: error: unknown log level \"%s\": use "
+					"emerg, alert, crit, error, warning, notice, info, debug "
+					"or 1-8\n", optarg);
 				exit(2);
 			}
 			break;
@@ -434,12 +434,16 @@ dpnetd_serve(struct ctl *c, int sfd)
 			if (evs[i].data.fd == sfd) {
 				struct signalfd_siginfo si;
 
-				if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) &&
-				    si.ssi_signo != SIGHUP) {
-					CTL_LOG(NOTICE, "%s received, stopping",
-						strsignal((int)si.ssi_signo));
-					quit = true;
+				if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					CTL_LOG(NOTICE, "SIGHUP ignored: there is no reload; "
+						"change ports with dpctl");
+					continue;
 				}
+				CTL_LOG(NOTICE, "%s received, stopping",
+					strsignal((int)si.ssi_signo));
+				quit = true;
 			} else {
 				srv_run(c->srv);
 			}
@@ -578,7 +582,7 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		dpnetd_die("%s", err);
 	}
-	CTL_LOG(NOTICE, "dpnetd %s ready on %s: %u worker%s, %s poll, %s, %u port%s",
+	CTL_LOG(NOTICE, "version %s ready on %s: %u worker%s, %s poll, %s, %u port%s",
 		DPNET_VERSION, o.socket, ctl.n_workers, ctl.n_workers == 1 ? "" : "s",
 		poll.busy ? "busy" : "adaptive",
 		ctl.hugepages ? "hugepages" : "no hugepages", cfg.n_ports,

@@ -131,10 +131,11 @@ ctl_mac_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 		fdb_key_mac(r->key, &mac);
 		if (!r->is_static && hz != 0 && now > r->seen_tsc)
 			age = (double)(now - r->seen_tsc) / (double)hz;
+		age = (double)(uint64_t)(age * 100) / 100; /* 2 decimals, as brctl */
 		o = json_pack("{s:s, s:s, s:b, s:f, s:s, s:i}",
 			      "port", mac_port_name(r->port),
 			      "mac", ctl_format_mac(mac.addr_bytes, ms, sizeof(ms)),
-			      "local", r->is_static, "ageing_s", (double)(uint64_t)(age * 100) / 100,
+			      "local", r->is_static, "ageing_s", age,
 			      "network", net != NULL ? net->name : "?",
 			      "port_id", r->port);
 		if (o == NULL || json_array_append_new(arr, o) < 0) {

@@ -588,8 +588,8 @@ srv_accept(struct srv *s)
 			return; /* EAGAIN, or out of descriptors: retry on the next event */
 		}
 		if (s->n_clients == SRV_MAX_CLIENTS) {
-			static const char busy[] = "{\"ok\":false,\"errno\":16,\"error\":\"too many "
-				"control clients connected: try again later\"}\n";
+			static const char busy[] = "{\"ok\":false,\"errno\":16,\"error\":"
+				"\"too many control clients connected: try again later\"}\n";
 
 			(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 			close(fd);

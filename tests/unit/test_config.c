@@ -224,8 +224,11 @@ test_samples(void)
 		snprintf(dir, sizeof(dir), "%s/conf", env);
 	} else {
 		slash = strrchr(__FILE__, '/');
-		snprintf(dir, sizeof(dir), "%.*s/../../conf",
-			 slash != NULL ? (int)(slash - __FILE__) : 1, slash != NULL ? __FILE__ : ".");
+		if (slash != NULL)
+			snprintf(dir, sizeof(dir), "%.*s/../../conf", (int)(slash - __FILE__),
+				 __FILE__);
+		else
+			snprintf(dir, sizeof(dir), "../../conf");
 	}
 	snprintf(path, sizeof(path), "%s/dpnet.yaml", dir);
 	if (access(path, R_OK) != 0) {
@@ -302,7 +305,8 @@ static const struct err_case err_cases[] = {
 	{ "ports:\n  - name: a\n",
 	  "2: ports[0]: missing key type: use one of tap, afpacket, vhost, pcap, null, ring, "
 	  "dpdk" },
-	{ "ports:\n  - name: a\n    type: [x]\n", "3: ports[0].type: expected a value, got a list" },
+	{ "ports:\n  - name: a\n    type: [x]\n",
+	  "3: ports[0].type: expected a value, got a list" },
 	/* ports */
 	{ "ports:\n  - name: a\n    type: null\n  - name: b\n    type: foo\n",
 	  "4: ports[1].type: unknown port type \"foo\": use one of tap, afpacket, vhost, pcap, "
