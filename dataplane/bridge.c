@@ -2,8 +2,11 @@
  * bridge.c - the L2 stage: learn source MACs, look up destinations, decide
  * unicast, flood or drop within the ingress port's bridge domain.
  *
- * Per burst, the source and destination keys of every packet go to the MAC
- * table in one rte_hash_lookup_bulk call. A known source refreshes its entry in
+ * Per burst, the source and destination keys of every packet are looked up in a
+ * per-worker exact-match cache (a direct-mapped array indexed by the key's CRC,
+ * which is also rte_hash's signature); only the misses go to the MAC table, in
+ * one rte_hash_lookup_with_hash_bulk call. Cached positions and cached misses
+ * are validated as fdb.h describes, so the cache never outlives a change. A known source refreshes its entry in
  * place (and is relearned on the new port if it moved); an unknown source is
  * queued for the control thread to add, at most once per DP_LEARN_TSC_GAP per
  * MAC thanks to a small direct-mapped cache of recent requests, so a flood of
@@ -65,14 +68,64 @@ br_drop(struct pkt_meta *meta, enum dp_drop reason)
 	meta->drop_reason = reason;
 }
 
-/* One chunk of at most DP_BURST packets (2 keys each fit one bulk lookup). */
+/*
+ * Look up n keys: first in the worker's exact-match cache, then the misses in
+ * one rte_hash bulk call with the signatures already computed. pos[j] gets the
+ * hash position or a negative value (absent).
+ */
+static inline void
+br_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint32_t n, int32_t *pos)
+{
+	const struct fdb *fdb = ctx->fdb;
+	/* Loaded before any lookup: a miss cached with it is invalidated by a later add. */
+	uint32_t gen = (uint32_t)__atomic_load_n(&fdb->add_gen, __ATOMIC_ACQUIRE);
+	const void *mkeys[2 * DP_BURST];
+	hash_sig_t msigs[2 * DP_BURST];
+	int32_t mpos[2 * DP_BURST];
+	uint16_t midx[2 * DP_BURST];
+	uint32_t nm = 0;
+
+	for (uint32_t j = 0; j < n; j++) {
+		uint32_t sig = fdb_key_sig(keys[j]);
+		const struct br_cache_ent *c = &ctx->brc[sig & (DP_BR_CACHE - 1)];
+
+		if (likely(c->key == keys[j])) {
+			if (c->pos >= 0) {
+				if (likely(__atomic_load_n(&fdb->entries[c->pos].key,
+							   __ATOMIC_ACQUIRE) == keys[j])) {
+					pos[j] = c->pos;
+					continue;
+				}
+			} else if (c->gen == gen) {
+				pos[j] = -ENOENT;
+				continue;
+			}
+		}
+		mkeys[nm] = &keys[j];
+		msigs[nm] = sig;
+		midx[nm++] = (uint16_t)j;
+	}
+	if (nm == 0)
+		return;
+	rte_hash_lookup_with_hash_bulk(fdb->hash, mkeys, msigs, nm, mpos);
+	for (uint32_t i = 0; i < nm; i++) {
+		uint32_t j = midx[i];
+		struct br_cache_ent *c = &ctx->brc[msigs[i] & (DP_BR_CACHE - 1)];
+
+		pos[j] = mpos[i];
+		c->key = keys[j];
+		c->pos = mpos[i] >= 0 ? mpos[i] : -ENOENT;
+		c->gen = gen;
+	}
+}
+
+/* One chunk of at most DP_BURST packets (2 keys each). */
 static void
 br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
 	const struct dp_view *v = ctx->view;
 	struct fdb *fdb = ctx->fdb;
 	uint64_t keys[2 * DP_BURST];
-	const void *kp[2 * DP_BURST];
 	int32_t pos[2 * DP_BURST];
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -81,10 +134,8 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 
 		keys[2 * i] = fdb_key(dom, &eth->src_addr);
 		keys[2 * i + 1] = fdb_key(dom, &eth->dst_addr);
-		kp[2 * i] = &keys[2 * i];
-		kp[2 * i + 1] = &keys[2 * i + 1];
 	}
-	rte_hash_lookup_bulk(fdb->hash, kp, 2u * n, pos);
+	br_lookup(ctx, keys, 2u * n, pos);
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt_meta *meta = pkt_meta(pkts[i]);

@@ -77,6 +77,14 @@ struct dp_txb_arg {
 };
 
 #define DP_LEARN_CACHE 256
+#define DP_BR_CACHE 1024    /* exact-match cache entries per worker (power of 2) */
+
+/* One entry of a worker's exact-match cache in front of the MAC table. */
+struct br_cache_ent {
+	uint64_t key;       /* fdb_key cached here, 0 = empty */
+	int32_t pos;        /* its hash position, or negative: known absent */
+	uint32_t gen;       /* fdb->add_gen when a miss was cached */
+};
 
 /* Everything a worker touches on the packet path; one per worker lcore. */
 struct lcore_ctx {
@@ -84,11 +92,14 @@ struct lcore_ctx {
 	const struct dp_view *view;            /* view loaded at the top of this loop */
 	struct fdb *fdb;                       /* MAC table */
 	uint64_t now_tsc;                      /* TSC read once per loop */
+	uint16_t rx_port;                      /* port of the burst in the pipeline */
+	uint16_t rx_domain;                    /* its domain (from the view) */
 	uint16_t worker_id;                    /* 0..n_workers-1, also the TX queue id */
 	unsigned int lcore_id;                 /* EAL lcore */
 	struct rte_eth_dev_tx_buffer *txb[RTE_MAX_ETHPORTS]; /* per-port TX batching */
 	struct dp_txb_arg txb_arg[RTE_MAX_ETHPORTS];   /* error-callback arguments */
 	uint64_t txb_dirty;                    /* bit per port with buffered frames */
+	struct br_cache_ent brc[DP_BR_CACHE];  /* MAC lookups, direct-mapped by signature */
 	uint64_t learn_key[DP_LEARN_CACHE];    /* recently requested keys (direct-mapped) */
 	uint64_t learn_tsc[DP_LEARN_CACHE];    /* when they were requested */
 	struct dp_counters cnt;                /* this worker's counters */

@@ -67,6 +67,9 @@ fdb_create(const char *name, uint32_t size, uint32_t age_s, uint64_t tsc_hz,
 				   RTE_CACHE_LINE_SIZE);
 	if (fdb->entries == NULL)
 		goto fail;
+	/* A slot the hash publishes before fdb_add() fills it must send nowhere. */
+	for (uint32_t i = 0; i <= size; i++)
+		fdb->entries[i].port = FDB_PORT_NONE;
 	fdb->learn_ring = rte_ring_create_elem(rname, sizeof(struct fdb_learn_req),
 					       FDB_LEARN_RING_SIZE, (int)rte_socket_id(),
 					       RING_F_SC_DEQ);
@@ -105,6 +108,9 @@ fdb_del_key(struct fdb *fdb, uint64_t key)
 
 	if (pos < 0)
 		return;
+	/* Workers' cached positions for this key stop validating now. */
+	__atomic_store_n(&fdb->entries[pos].key, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&fdb->entries[pos].port, FDB_PORT_NONE, __ATOMIC_RELAXED);
 	fdb->count--;
 	if (!fdb->qs_attached)
 		rte_hash_free_key_with_position(fdb->hash, pos);
@@ -122,18 +128,22 @@ fdb_add(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac, uint
 		return -EINVAL;
 	pos = rte_hash_lookup(fdb->hash, &key);
 	if (pos < 0) {
-		pos = rte_hash_add_key(fdb->hash, &key);
-		if (pos < 0) {
+		int32_t slot = rte_hash_add_key(fdb->hash, &key);
+
+		if (slot < 0) {
 			fdb->full++;
 			return -ENOSPC;
 		}
-		e = &fdb->entries[pos];
-		/* The slot is not visible to readers before the add; plain stores
-		 * would do, but keep every access to these fields atomic. */
+		e = &fdb->entries[slot];
+		/* The hash made the key visible already; a worker that finds it before
+		 * these stores sees key 0 and port FDB_PORT_NONE: it floods, as for an
+		 * unknown MAC, and its cache does not keep the position. */
 		e->domain = domain;
+		__atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
 		__atomic_store_n(&e->port, port, __ATOMIC_RELAXED);
 		__atomic_store_n(&e->seen_tsc, now_tsc, __ATOMIC_RELAXED);
 		e->is_static = is_static;
+		__atomic_store_n(&fdb->add_gen, fdb->add_gen + 1, __ATOMIC_RELEASE);
 		fdb->count++;
 		fdb->learned++;
 		return 0;

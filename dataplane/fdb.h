@@ -12,7 +12,10 @@
  * multi-producer ring that the control thread drains (fdb_learn_drain). A known
  * MAC seen on another port (a move) or seen again is updated in place by the
  * worker with relaxed atomic stores to its own entry fields: the port and the
- * last-seen time. Aging (fdb_age) runs on the control thread with the time
+ * last-seen time. Workers keep a small exact-match cache in front of the
+ * hash (bridge.c): a cached position is trusted only while entries[pos].key still
+ * holds the key (control zeroes it on delete, and a slot is reused only after a
+ * grace period), a cached miss only while add_gen is unchanged. Aging (fdb_age) runs on the control thread with the time
  * passed in, so tests can inject it.
  */
 #ifndef DPNET_FDB_H
@@ -22,14 +25,18 @@
 #include <stdint.h>
 #include <rte_ether.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_ring.h>
 #include <rte_rcu_qsbr.h>
 
 #define FDB_DEFAULT_SIZE 65536
 #define FDB_DEFAULT_AGE_S 300
+#define FDB_PORT_NONE 0xFFFF   /* port of a free or half-written slot */
 
 /* One learned or static MAC. Written by control on add, by workers on refresh/move. */
 struct fdb_entry {
+	uint64_t key;        /* fdb_key of the MAC; 0 once deleted (workers' caches
+	                      * check it to tell a live slot from a recycled one) */
 	uint64_t seen_tsc;   /* TSC when last seen as a source (relaxed atomic) */
 	uint16_t port;       /* ethdev port the MAC lives behind (relaxed atomic) */
 	uint16_t domain;     /* bridge domain */
@@ -52,6 +59,8 @@ struct fdb {
 	uint64_t age_tsc;               /* aging time in TSC cycles */
 	uint64_t tsc_hz;                /* TSC frequency (injected in tests) */
 	uint64_t refresh_tsc;           /* minimum interval between seen_tsc writes */
+	uint64_t add_gen;               /* bumped on every add: workers' negative cache
+	                                 * entries are valid while it is unchanged */
 	uint32_t count;                 /* MACs in the table (control only; rte_hash_count
 	                                 * also counts slots awaiting RCU reclaim) */
 	uint64_t learned;               /* MACs added since start (control only) */
@@ -67,6 +76,14 @@ fdb_key(uint16_t domain, const struct rte_ether_addr *mac)
 
 	return ((uint64_t)domain << 48) | ((uint64_t)b[0] << 40) | ((uint64_t)b[1] << 32) |
 		((uint64_t)b[2] << 24) | ((uint64_t)b[3] << 16) | ((uint64_t)b[4] << 8) | b[5];
+}
+
+/* The signature rte_hash computes for a key (rte_hash_crc, init 0, 8 bytes),
+ * so callers can hash once for their cache and for rte_hash_lookup_with_hash. */
+static inline uint32_t
+fdb_key_sig(uint64_t key)
+{
+	return rte_hash_crc_8byte(key, 0);
 }
 
 static inline void

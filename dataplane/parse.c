@@ -7,8 +7,9 @@
  * PKT_F_* flags, the EtherType after the tags, the outer TCI, the L3 protocol
  * field and the length the L3 header claims. Later stages trust these fields
  * and never re-validate, so the parser must never record an offset whose
- * header it has not checked to be complete. It never writes in_port, out_port
- * or domain, which RX fills before parsing. parse_stage() runs it over a burst.
+ * header it has not checked to be complete. parse_one() never writes in_port,
+ * out_port or domain; parse_stage() runs it over a burst and, being the first
+ * stage, stamps in_port and domain from the context as it goes.
  *
  * Policy. dpnet is an L2 switch, but it also terminates ARP and will rewrite
  * IP (NAT, conntrack, VXLAN), so it protects its own stages: a frame whose L2
@@ -293,12 +294,26 @@ parse_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
 	uint16_t i;
 
-	RTE_SET_USED(ctx);
+	/*
+	 * This is the first pass over the burst's metadata, so it also stamps the
+	 * ingress port and domain (pl_run put them in ctx) and counts the bytes:
+	 * one pass instead of two. Tests may call it without a context.
+	 */
+	if (ctx == NULL) {
+		for (i = 0; i < n; i++)
+			parse_mbuf(pkts[i], pkt_meta(pkts[i]));
+		return n;
+	}
 	for (i = 0; i < n; i++) {
+		struct pkt_meta *meta = pkt_meta(pkts[i]);
+
 		/* The frame of i + 1 is usually cold (written by the NIC): start the load now. */
 		if (likely(i + 1 < n))
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		parse_mbuf(pkts[i], pkt_meta(pkts[i]));
+		meta->in_port = ctx->rx_port;
+		meta->domain = ctx->rx_domain;
+		ctx->cnt.ports[ctx->rx_port].rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		parse_mbuf(pkts[i], meta);
 	}
 	return n;
 }

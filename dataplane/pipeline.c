@@ -3,8 +3,8 @@
  * burst: the one place where packets are transmitted, cloned for flooding, or
  * freed and counted.
  *
- * pl_run() stamps each packet with its ingress port and domain, runs the stages
- * in order (a stage sees only the packets whose next code names it) with TSC
+ * pl_run() runs the stages in order (the first, parse, also stamps each packet
+ * with its ingress port and domain) (a stage sees only the packets whose next code names it) with TSC
  * accounting per stage, then pl_dispatch() sends them. TX goes through
  * per-port rte_eth_dev_tx_buffer batches that pl_flush() empties at the end of
  * every worker loop, before the worker reports quiescence, so no frame for a
@@ -110,33 +110,29 @@ pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 void
 pl_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, uint16_t in_port)
 {
-	uint16_t domain = ctx->view->ports[in_port].domain;
 	struct rte_mbuf *sel[n > 0 ? n : 1];
 
-	for (uint16_t i = 0; i < n; i++) {
-		struct pkt_meta *meta = pkt_meta(pkts[i]);
-
-		meta->in_port = in_port;
-		meta->domain = domain;
-		meta->flags = 0;
-		meta->next = PL_NEXT_PARSE;
-		ctx->cnt.ports[in_port].rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
-	}
+	/* The parse stage stamps in_port and domain from here in its own pass. */
+	ctx->rx_port = in_port;
+	ctx->rx_domain = ctx->view->ports[in_port].domain;
 	ctx->cnt.ports[in_port].rx_pkts += n;
 
 	for (unsigned int s = 0; s < DP_STAGE_MAX; s++) {
 		struct rte_mbuf **in = pkts;
-		uint16_t k = 0;
+		uint16_t k = n;
 		uint64_t t0;
 
-		/* Gather this stage's packets; skip the copy when all of them are. */
-		for (uint16_t i = 0; i < n; i++)
-			if (pkt_meta(pkts[i])->next == s)
-				sel[k++] = pkts[i];
-		if (k == 0)
-			continue;
-		if (k != n)
-			in = sel;
+		/* Every packet starts at the first stage; later ones get a selection. */
+		if (s != DP_STAGE_PARSE) {
+			k = 0;
+			for (uint16_t i = 0; i < n; i++)
+				if (pkt_meta(pkts[i])->next == s)
+					sel[k++] = pkts[i];
+			if (k == 0)
+				continue;
+			if (k != n)
+				in = sel;
+		}
 		t0 = rte_rdtsc();
 		pl_stages[s](ctx, in, k);
 		ctx->cnt.stages[s].cycles += rte_rdtsc() - t0;

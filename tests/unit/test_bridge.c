@@ -255,6 +255,35 @@ test_move_relearns(void)
 	CU_ASSERT_EQUAL(out[0], 1);   /* the flood from port 2 only */
 }
 
+/* The worker's exact-match cache must not outlive a deleted or re-added MAC. */
+static void
+test_cache_follows_table(void)
+{
+	unsigned int out[NPORTS];
+
+	reset();
+	inject(0, mk_frame(&mac_a, &mac_bcast));
+	inject(1, mk_frame(&mac_b, &mac_bcast));
+	poll_learn();
+	inject(1, mk_frame(&mac_b, &mac_a));        /* caches A's position */
+	poll_learn();
+	drain(out);
+	CU_ASSERT_EQUAL(out[0], 2);
+	CU_ASSERT_EQUAL(fdb_flush_port(dp->fdb, pids[0]), 1);
+	inject(1, mk_frame(&mac_b, &mac_a));        /* A is gone: flood, not unicast */
+	poll_learn();
+	drain(out);
+	CU_ASSERT_EQUAL(out[0], 1);
+	CU_ASSERT_EQUAL(out[2], 1);
+	/* Re-added behind port 2 by control: the cached miss is invalidated. */
+	CU_ASSERT_EQUAL(fdb_add(dp->fdb, 0, &mac_a, pids[2], false, rte_rdtsc()), 0);
+	inject(1, mk_frame(&mac_b, &mac_a));
+	poll_learn();
+	drain(out);
+	CU_ASSERT_EQUAL(out[0], 0);
+	CU_ASSERT_EQUAL(out[2], 1);
+}
+
 static void
 test_bcast_mcast_flood(void)
 {
@@ -402,19 +431,19 @@ test_burst_sizes(void)
 	reset();
 	ctx->view = dp_view_get(dp);
 	ctx->now_tsc = rte_rdtsc();
+	ctx->rx_port = pids[0];     /* what pl_run would set for a burst from port 0 */
+	ctx->rx_domain = 0;
 	CU_ASSERT_EQUAL(fdb_add(dp->fdb, 0, &mac_b, pids[1], false, ctx->now_tsc), 0);
 	for (unsigned int s = 0; s < RTE_DIM(sizes); s++) {
 		uint16_t n = sizes[s];
 
 		for (uint16_t i = 0; i < n; i++) {
 			pkts[i] = mk_frame(&mac_a, &mac_b);
-			pkt_meta(pkts[i])->in_port = pids[0];
-			pkt_meta(pkts[i])->domain = 0;
-			pkt_meta(pkts[i])->next = PL_NEXT_PARSE;
 		}
 		CU_ASSERT_EQUAL(parse_stage(ctx, pkts, n), n);
 		CU_ASSERT_EQUAL(br_stage(ctx, pkts, n), n);
 		for (uint16_t i = 0; i < n; i++) {
+			CU_ASSERT_EQUAL(pkt_meta(pkts[i])->in_port, pids[0]);
 			CU_ASSERT_EQUAL(pkt_meta(pkts[i])->next, PL_NEXT_TX);
 			CU_ASSERT_EQUAL(pkt_meta(pkts[i])->out_port, pids[1]);
 		}
@@ -462,6 +491,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "learn requests throttled", test_learn_throttled);
 	CU_add_test(s, "same port dropped", test_same_port_dropped);
 	CU_add_test(s, "MAC move relearned", test_move_relearns);
+	CU_add_test(s, "cache follows the table", test_cache_follows_table);
 	CU_add_test(s, "broadcast/multicast flood", test_bcast_mcast_flood);
 	CU_add_test(s, "domains isolated", test_domains_isolated);
 	CU_add_test(s, "bad source MAC, malformed", test_bad_src_and_malformed);
