@@ -469,8 +469,12 @@ dpctl_call(struct dpctl_conn *c, const char *cmd, json_t *args)
 	resp = dpctl_recv(c, deadline);
 	if (!json_is_true(json_object_get(resp, "ok"))) {
 		const char *msg = json_string_value(json_object_get(resp, "error"));
+		char buf[4096];
 
-		dpctl_die(DPCTL_EXIT_FAIL, "%s", msg != NULL ? msg : "dpnetd refused the request");
+		snprintf(buf, sizeof(buf), "%s", msg != NULL ? msg : "dpnetd refused the request");
+		json_decref(resp);
+		json_decref(args);
+		dpctl_die(DPCTL_EXIT_FAIL, "%s", buf);
 	}
 	res = json_object_get(resp, "result");
 	res = res != NULL ? json_incref(res) : json_null();

@@ -30,6 +30,9 @@ _Static_assert(CFG_DEVARGS_MAX == PORT_DEVARGS_MAX, "devargs sizes differ");
 _Static_assert(CFG_IFACE_MAX == sizeof(((struct port_spec *)0)->iface), "iface sizes differ");
 _Static_assert(NET_DOMAIN_NONE == DP_DOMAIN_NONE, "domain none differs");
 _Static_assert(NET_MAX <= DP_MAX_DOMAINS, "more networks than bridge domains");
+_Static_assert((int)DP_ROLE_ACCESS == (int)PORT_ROLE_ACCESS &&
+	       (int)DP_ROLE_UPLINK == (int)PORT_ROLE_UPLINK &&
+	       (int)DP_ROLE_HOST == (int)PORT_ROLE_HOST, "port roles differ");
 
 char *
 ctl_format_mac(const uint8_t *b, char *buf, size_t len)

@@ -171,33 +171,33 @@ srv_create(const char *path, const struct srv_cmd *cmds, struct ctl *c, srv_log_
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 
-	rc = srv_mkdirs(path);
+	rc = srv_mkdirs(s->path);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot create the directory of %s: %s", path,
+		snprintf(err, errlen, "cannot create the directory of %s: %s", s->path,
 			 strerror(-rc));
 		goto fail;
 	}
-	rc = srv_probe(path);
+	rc = srv_probe(s->path);
 	if (rc == 1) {
 		rc = -EADDRINUSE;
 		snprintf(err, errlen, "another dpnetd is already serving %s: stop it first or "
-			 "pick another --socket", path);
+			 "pick another --socket", s->path);
 		goto fail;
 	}
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot probe %s: %s", path, strerror(-rc));
+		snprintf(err, errlen, "cannot probe %s: %s", s->path, strerror(-rc));
 		goto fail;
 	}
-	if (lstat(path, &st) == 0) {
+	if (lstat(s->path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			rc = -EEXIST;
 			snprintf(err, errlen, "%s exists and is not a socket: remove it or pick "
-				 "another --socket", path);
+				 "another --socket", s->path);
 			goto fail;
 		}
-		if (unlink(path) < 0 && errno != ENOENT) {
+		if (unlink(s->path) < 0 && errno != ENOENT) {
 			rc = -errno;
-			snprintf(err, errlen, "cannot remove the stale socket %s: %s", path,
+			snprintf(err, errlen, "cannot remove the stale socket %s: %s", s->path,
 				 strerror(errno));
 			goto fail;
 		}
@@ -214,28 +214,28 @@ srv_create(const char *path, const struct srv_cmd *cmds, struct ctl *c, srv_log_
 	umask(old_mask);
 	if (rc < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot bind %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot bind %s: %s", s->path, strerror(errno));
 		goto fail;
 	}
-	if (chmod(path, 0660) < 0 || lstat(path, &st) < 0) {
+	if (chmod(s->path, 0660) < 0 || lstat(s->path, &st) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot set the mode of %s: %s", path, strerror(errno));
-		unlink(path);
+		snprintf(err, errlen, "cannot set the mode of %s: %s", s->path, strerror(errno));
+		unlink(s->path);
 		goto fail;
 	}
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	if (listen(s->lfd, SRV_MAX_CLIENTS) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
-		unlink(path);
+		snprintf(err, errlen, "cannot listen on %s: %s", s->path, strerror(errno));
+		unlink(s->path);
 		goto fail;
 	}
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
-		unlink(path);
+		unlink(s->path);
 		goto fail;
 	}
 	return s;
