@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # Refusing input is a WARNING by the logging rules: expected here.
-allow_log 'WARN'
+allow_log 'WARNING: .*request refused'
 
 start_daemon
 run dpctl add-port n0 --type null --devargs no-rx=1

@@ -77,13 +77,17 @@ class Daemon:
         self.sock = os.path.join(tmp, "dpnet.sock")
         self.state = os.path.join(tmp, "state")
         self.log = os.path.join(tmp, "dpnetd.log")
-        self.config = os.path.join(tmp, "dpnet.yaml")
+        # conf/no-ports.yaml: nothing on the host (the built-in config would
+        # create the TAP uplink dpnet0 and flood test frames into the host).
+        self.config = os.path.join(HERE, "..", "..", "conf", "no-ports.yaml")
         self.prefix = "dppkt-%s-%d" % (name, os.getpid())
         self.proc = None
         os.makedirs(self.state, exist_ok=True)
-        with open(self.config, "w") as f:
-            f.write("# written by tests/pkt/run.py: no ports, adaptive polling\n"
-                    "poll:\n  mode: adaptive\n")
+        if not os.path.exists(self.config):
+            self.config = os.path.join(tmp, "dpnet.yaml")
+            with open(self.config, "w") as f:
+                f.write("# written by tests/pkt/run.py: no ports, adaptive polling\n"
+                        "poll:\n  mode: adaptive\n")
 
     def dpctl(self, *args, check=True):
         r = subprocess.run([DPCTL, "--socket", self.sock] + list(args),
