@@ -193,11 +193,32 @@ dp_view_clone(const struct dp *dp)
 	return v;
 }
 
+/* Fill the derived per-port flood lists from the domains' member lists. */
+static void
+dp_view_derive(struct dp_view *v)
+{
+	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
+		struct dp_flood_list *f = &v->flood[p];
+		uint16_t dom = v->ports[p].domain;
+
+		f->n_ports = 0;
+		if (dom >= DP_MAX_DOMAINS)
+			continue;
+		for (uint16_t i = 0; i < v->domains[dom].n_ports; i++) {
+			uint16_t q = v->domains[dom].ports[i];
+
+			if (q != p && q < RTE_MAX_ETHPORTS && v->ports[q].present)
+				f->ports[f->n_ports++] = q;
+		}
+	}
+}
+
 void
 dp_view_publish(struct dp *dp, struct dp_view *v)
 {
 	const struct dp_view *old;
 
+	dp_view_derive(v);
 	v->generation = dp_view_get(dp)->generation + 1;
 	old = __atomic_exchange_n(&dp->view, (const struct dp_view *)v, __ATOMIC_RELEASE);
 	/* Every worker has finished the loop that might still use old. */

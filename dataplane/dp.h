@@ -53,6 +53,12 @@ struct dp_rxq {
 	uint16_t queue_id;    /* RX queue of that port */
 };
 
+/* Where a frame flooded from one port goes: derived by dp_view_publish(). */
+struct dp_flood_list {
+	uint16_t n_ports;                        /* number of targets */
+	uint16_t ports[RTE_MAX_ETHPORTS];        /* present ports of the domain but this one */
+};
+
 /* An immutable snapshot; a new one is built for every change. */
 struct dp_view {
 	uint64_t generation;                            /* increases with each publish */
@@ -60,6 +66,7 @@ struct dp_view {
 	struct dp_domain_view domains[DP_MAX_DOMAINS];  /* indexed by domain */
 	uint16_t n_rxq[DP_MAX_WORKERS];                 /* RX queues per worker */
 	struct dp_rxq rxq[DP_MAX_WORKERS][RTE_MAX_ETHPORTS]; /* what each worker polls */
+	struct dp_flood_list flood[RTE_MAX_ETHPORTS];   /* derived: per ingress port */
 };
 
 /* Idle behaviour of the workers. */
@@ -126,7 +133,8 @@ void dp_destroy(struct dp *dp);
 int dp_start(struct dp *dp, const unsigned int *lcores, uint16_t n);
 void dp_stop(struct dp *dp);
 
-/* Control thread: copy of the current view to modify, then publish it. */
+/* Control thread: copy of the current view to modify, then publish it (which
+ * also derives the flood lists from ports[] and domains[]). */
 struct dp_view *dp_view_clone(const struct dp *dp);
 void dp_view_publish(struct dp *dp, struct dp_view *v);
 static inline const struct dp_view *

@@ -48,13 +48,9 @@ pl_tx(struct lcore_ctx *ctx, uint16_t port, struct rte_mbuf *m)
 static void
 pl_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, const struct pkt_meta *meta)
 {
-	const struct dp_domain_view *d = &ctx->view->domains[meta->domain];
-	uint16_t outs[RTE_MAX_ETHPORTS];
-	uint16_t k = 0;
+	const struct dp_flood_list *f = &ctx->view->flood[meta->in_port];
+	uint16_t k = f->n_ports;
 
-	for (uint16_t i = 0; i < d->n_ports; i++)
-		if (d->ports[i] != meta->in_port && ctx->view->ports[d->ports[i]].present)
-			outs[k++] = d->ports[i];
 	if (unlikely(k == 0)) {
 		ctx->cnt.drops[DP_DROP_NO_PORT]++;
 		ctx->cnt.ports[meta->in_port].drops++;
@@ -65,7 +61,7 @@ pl_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, const struct pkt_meta *meta)
 	if (k > 1)
 		rte_mbuf_refcnt_update(m, (int16_t)(k - 1));
 	for (uint16_t i = 0; i < k; i++)
-		pl_tx(ctx, outs[i], m);
+		pl_tx(ctx, f->ports[i], m);
 }
 
 void

@@ -116,7 +116,22 @@ port_list(struct port **out, unsigned int max)
 int
 port_link(const struct port *p, struct rte_eth_link *link)
 {
-	return rte_eth_link_get_nowait(p->port_id, link);
+	const char *ifn = p->spec.iface[0] ? p->spec.iface : p->spec.name;
+	int rc = rte_eth_link_get_nowait(p->port_id, link);
+
+	/*
+	 * net_tap asks the kernel for the interface's flags by name in our own
+	 * namespace, so once the interface has moved into a container's namespace
+	 * it reports down. The switch's side of a TAP has carrier as long as we hold
+	 * its file descriptor, i.e. while the port exists: report that.
+	 */
+	if (rc == 0 && p->spec.type == PORT_TAP && link->link_status == RTE_ETH_LINK_DOWN &&
+	    if_nametoindex(ifn) == 0) {
+		link->link_status = RTE_ETH_LINK_UP;
+		link->link_speed = RTE_ETH_SPEED_NUM_10G;
+		link->link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
+	}
+	return rc;
 }
 
 /* Port names end up in device names and devargs: keep them plain. */
