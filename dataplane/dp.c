@@ -44,6 +44,7 @@ dp_view_empty(void)
 		return NULL;
 	for (unsigned int i = 0; i < RTE_MAX_ETHPORTS; i++)
 		v->ports[i].domain = DP_DOMAIN_NONE;
+	v->uplink_port = RTE_MAX_ETHPORTS;
 	return v;
 }
 

@@ -25,6 +25,8 @@
 #include "counters.h"
 #include "fdb.h"
 
+struct l3_tables;
+
 #define DP_MAX_WORKERS 16
 #define DP_MAX_DOMAINS 256
 #define DP_DOMAIN_NONE 0xFFFF
@@ -53,6 +55,21 @@ struct dp_rxq {
 	uint16_t queue_id;    /* RX queue of that port */
 };
 
+/* The routed side of a domain (a network): its gateway, owned by dpnet. */
+#define DP_NET_F_L3 0x01        /* the domain has a gateway: route frames sent to gw_mac */
+#define DP_NET_F_INTERNAL 0x02  /* --internal: no route to the uplink */
+#define DP_NET_F_UPLINK 0x04    /* this is the uplink's domain (the host / outside) */
+#define DP_NET_F_PROXY_ARP 0x08 /* answer ARP for every routed destination (uplink) */
+
+struct dp_net_view {
+	uint32_t gw_ip;                 /* gateway address, host byte order (0: none) */
+	uint32_t subnet;                /* network address, host byte order */
+	uint8_t prefix_len;             /* subnet prefix length */
+	uint8_t flags;                  /* DP_NET_F_* */
+	uint16_t mtu;                   /* MTU of the network's links */
+	struct rte_ether_addr gw_mac;   /* the router's MAC in this domain */
+};
+
 /* Where a frame flooded from one port goes: derived by dp_view_publish(). */
 struct dp_flood_list {
 	uint16_t n_ports;                        /* number of targets */
@@ -67,6 +84,8 @@ struct dp_view {
 	uint16_t n_rxq[DP_MAX_WORKERS];                 /* RX queues per worker */
 	struct dp_rxq rxq[DP_MAX_WORKERS][RTE_MAX_ETHPORTS]; /* what each worker polls */
 	struct dp_flood_list flood[RTE_MAX_ETHPORTS];   /* derived: per ingress port */
+	struct dp_net_view nets[DP_MAX_DOMAINS];        /* per domain: gateway, flags */
+	uint16_t uplink_port;                           /* RTE_MAX_ETHPORTS if none */
 };
 
 /* Idle behaviour of the workers. */
@@ -117,6 +136,7 @@ struct dp {
 	struct rte_rcu_qsbr *qs;               /* QSBR variable, one thread id per worker */
 	struct rte_mempool *pool;              /* mbufs with PKT_PRIV_SIZE private area */
 	struct fdb *fdb;                       /* MAC table shared by all workers */
+	struct l3_tables *l3;                  /* routes and neighbours (l3.h, route.c) */
 	struct dp_poll_params poll;            /* idle backoff */
 	uint16_t n_workers;                    /* worker lcores */
 	uint16_t n_launched;                   /* workers running (dp_start .. dp_stop) */
