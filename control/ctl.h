@@ -16,6 +16,10 @@
  *   port.stats {name}             -> {name, ethdev:{...}, switch:{...}, link:{...}}
  *   mac.ls {network?}             -> [{port, mac, local, ageing_s, network, port_id}, ...]
  *   network.ls                    -> [{id, name, driver, scope, subnet, gateway, ...}]
+ *   network.create {name, driver?, subnet?, gateway?, ip_range?, mtu?, internal?(bool)}
+ *                                 -> {id, short_id, name}
+ *   network.inspect {name}        -> [Docker's inspect object]
+ *   network.rm {name}             -> {name}
  *
  * This header needs no DPDK header, so pure modules (network.c) can include it.
  */
@@ -85,6 +89,11 @@ int ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t e
 
 /* network.c */
 int ctl_network_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_network_create(struct ctl *c, json_t *args, json_t **result, char *err,
+		       size_t errlen);
+int ctl_network_inspect(struct ctl *c, json_t *args, json_t **result, char *err,
+			size_t errlen);
+int ctl_network_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
 
 /*
  * Argument helpers (server.c). ctl_args_allowed refuses keys not in the

@@ -507,30 +507,30 @@ test_networks(void)
 	/* Sorted by name; the defaults keep the ids INTERFACE.md shows. */
 	CU_ASSERT_STRING_EQUAL(list[0]->name, "alpha");
 	CU_ASSERT_STRING_EQUAL(list[1]->name, "bridge");
-	CU_ASSERT_STRING_EQUAL(list[1]->id, "9e3c441ad16e");
+	CU_ASSERT_NSTRING_EQUAL(list[1]->id, "9e3c441ad16e", NET_ID_LEN);
 	CU_ASSERT_STRING_EQUAL(net_driver_name(list[1]->driver), "bridge");
 	CU_ASSERT_EQUAL(list[1]->domain, 0);
 	CU_ASSERT_STRING_EQUAL(list[2]->name, "host");
-	CU_ASSERT_STRING_EQUAL(list[2]->id, "fdfd4abed1a0");
+	CU_ASSERT_NSTRING_EQUAL(list[2]->id, "fdfd4abed1a0", NET_ID_LEN);
 	CU_ASSERT_STRING_EQUAL(net_driver_name(list[2]->driver), "host");
 	CU_ASSERT_EQUAL(list[2]->domain, NET_DOMAIN_NONE);
 	CU_ASSERT_STRING_EQUAL(list[3]->name, "none");
-	CU_ASSERT_STRING_EQUAL(list[3]->id, "8a93bc235b8d");
+	CU_ASSERT_NSTRING_EQUAL(list[3]->id, "8a93bc235b8d", NET_ID_LEN);
 	CU_ASSERT_STRING_EQUAL(net_driver_name(list[3]->driver), "null");
 	CU_ASSERT_STRING_EQUAL(list[4]->name, "zeta");
 	CU_ASSERT_STRING_EQUAL(net_scope(list[4]), "local");
-	/* Config networks: their own domains, 12-hex ids stable across restarts. */
+	/* Config networks: their own domains, 64-hex ids stable across restarts. */
 	a = net_find(&t, "alpha");
 	b = net_find(&t, "zeta");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	CU_ASSERT_NOT_EQUAL(a->domain, b->domain);
 	CU_ASSERT_NOT_EQUAL(a->domain, 0);
-	CU_ASSERT_EQUAL(strlen(a->id), NET_ID_LEN);
-	CU_ASSERT_EQUAL(strspn(a->id, "0123456789abcdef"), NET_ID_LEN);
+	CU_ASSERT_EQUAL(strlen(a->id), NET_FULL_ID_LEN);
+	CU_ASSERT_EQUAL(strspn(a->id, "0123456789abcdef"), NET_FULL_ID_LEN);
 	snprintf(id, sizeof(id), "%s", a->id);
 	CU_ASSERT_EQUAL(net_table_init(&t, &cfg, err, sizeof(err)), 0);
-	CU_ASSERT_STRING_EQUAL(net_find(&t, "alpha")->id, id);
+	CU_ASSERT_NSTRING_EQUAL(net_find(&t, "alpha")->id, id, NET_ID_LEN);
 	/* Lookup by id and by unique id prefix, as docker. */
 	CU_ASSERT_PTR_EQUAL(net_find(&t, "9e3c441ad16e"), net_find(&t, "bridge"));
 	CU_ASSERT_PTR_EQUAL(net_find(&t, "9e3c"), net_find(&t, "bridge"));
