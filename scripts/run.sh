@@ -102,6 +102,7 @@ cmd_stop() {
 		echo "stop: no demo dpnetd running"
 	fi
 	rm -f "$DEMO_PIDFILE"
+	rm -rf /var/run/dpdk/dpnet-demo   # the EAL runtime files of the demo's file prefix
 	for ns in "${DEMO_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
