@@ -73,6 +73,8 @@ int ctl_port_stats(struct ctl *c, json_t *args, json_t **result, char *err, size
 /* Create and publish one port; shared by port.add and the config. cli phrases fixes. */
 int ctl_port_create(struct ctl *c, const struct cfg_port *cp, bool cli, char *err,
 		    size_t errlen);
+/* Unpublish and destroy one port; shared by port.del and the containers. */
+int ctl_port_remove(struct ctl *c, const char *name, char *err, size_t errlen);
 /* Shutdown: destroy every port (the workers are stopped already). */
 void ctl_port_destroy_all(struct ctl *c);
 /* "aa:bb:cc:dd:ee:ff" (lower case) from 6 bytes. */

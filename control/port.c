@@ -300,10 +300,6 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 {
 	static const char *const allowed[] = { "name", NULL };
 	char name[PORT_NAME_MAX + 32];
-	struct dp_view *v;
-	struct net *net;
-	struct port *p;
-	uint16_t id;
 	int rc;
 
 	rc = ctl_args_allowed(args, "port.del", allowed, err, errlen);
@@ -311,6 +307,21 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 		rc = ctl_arg_str(args, "name", true, name, sizeof(name), err, errlen);
 	if (rc < 0)
 		return rc;
+	rc = ctl_port_remove(c, name, err, errlen);
+	if (rc < 0)
+		return rc;
+	*result = json_pack("{s:s}", "name", name);
+	return 0;
+}
+
+int
+ctl_port_remove(struct ctl *c, const char *name, char *err, size_t errlen)
+{
+	struct dp_view *v;
+	struct net *net;
+	struct port *p;
+	uint16_t id;
+
 	p = port_find(name);
 	if (p == NULL) {
 		snprintf(err, errlen, "port \"%s\" not found: see 'dpctl port ls'", name);
@@ -330,7 +341,6 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 		net->n_ports--;
 	port_destroy(p);
 	CTL_LOG(INFO, "port %s removed (port id %u)", name, id);
-	*result = json_pack("{s:s}", "name", name);
 	return 0;
 }
 
