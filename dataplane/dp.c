@@ -20,7 +20,8 @@
 #include "pkt.h"
 
 RTE_LOG_REGISTER(dp_logtype, dpnet.dp, NOTICE);
-#define DP_LOG(level, ...) rte_log(RTE_LOG_##level, dp_logtype, "dp: " __VA_ARGS__)
+#define DP_LOG(level, ...) \
+	rte_log(RTE_LOG_##level, dp_logtype, "dpnetd: " #level ": dp: " __VA_ARGS__)
 
 #define DP_MBUF_CACHE 256
 

@@ -18,7 +18,8 @@
 #include "fdb.h"
 
 RTE_LOG_REGISTER(fdb_logtype, dpnet.fdb, NOTICE);
-#define FDB_LOG(level, ...) rte_log(RTE_LOG_##level, fdb_logtype, "fdb: " __VA_ARGS__)
+#define FDB_LOG(level, ...) \
+	rte_log(RTE_LOG_##level, fdb_logtype, "dpnetd: " #level ": fdb: " __VA_ARGS__)
 
 #define FDB_LEARN_RING_SIZE 4096
 #define FDB_DRAIN_BURST 64

@@ -28,7 +28,8 @@
 #include "pkt.h"
 
 RTE_LOG_REGISTER(worker_logtype, dpnet.worker, NOTICE);
-#define WK_LOG(level, ...) rte_log(RTE_LOG_##level, worker_logtype, "worker: " __VA_ARGS__)
+#define WK_LOG(level, ...) \
+	rte_log(RTE_LOG_##level, worker_logtype, "dpnetd: " #level ": worker: " __VA_ARGS__)
 
 unsigned int
 dp_worker_poll_once(struct lcore_ctx *ctx)

@@ -26,7 +26,8 @@
 #include "port.h"
 
 RTE_LOG_REGISTER(port_logtype, dpnet.port, NOTICE);
-#define PORT_LOG(level, ...) rte_log(RTE_LOG_##level, port_logtype, "port: " __VA_ARGS__)
+#define PORT_LOG(level, ...) \
+	rte_log(RTE_LOG_##level, port_logtype, "dpnetd: " #level ": port: " __VA_ARGS__)
 
 #define PORT_NB_RXD 1024
 #define PORT_NB_TXD 1024

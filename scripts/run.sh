@@ -205,7 +205,20 @@ cmd_test() {
 	cmd_build
 	need_root test
 	cd "$ROOT"
-	meson test -C "$BUILD" --print-errorlogs
+	local rc=0
+	meson test -C "$BUILD" --print-errorlogs || rc=$?
+	# One plain closing line, whatever the runner printed above it.
+	/usr/bin/python3 - "$BUILD/meson-logs/testlog.json" <<'PY' || rc=1
+import json, sys
+n = {"OK": 0, "FAIL": 0, "SKIP": 0}
+with open(sys.argv[1]) as f:
+    for line in f:
+        r = json.loads(line).get("result", "FAIL")
+        n["OK" if r in ("OK", "EXPECTEDFAIL") else "SKIP" if r == "SKIP" else "FAIL"] += 1
+print("tests: %d passed, %d failed, %d skipped" % (n["OK"], n["FAIL"], n["SKIP"]))
+sys.exit(1 if n["FAIL"] or n["OK"] == 0 else 0)
+PY
+	return $rc
 }
 
 usage() {
