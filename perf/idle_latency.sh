@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# perf/idle_latency.sh [MAX_US...] - the price of adaptive polling's sleep ceiling.
+#
+# For each poll.sleep_max_us value (default: 50 100 250 1000) starts dpnetd with
+# two namespaces on veth/afpacket ports, measures the daemon's CPU while idle
+# (5 s, from /proc/PID/stat) and the ping RTT between the namespaces with 0.3 s
+# between pings, so that every echo request finds the worker asleep. Prints one
+# line per value. Run as root; cleans up after itself.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DPNETD=${DPNETD:-$ROOT/build/control/dpnetd}
+DPCTL=${DPCTL:-$ROOT/build/control/dpctl}
+[ "$(id -u)" -eq 0 ] || { echo "idle_latency.sh: run as root" >&2; exit 1; }
+[ -x "$DPNETD" ] || { echo "idle_latency.sh: build first ($DPNETD missing)" >&2; exit 1; }
+
+one() {
+	local m=$1 d pid x t0 t1 rtt cpu
+	d=$(mktemp -d /tmp/dpnet-idle.XXXXXX)
+	local id=il$$${m}
+	cleanup() {
+		[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+		for x in a b; do
+			ip netns del "$id$x" 2>/dev/null || true
+			ip link del "$id$x" 2>/dev/null || true
+		done
+		rm -rf "$d"
+	}
+	trap cleanup RETURN
+	printf 'poll:\n  mode: adaptive\n  sleep_max_us: %s\n' "$m" >"$d/c.yaml"
+	"$DPNETD" --config "$d/c.yaml" --socket "$d/s" --state-dir "$d/st" -- --no-huge \
+		--no-pci -l 0,1 -m 512 --file-prefix "$id" >"$d/log" 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do "$DPCTL" --socket "$d/s" status >/dev/null 2>&1 && break; sleep 0.1; done
+	for x in a b; do
+		ip netns add "$id$x"
+		ip link add "$id$x" type veth peer name eth0 netns "$id$x"
+		ip -n "$id$x" addr add "10.98.0.$([ $x = a ] && echo 1 || echo 2)/24" dev eth0
+		ip -n "$id$x" link set eth0 up
+		ip link set "$id$x" up
+		"$DPCTL" --socket "$d/s" add-port "p$x" --type afpacket --iface "$id$x" >/dev/null
+	done
+	ip netns exec "${id}a" ping -c 2 -W 1 10.98.0.2 >/dev/null
+	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	sleep 5
+	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz / 5 * 100 }')
+	rtt=$(ip netns exec "${id}a" ping -c 10 -i 0.3 10.98.0.2 | awk -F/ '/^rtt/ { print $5 }')
+	printf 'sleep_max_us=%-5s idle CPU %5s %% of a core   ping RTT avg %s ms\n' "$m" "$cpu" "$rtt"
+}
+
+for m in "${@:-50 100 250 1000}"; do
+	for v in $m; do one "$v"; done
+done
