@@ -11,7 +11,9 @@
 # flooded to the one other port, as Open vSwitch NORMAL does without fdb/add).
 # Rates are medians of 1-second samples (testpmd's --stats-period output,
 # dpnetd's per-port TX counter from `dpctl port ls --json`) after a warm-up.
-# No hugepages (--no-huge) for either: never compare across that line.
+# No hugepages (--no-huge) for either by default; HUGE=1 runs both with 2 MB
+# hugepages instead (reserved and mounted on a private hugetlbfs for the run,
+# restored afterwards). Never compare across that line: report both.
 #
 # Environment: DPNETD, DPCTL (default: build tree, then PATH), BENCH_FRAMES,
 # BENCH_SRCS, BENCH_DSTS (pcap shape, defaults 256/4/4).
@@ -49,11 +51,29 @@ cleanup() {
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill -TERM "$DPID"; sleep 1; kill -KILL "$DPID" 2>/dev/null || true
 	fi
+	if [ -n "${HUGE_MNT:-}" ]; then
+		rm -f "$HUGE_MNT"/* 2>/dev/null || true
+		umount "$HUGE_MNT" 2>/dev/null || true
+		echo "$HUGE_OLD" >"$HUGE_NR"
+	fi
 	rm -rf /var/run/dpdk/dpbench-* "$TMP"
 }
 trap cleanup EXIT
 
-EAL=(--no-huge --no-pci -l 0,1)
+if [ "${HUGE:-0}" = 1 ]; then
+	# 1.2 GB of 2 MB pages: testpmd's -m 1024 or dpnetd's -m 512, one at a time.
+	HUGE_NR=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+	HUGE_OLD=$(cat "$HUGE_NR")
+	echo $((HUGE_OLD + 640)) >"$HUGE_NR"
+	HUGE_MNT="$TMP/huge"
+	mkdir -p "$HUGE_MNT"
+	mount -t hugetlbfs -o pagesize=2M none "$HUGE_MNT"
+	EAL=(--huge-dir "$HUGE_MNT" --no-pci -l 0,1)
+	MEMNOTE="2 MB hugepages"
+else
+	EAL=(--no-huge --no-pci -l 0,1)
+	MEMNOTE="no hugepages"
+fi
 PCAP="$TMP/in.pcap"
 $PY "$HERE/gen.py" "$PCAP" --frames "$FRAMES" --srcs "$SRCS" --dsts "$DSTS"
 
@@ -181,7 +201,7 @@ dp = float("${DP_PPS:-0}") or None
 doc = {
     "mode": "$MODE", "seconds": $SECS, "runs": $RUNS,
     "frames": {"count": $FRAMES, "bytes": 60, "src_macs": $SRCS, "dst_macs": $DSTS},
-    "machine": {"cpu": "$CPU", "cores": $(nproc), "hugepages": False,
+    "machine": {"cpu": "$CPU", "cores": $(nproc), "hugepages": ${HUGE:-0} == 1,
                 "kernel": "$(uname -r)"},
     "testpmd_io": {"mpps": tp / 1e6, "runs_mpps": [float(x) / 1e6 for x in "${tp_runs[*]}".split()],
                    "command": "$TESTPMD_CMD"},
@@ -195,7 +215,7 @@ doc = {
 }
 json.dump(doc, open(sys.argv[1], "w"), indent=2)
 print()
-print("| contender (60-byte frames, pcap -> null, no hugepages) | Mpps | ratio to testpmd |")
+print("| contender (60-byte frames, pcap -> null, ${MEMNOTE}) | Mpps | ratio to testpmd |")
 print("|---|---|---|")
 print("| dpdk-testpmd --forward-mode=io | %.2f | 1.00 |" % (tp / 1e6))
 if dp is not None:
