@@ -42,7 +42,11 @@ static const char dpctl_usage_text[] =
 	"  port ls                 NAME TYPE NETWORK MAC STATE RX-PKTS TX-PKTS DROPS\n"
 	"  port stats NAME\n"
 	"Networks:\n"
+	"  network create [--driver bridge] [--subnet CIDR] [--gateway IP] [--ip-range CIDR]\n"
+	"                 [--mtu N] [--internal] NAME\n"
 	"  network ls\n"
+	"  network inspect NAME    JSON, as docker network inspect\n"
+	"  network rm NAME\n"
 	"Tables and counters:\n"
 	"  mac ls [NETWORK]        PORT MAC LOCAL AGEING, as brctl showmacs\n"
 	"  stats                   per-port and per-stage counters, drops by reason\n"
@@ -250,6 +254,28 @@ dpctl_print_networks(json_t *res)
 	dpctl_table_print(&t);
 }
 
+/* network create prints the new id, as docker does. */
+static void
+dpctl_print_id(json_t *res)
+{
+	printf("%s\n", dpctl_str(res, "id"));
+}
+
+static void
+dpctl_print_name(json_t *res)
+{
+	printf("%s\n", dpctl_str(res, "name"));
+}
+
+/* network inspect is JSON either way (docker's 4-space indent). */
+static void
+dpctl_print_inspect(json_t *res)
+{
+	if (json_dumpf(res, stdout, JSON_INDENT(4) | JSON_ENCODE_ANY) < 0)
+		dpctl_die(DPCTL_EXIT_FAIL, "cannot write the output");
+	putchar('\n');
+}
+
 static void
 dpctl_print_stats(json_t *res)
 {
@@ -339,6 +365,18 @@ dpctl_print_status(json_t *res)
 		printf("uplink:      %s (%s%s%s)\n", dpctl_str(up, "name"), dpctl_str(up, "type"),
 		       dpctl_str(up, "iface")[0] != '\0' ? " " : "", dpctl_str(up, "iface"));
 		printf("address:     %s\n", dpctl_str(up, "address"));
+		if (json_array_size(json_object_get(up, "addresses")) > 1) {
+			json_t *ad;
+
+			buf[0] = '\0';
+			off = 0;
+			json_array_foreach(json_object_get(up, "addresses"), i, ad)
+				if (off < sizeof(buf))
+					off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+								"%s%s", i ? ", " : "",
+								json_string_value(ad));
+			printf("addresses:   %s\n", buf);
+		}
 	} else {
 		printf("uplink:      none\n");
 		printf("address:     none\n");
@@ -346,6 +384,10 @@ dpctl_print_status(json_t *res)
 	printf("ports:       %s\n", dpctl_num(res, "ports", num, sizeof(num)));
 	printf("socket:      %s\n", dpctl_str(res, "socket"));
 	printf("config:      %s\n", dpctl_str(res, "config"));
+	printf("state:       %s%s%s\n", dpctl_str(res, "state_file")[0] != '\0' ?
+	       dpctl_str(res, "state_file") : "not saved",
+	       dpctl_str(res, "state_error")[0] != '\0' ? ": last save failed: " : "",
+	       dpctl_str(res, "state_error"));
 	printf("eal:         %s\n", dpctl_str(res, "eal_args"));
 }
 
@@ -579,6 +621,48 @@ dpctl_parse_add_port(int argc, char **argv, struct dpctl_req *r)
 	dpctl_set(r->args, "name", name);
 }
 
+static void
+dpctl_parse_network_create(int argc, char **argv, struct dpctl_req *r)
+{
+	static const char usage[] = "dpctl network create [--driver bridge|overlay|vlan] "
+		"[--subnet CIDR] [--gateway IP] [--ip-range CIDR] [--vni N] [--vlan ID] "
+		"[--mtu N] [--internal] NAME";
+	static const char *const opts[][2] = {
+		{ "--driver", "driver" }, { "-d", "driver" }, { "--subnet", "subnet" },
+		{ "--gateway", "gateway" }, { "--ip-range", "ip_range" }, { "--mtu", "mtu" },
+		{ "--vni", "vni" }, { "--vlan", "vlan" },
+	};
+	const unsigned int n_opts = sizeof(opts) / sizeof(opts[0]);
+	const char *name = NULL;
+
+	r->cmd = "network.create";
+	r->print = dpctl_print_id;
+	for (int i = 0; i < argc; i++) {
+		const char *v = NULL;
+		unsigned int k;
+
+		for (k = 0; k < n_opts && v == NULL; k++)
+			v = dpctl_opt(argc, argv, &i, opts[k][0], usage);
+		if (v != NULL) {
+			if (json_object_get(r->args, opts[k - 1][1]) != NULL)
+				dpctl_usage_error(usage, "option %s given twice", opts[k - 1][0]);
+			dpctl_set(r->args, opts[k - 1][1], v);
+		} else if (strcmp(argv[i], "--internal") == 0) {
+			json_object_set_new(r->args, "internal", json_true());
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			dpctl_usage_error(usage, "unknown option \"%s\" for network create",
+					  argv[i]);
+		} else if (name == NULL) {
+			name = argv[i];
+		} else {
+			dpctl_usage_error(usage, "unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	if (name == NULL)
+		dpctl_usage_error(usage, "network create needs a network NAME");
+	dpctl_set(r->args, "name", name);
+}
+
 /* Commands taking a fixed number of positional words (min..max) mapped to args keys. */
 static void
 dpctl_positional(int argc, char **argv, struct dpctl_req *r, const char *usage,
@@ -629,13 +713,27 @@ dpctl_parse(int argc, char **argv, struct dpctl_req *r)
 	} else if (strcmp(cmd, "network") == 0) {
 		const char *sub = argc > 1 ? argv[1] : "";
 
-		if (strcmp(sub, "ls") != 0)
-			dpctl_usage_error("dpctl network ls", sub[0] ?
+		if (strcmp(sub, "ls") == 0) {
+			r->cmd = "network.ls";
+			r->print = dpctl_print_networks;
+			dpctl_positional(argc - 2, argv + 2, r, "dpctl network ls", NULL, 0, 0);
+		} else if (strcmp(sub, "create") == 0) {
+			dpctl_parse_network_create(argc - 2, argv + 2, r);
+		} else if (strcmp(sub, "inspect") == 0) {
+			r->cmd = "network.inspect";
+			r->print = dpctl_print_inspect;
+			dpctl_positional(argc - 2, argv + 2, r, "dpctl network inspect NAME",
+					 name_key, 1, 1);
+		} else if (strcmp(sub, "rm") == 0) {
+			r->cmd = "network.rm";
+			r->print = dpctl_print_name;
+			dpctl_positional(argc - 2, argv + 2, r, "dpctl network rm NAME", name_key,
+					 1, 1);
+		} else {
+			dpctl_usage_error("dpctl network create|ls|inspect|rm ...", sub[0] ?
 					  "unknown network command \"%s\"" :
 					  "network needs a subcommand%s", sub);
-		r->cmd = "network.ls";
-		r->print = dpctl_print_networks;
-		dpctl_positional(argc - 2, argv + 2, r, "dpctl network ls", NULL, 0, 0);
+		}
 	} else if (strcmp(cmd, "mac") == 0) {
 		const char *sub = argc > 1 ? argv[1] : "";
 

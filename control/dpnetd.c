@@ -44,6 +44,7 @@
 #include "network.h"
 #include "proto.h"
 #include "server.h"
+#include "state.h"
 
 RTE_LOG_REGISTER(ctl_logtype, dpnet.control, NOTICE);
 
@@ -397,8 +398,38 @@ static const struct srv_cmd dpnetd_cmds[] = {
 	{ "port.stats", ctl_port_stats },
 	{ "mac.ls", ctl_mac_ls },
 	{ "network.ls", ctl_network_ls },
+	{ "network.create", ctl_network_create },
+	{ "network.inspect", ctl_network_inspect },
+	{ "network.rm", ctl_network_rm },
 	{ NULL, NULL },
 };
+
+/* state.c's messages, in our log with their level word. */
+static void
+dpnetd_state_log(enum state_log_level level, const char *msg)
+{
+	switch (level) {
+	case STATE_LOG_ERR:
+		CTL_LOG(ERR, "%s", msg);
+		break;
+	case STATE_LOG_WARNING:
+		CTL_LOG(WARNING, "%s", msg);
+		break;
+	case STATE_LOG_NOTICE:
+		CTL_LOG(NOTICE, "%s", msg);
+		break;
+	default:
+		CTL_LOG(INFO, "%s", msg);
+		break;
+	}
+}
+
+/* The "ports" section restores through the same path as `dpctl add-port`. */
+static int
+dpnetd_port_restore(void *arg, const struct cfg_port *cp, char *err, size_t errlen)
+{
+	return ctl_port_create(arg, cp, true, err, errlen);
+}
 
 /* Refused input is a WARNING (DESIGN.md §4): the user sees why in dpctl too. */
 static void
@@ -490,6 +521,8 @@ main(int argc, char **argv)
 	if (rc == 1)
 		dpnetd_die("another dpnetd is already serving %s: stop it first or pick another "
 			   "--socket", o.socket);
+	if (state_init(o.state_dir, dpnetd_state_log, err, sizeof(err)) < 0)
+		dpnetd_die("%s", err);
 
 	/* Signals arrive on the signalfd; EAL's threads inherit the mask. */
 	sigemptyset(&mask);
@@ -555,6 +588,14 @@ main(int argc, char **argv)
 			   "lower mbufs or raise eal.memory_mb", cfg.mbufs, cfg.memory_mb,
 			   strerror(rc));
 	}
+	/* Networks first (routes, gateways); then ports. */
+	if (net_attach_all(&nets, err, sizeof(err)) < 0) {
+		dp_destroy(ctl.dp);
+		rte_eal_cleanup();
+		dpnetd_die("%s", err);
+	}
+	net_state_register(&nets);
+	state_ports_register(dpnetd_port_restore, &ctl);
 	for (unsigned int i = 0; i < cfg.n_ports; i++) {
 		err[0] = '\0';
 		if (ctl_port_create(&ctl, &cfg.ports[i], false, err, sizeof(err)) < 0) {
@@ -567,6 +608,8 @@ main(int argc, char **argv)
 			dpnetd_die("built-in port %s: %s", cfg.ports[i].name, err);
 		}
 	}
+	/* What `dpctl` made before a restart (or a kill -9): networks, ports, containers. */
+	state_restore();
 	rc = dp_start(ctl.dp, ctl.lcores, ctl.n_workers);
 	if (rc < 0) {
 		ctl_port_destroy_all(&ctl);
@@ -596,6 +639,8 @@ main(int argc, char **argv)
 	dp_destroy(ctl.dp);
 	free(ctl.base);
 	close(sfd);
+	net_table_fini(&nets);
+	state_fini();
 	CTL_LOG(INFO, "stopped");
 	rte_eal_cleanup();
 	for (int i = 0; i < eal.argc; i++)

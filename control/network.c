@@ -820,6 +820,25 @@ net_state_restore(struct net_table *t, json_t *arr, char *err, size_t errlen)
 	return 0;
 }
 
+static json_t *
+net_state_dump_cb(void *arg)
+{
+	return net_state_dump(arg);
+}
+
+static int
+net_state_restore_cb(void *arg, json_t *val, char *err, size_t errlen)
+{
+	return net_state_restore(arg, val, err, errlen);
+}
+
+int
+net_state_register(struct net_table *t)
+{
+	return state_register("networks", STATE_ORDER_NETWORKS, net_state_dump_cb,
+			      net_state_restore_cb, t);
+}
+
 /* ---- command handlers ---- */
 
 int
@@ -895,7 +914,8 @@ int
 ctl_network_create(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
 {
 	static const char *const allowed[] = {
-		"name", "driver", "subnet", "gateway", "ip_range", "mtu", "internal", NULL,
+		"name", "driver", "subnet", "gateway", "ip_range", "mtu", "internal", "vni",
+		"vlan", NULL,
 	};
 	char name[CFG_NET_NAME_MAX + 8], driver[32], subnet[64], gateway[64], rng[64];
 	struct net_params p = { .domain = NET_DOMAIN_NONE };
@@ -919,6 +939,12 @@ ctl_network_create(struct ctl *c, json_t *args, json_t **result, char *err, size
 		return rc;
 	p.name = name;
 	p.driver = driver[0] != '\0' ? driver : "bridge";
+	if (strcmp(p.driver, "bridge") == 0 && json_object_get(args, "vni") != NULL)
+		return net_fail(err, errlen, -EINVAL, "--vni is for overlay networks: add "
+				"--driver overlay");
+	if (strcmp(p.driver, "bridge") == 0 && json_object_get(args, "vlan") != NULL)
+		return net_fail(err, errlen, -EINVAL, "--vlan is for vlan networks: add "
+				"--driver vlan");
 	mtu = json_object_get(args, "mtu");
 	if (mtu != NULL && !json_is_null(mtu)) {
 		long long v = -1;

@@ -184,6 +184,8 @@ const char *net_short_id(const struct net *n, char *buf);
  */
 json_t *net_state_dump(struct net_table *t);
 int net_state_restore(struct net_table *t, json_t *arr, char *err, size_t errlen);
+/* Register the "networks" section with state.c (STATE_ORDER_NETWORKS). */
+int net_state_register(struct net_table *t);
 
 /* The `network inspect` object of one network (Docker's layout). */
 json_t *net_inspect_json(struct net_table *t, const struct net *n);

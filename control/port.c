@@ -23,6 +23,7 @@
 #include "dataplane/fdb.h"
 #include "drivers/port.h"
 #include "ctl.h"
+#include "state.h"
 
 _Static_assert(CFG_NAME_MAX == PORT_NAME_MAX, "port name sizes differ");
 _Static_assert(CFG_NET_NAME_MAX == PORT_NET_MAX, "network name sizes differ");
@@ -289,6 +290,8 @@ ctl_port_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 	rc = ctl_port_create(c, &cp, true, err, errlen);
 	if (rc < 0)
 		return rc;
+	state_port_remember(&cp);
+	state_save();
 	p = port_find(cp.name);
 	dp_counters_sum(c->dp, &sum);
 	*result = p != NULL ? ctl_port_json(c, p, &sum) : NULL;
@@ -310,6 +313,8 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 	rc = ctl_port_remove(c, name, err, errlen);
 	if (rc < 0)
 		return rc;
+	state_port_forget(name);
+	state_save();
 	*result = json_pack("{s:s}", "name", name);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "drivers/port.h"
 #include "proto.h"
 #include "ctl.h"
+#include "state.h"
 
 /* First IPv4 address of a host interface, or "" when it has none. */
 static void
@@ -85,6 +86,8 @@ ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 	if (res == NULL)
 		return -ENOMEM;
 	json_object_set_new(res, "eal_args", json_string(c->eal_line));
+	json_object_set_new(res, "state_file", json_string(state_path()));
+	json_object_set_new(res, "state_error", json_string(state_last_error()));
 	*result = res;
 	return 0;
 }
