@@ -1,0 +1,596 @@
+/*
+ * netns.c - named network namespaces, veth pairs, links, addresses and routes
+ * through netlink (libmnl), and the offload switches of container interfaces.
+ * See netns.h for the API.
+ *
+ * Namespaces are made the way iproute2 makes them, so `ip netns` and dpnet see
+ * the same thing: /run/netns is a shared mount point (bound on itself once if
+ * needed), NAME is an empty file there, and a thread that unshared its network
+ * namespace bind-mounts /proc/thread-self/ns/net on it, then exits. The
+ * namespace lives as long as the mount (or a process in it) does.
+ *
+ * Offloads, and why (issue 3): a container's traffic reaches the switch either
+ * through a veth pair whose host end is an AF_PACKET port, or through a TAP
+ * moved into the namespace.
+ *  - veth: AF_PACKET on the host end sees skbs as the container's end sent
+ *    them. With the kernel's defaults those are CHECKSUM_PARTIAL (the checksum
+ *    is left for "hardware" to finish) and, with TSO/GSO, super-frames of up to
+ *    64 KB; GRO on either end would build such frames too. dpnet does not
+ *    complete checksums or segment, so dpnet sets the interfaces it creates so
+ *    that this never happens: on BOTH ends of every veth it turns off TX
+ *    checksum offload (tx-checksumming), scatter-gather, TSO, GSO and GRO
+ *    (eth_offloads_off). The container's kernel then computes every checksum
+ *    and sends MTU-sized frames; nothing inside the container has to be
+ *    configured by the user.
+ *  - tap: net_tap opens the TAP without IFF_VNET_HDR and sets no TUNSETOFFLOAD,
+ *    so the kernel finishes checksums and segments before the frame reaches the
+ *    TAP's file descriptor. Nothing to switch off.
+ * Interfaces dpnet did not create (a namespace attached with --netns keeps its
+ * own interfaces) are not touched; only the ethN dpnet adds there is set.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include <linux/veth.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+
+#include "netns.h"
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+#define NL_BUF (32 * 1024)
+
+/* ---------------------------------------------------------------- namespaces */
+
+void
+netns_path(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", NETNS_RUN_DIR, name);
+}
+
+static bool
+netns_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n < NAME_MAX && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+	       strcmp(name, "..") != 0;
+}
+
+/* /run/netns a shared mount, as iproute2 leaves it, so mounts propagate. */
+static int
+netns_rundir(void)
+{
+	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	/* Not a mount point yet: bind it on itself, then make it shared. */
+	if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0)
+		return -errno;
+	if (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+/* What the unsharing thread does: new namespace, bind it on the file. */
+static void *
+netns_add_thread(void *arg)
+{
+	const char *path = arg;
+	intptr_t rc = 0;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		rc = -errno;
+	else if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
+		rc = -errno;
+	return (void *)rc;
+}
+
+int
+netns_add(const char *name)
+{
+	char path[PATH_MAX];
+	pthread_t th;
+	void *ret;
+	int fd, rc;
+
+	if (!netns_name_ok(name))
+		return -EINVAL;
+	rc = netns_rundir();
+	if (rc < 0)
+		return rc;
+	netns_path(name, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	rc = pthread_create(&th, NULL, netns_add_thread, path);
+	if (rc != 0) {
+		unlink(path);
+		return -rc;
+	}
+	pthread_join(th, &ret);
+	rc = (int)(intptr_t)ret;
+	if (rc < 0)
+		unlink(path);
+	return rc;
+}
+
+int
+netns_del(const char *name)
+{
+	char path[PATH_MAX];
+
+	if (!netns_name_ok(name))
+		return -EINVAL;
+	netns_path(name, path, sizeof(path));
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return -errno;
+	if (unlink(path) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+netns_open(const char *name_or_path)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (strchr(name_or_path, '/') != NULL)
+		snprintf(path, sizeof(path), "%s", name_or_path);
+	else if (netns_name_ok(name_or_path))
+		netns_path(name_or_path, path, sizeof(path));
+	else
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		/* Not a namespace at all (ENOTTY), or another kind of namespace. */
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+int
+netns_ident(int fd, uint64_t *dev, uint64_t *ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*dev = (uint64_t)st.st_dev;
+	*ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+bool
+netns_is_netns(const char *path)
+{
+	int fd = netns_open(path);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* ---------------------------------------------------------------- threads */
+
+struct netns_job {
+	int nsfd;                 /* namespace to join, < 0 for none */
+	int (*fn)(void *);        /* the work */
+	void *arg;                /* its argument */
+	int rc;                   /* its result */
+};
+
+static void *
+netns_job_thread(void *p)
+{
+	struct netns_job *j = p;
+	int ncpu = get_nprocs_conf();
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (int i = 0; i < ncpu && i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set); /* best effort */
+	if (j->nsfd >= 0 && setns(j->nsfd, CLONE_NEWNET) < 0) {
+		j->rc = -errno;
+		return NULL;
+	}
+	j->rc = j->fn(j->arg);
+	return NULL;
+}
+
+int
+netns_run(int nsfd, int (*fn)(void *arg), void *arg)
+{
+	struct netns_job j = { .nsfd = nsfd, .fn = fn, .arg = arg, .rc = 0 };
+	pthread_t th;
+	int rc;
+
+	rc = pthread_create(&th, NULL, netns_job_thread, &j);
+	if (rc != 0)
+		return -rc;
+	pthread_join(th, NULL);
+	return j.rc;
+}
+
+/* ---------------------------------------------------------------- netlink */
+
+/*
+ * Send one request with NLM_F_ACK on a fresh socket (in the calling thread's
+ * namespace) and run cb over the answers. Returns 0 or -errno (the kernel's).
+ */
+static int
+nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	struct mnl_socket *nl;
+	unsigned int seq, portid;
+	char *buf;
+	int rc = 0;
+
+	buf = malloc(NL_BUF);
+	if (buf == NULL)
+		return -ENOMEM;
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (nl == NULL) {
+		rc = -errno;
+		free(buf);
+		return rc;
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	seq = (unsigned int)time(NULL) ^ (unsigned int)rand();
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, NL_BUF);
+		int r;
+
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		r = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
+		if (r < 0) {
+			rc = errno != 0 ? -errno : -EIO;
+			break;
+		}
+		if (r == MNL_CB_STOP)
+			break;
+	}
+out:
+	mnl_socket_close(nl);
+	free(buf);
+	return rc;
+}
+
+static struct nlmsghdr *
+nl_req(char *buf, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, NL_BUF);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	return nlh;
+}
+
+static int
+nl_ifindex(const char *ifname, int *index)
+{
+	unsigned int i = if_nametoindex(ifname);
+
+	*index = 0;
+	if (i == 0)
+		return errno == ENXIO || errno == ENOENT || errno == 0 ? -ENODEV : -errno;
+	*index = (int)i;
+	return 0;
+}
+
+int
+nl_veth_add(const char *host_if, const char *peer_if, int peer_nsfd, const uint8_t *peer_mac,
+	    unsigned int mtu)
+{
+	struct nlattr *linkinfo, *data, *peer;
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm, *pifm;
+	char *buf = malloc(NL_BUF);
+	int rc;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	nlh = nl_req(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, host_if);
+	if (mtu > 0)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	/* The peer's attributes follow an ifinfomsg of its own. */
+	pifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifm));
+	pifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_if);
+	if (mtu > 0)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (peer_mac != NULL)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, peer_mac);
+	if (peer_nsfd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_nsfd);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	rc = nl_talk(nlh, NULL, NULL);
+	free(buf);
+	return rc;
+}
+
+int
+nl_link_del(const char *ifname)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	char *buf;
+	int index, rc;
+
+	rc = nl_ifindex(ifname, &index);
+	if (rc < 0)
+		return rc;
+	buf = malloc(NL_BUF);
+	if (buf == NULL)
+		return -ENOMEM;
+	nlh = nl_req(buf, RTM_DELLINK, 0);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = index;
+	rc = nl_talk(nlh, NULL, NULL);
+	free(buf);
+	return rc;
+}
+
+int
+nl_link_move(const char *ifname, int nsfd, const char *newname)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	char *buf;
+	int index, rc;
+
+	rc = nl_ifindex(ifname, &index);
+	if (rc < 0)
+		return rc;
+	buf = malloc(NL_BUF);
+	if (buf == NULL)
+		return -ENOMEM;
+	nlh = nl_req(buf, RTM_NEWLINK, 0);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = index;
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
+	/* The name it takes in the target namespace (kernel: dev_change_net_namespace). */
+	if (newname != NULL)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, newname);
+	rc = nl_talk(nlh, NULL, NULL);
+	free(buf);
+	return rc;
+}
+
+int
+nl_link_set(const char *ifname, const uint8_t *mac, unsigned int mtu, bool up)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	char *buf;
+	int index, rc;
+
+	rc = nl_ifindex(ifname, &index);
+	if (rc < 0)
+		return rc;
+	buf = malloc(NL_BUF);
+	if (buf == NULL)
+		return -ENOMEM;
+	nlh = nl_req(buf, RTM_NEWLINK, 0);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = index;
+	ifm->ifi_change = IFF_UP;
+	ifm->ifi_flags = up ? IFF_UP : 0;
+	if (mac != NULL)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+	if (mtu > 0)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	rc = nl_talk(nlh, NULL, NULL);
+	free(buf);
+	return rc;
+}
+
+/* RTM_NEWADDR (create) or RTM_DELADDR of addr/prefix_len on ifname. */
+static int
+nl_addr(uint16_t type, const char *ifname, uint32_t addr, uint8_t prefix_len)
+{
+	uint32_t mask = prefix_len == 0 ? 0 : ~(uint32_t)0 << (32 - prefix_len);
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	uint32_t a = htonl(addr), b = htonl(addr | ~mask);
+	char *buf;
+	int index, rc;
+
+	rc = nl_ifindex(ifname, &index);
+	if (rc < 0)
+		return rc;
+	buf = malloc(NL_BUF);
+	if (buf == NULL)
+		return -ENOMEM;
+	nlh = nl_req(buf, type, type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = prefix_len;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (uint32_t)index;
+	mnl_attr_put_u32(nlh, IFA_LOCAL, a);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, a);
+	if (prefix_len < 31)
+		mnl_attr_put_u32(nlh, IFA_BROADCAST, b);
+	rc = nl_talk(nlh, NULL, NULL);
+	free(buf);
+	return rc;
+}
+
+int
+nl_addr_add(const char *ifname, uint32_t addr, uint8_t prefix_len)
+{
+	return nl_addr(RTM_NEWADDR, ifname, addr, prefix_len);
+}
+
+int
+nl_addr_del(const char *ifname, uint32_t addr, uint8_t prefix_len)
+{
+	return nl_addr(RTM_DELADDR, ifname, addr, prefix_len);
+}
+
+int
+nl_route_add_default(const char *ifname, uint32_t gw)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	char *buf;
+	int index, rc;
+
+	rc = nl_ifindex(ifname, &index);
+	if (rc < 0)
+		return rc;
+	buf = malloc(NL_BUF);
+	if (buf == NULL)
+		return -ENOMEM;
+	nlh = nl_req(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 0;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_GATEWAY, htonl(gw));
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)index);
+	rc = nl_talk(nlh, NULL, NULL);
+	free(buf);
+	return rc;
+}
+
+static int
+nl_default_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	int *found = data;
+
+	if (nlh->nlmsg_type == RTM_NEWROUTE && rtm->rtm_family == AF_INET &&
+	    rtm->rtm_dst_len == 0 && rtm->rtm_table == RT_TABLE_MAIN &&
+	    rtm->rtm_type == RTN_UNICAST)
+		*found = 1;
+	return MNL_CB_OK;
+}
+
+int
+nl_route_has_default(void)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	char *buf = malloc(NL_BUF);
+	int found = 0, rc;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	nlh = nl_req(buf, RTM_GETROUTE, NLM_F_DUMP);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rc = nl_talk(nlh, nl_default_cb, &found);
+	free(buf);
+	return rc < 0 ? rc : found;
+}
+
+/* ---------------------------------------------------------------- offloads */
+
+int
+eth_offloads_off(const char *ifname)
+{
+	/* GRO first, TX checksum before SG/TSO (they depend on it). */
+	static const uint32_t cmds[] = {
+		ETHTOOL_SGRO, ETHTOOL_SGSO, ETHTOOL_STSO, ETHTOOL_STXCSUM, ETHTOOL_SSG,
+	};
+	struct ethtool_value ev;
+	struct ifreq ifr;
+	int fd, rc = 0;
+
+	if (strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		memset(&ifr, 0, sizeof(ifr));
+		memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
+		ev.cmd = cmds[i];
+		ev.data = 0;
+		ifr.ifr_data = (void *)&ev;
+		if (ioctl(fd, SIOCETHTOOL, &ifr) < 0 && errno != EOPNOTSUPP && rc == 0)
+			rc = -errno;
+	}
+	close(fd);
+	return rc;
+}
+
+int
+netns_ipv6_off(const char *ifname)
+{
+	char path[128];
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno; /* a kernel without IPv6 */
+	if (write(fd, "1", 1) != 1)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
