@@ -82,6 +82,8 @@ char *ctl_format_mac(const uint8_t *b, char *buf, size_t len);
 
 /* mac.c */
 int ctl_mac_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_mac_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_mac_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
 
 /* stats.c */
 int ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);

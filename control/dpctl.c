@@ -49,6 +49,8 @@ static const char dpctl_usage_text[] =
 	"  network rm NAME\n"
 	"Tables and counters:\n"
 	"  mac ls [NETWORK]        PORT MAC LOCAL AGEING, as brctl showmacs\n"
+	"  mac add NETWORK MAC PORT  a static MAC (never aged), as ovs-appctl fdb/add\n"
+	"  mac rm NETWORK MAC      forget one MAC\n"
 	"  stats                   per-port and per-stage counters, drops by reason\n"
 	"  status                  version, uptime, workers, poll mode, hugepages, uplink\n"
 	"\n"
@@ -737,13 +739,27 @@ dpctl_parse(int argc, char **argv, struct dpctl_req *r)
 	} else if (strcmp(cmd, "mac") == 0) {
 		const char *sub = argc > 1 ? argv[1] : "";
 
-		if (strcmp(sub, "ls") != 0)
-			dpctl_usage_error("dpctl mac ls [NETWORK]", sub[0] ?
+		static const char *const add_keys[] = { "network", "mac", "port" };
+
+		if (strcmp(sub, "ls") == 0) {
+			r->cmd = "mac.ls";
+			r->print = dpctl_print_macs;
+			dpctl_positional(argc - 2, argv + 2, r, "dpctl mac ls [NETWORK]", net_key,
+					 0, 1);
+		} else if (strcmp(sub, "add") == 0) {
+			r->cmd = "mac.add";
+			dpctl_positional(argc - 2, argv + 2, r, "dpctl mac add NETWORK MAC PORT",
+					 add_keys, 3, 3);
+		} else if (strcmp(sub, "rm") == 0) {
+			r->cmd = "mac.rm";
+			dpctl_positional(argc - 2, argv + 2, r, "dpctl mac rm NETWORK MAC",
+					 add_keys, 2, 2);
+		} else {
+			dpctl_usage_error("dpctl mac ls [NETWORK] | mac add NETWORK MAC PORT | "
+					  "mac rm NETWORK MAC", sub[0] ?
 					  "unknown mac command \"%s\"" :
 					  "mac needs a subcommand%s", sub);
-		r->cmd = "mac.ls";
-		r->print = dpctl_print_macs;
-		dpctl_positional(argc - 2, argv + 2, r, "dpctl mac ls [NETWORK]", net_key, 0, 1);
+		}
 	} else if (strcmp(cmd, "stats") == 0) {
 		r->cmd = "stats";
 		r->print = dpctl_print_stats;

@@ -397,6 +397,8 @@ static const struct srv_cmd dpnetd_cmds[] = {
 	{ "port.ls", ctl_port_ls },
 	{ "port.stats", ctl_port_stats },
 	{ "mac.ls", ctl_mac_ls },
+	{ "mac.add", ctl_mac_add },
+	{ "mac.rm", ctl_mac_rm },
 	{ "network.ls", ctl_network_ls },
 	{ "network.create", ctl_network_create },
 	{ "network.inspect", ctl_network_inspect },

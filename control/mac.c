@@ -1,5 +1,6 @@
 /*
- * mac.c - mac.ls: the MAC table of one network or of all, as brctl showmacs.
+ * mac.c - mac.ls: the MAC table of one network or of all, as brctl showmacs;
+ * mac.add / mac.rm: static entries (never aged, never moved by traffic).
  *
  * The table is walked on the control thread (the only writer of keys); the
  * port and last-seen time of an entry are written by workers with relaxed
@@ -148,4 +149,100 @@ ctl_mac_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 		return -ENOMEM;
 	*result = arr;
 	return 0;
+}
+
+/* Resolve the "network" and "mac" arguments shared by mac.add and mac.rm. */
+static int
+mac_target(struct ctl *c, json_t *args, struct net **net, struct rte_ether_addr *mac,
+	   char *err, size_t errlen)
+{
+	char netname[CFG_NET_NAME_MAX + 32], macstr[64];
+	int rc;
+
+	rc = ctl_arg_str(args, "network", true, netname, sizeof(netname), err, errlen);
+	if (rc == 0)
+		rc = ctl_arg_str(args, "mac", true, macstr, sizeof(macstr), err, errlen);
+	if (rc < 0)
+		return rc;
+	*net = net_find(c->nets, netname);
+	if (*net == NULL) {
+		snprintf(err, errlen, "network \"%s\" not found: pick one from 'dpctl network ls'",
+			 netname);
+		return -ENOENT;
+	}
+	if ((*net)->domain == NET_DOMAIN_NONE) {
+		snprintf(err, errlen, "network \"%s\" has no MAC table: only bridge networks "
+			 "have one", (*net)->name);
+		return -EINVAL;
+	}
+	if (rte_ether_unformat_addr(macstr, mac) != 0 || rte_is_multicast_ether_addr(mac) ||
+	    rte_is_zero_ether_addr(mac)) {
+		snprintf(err, errlen, "invalid MAC \"%s\": give a unicast address like "
+			 "02:42:ac:11:00:02", macstr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* mac.add: a static entry (never aged, never moved by traffic), as ovs-appctl fdb/add. */
+int
+ctl_mac_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	static const char *const allowed[] = { "network", "mac", "port", NULL };
+	char portname[PORT_NAME_MAX + 16];
+	struct rte_ether_addr mac;
+	struct net *net;
+	struct port *p;
+	int rc;
+
+	rc = ctl_args_allowed(args, "mac.add", allowed, err, errlen);
+	if (rc == 0)
+		rc = mac_target(c, args, &net, &mac, err, errlen);
+	if (rc == 0)
+		rc = ctl_arg_str(args, "port", true, portname, sizeof(portname), err, errlen);
+	if (rc < 0)
+		return rc;
+	p = port_find(portname);
+	if (p == NULL) {
+		snprintf(err, errlen, "port \"%s\" not found: see 'dpctl port ls'", portname);
+		return -ENOENT;
+	}
+	if (p->domain != net->domain) {
+		snprintf(err, errlen, "port \"%s\" is not in network \"%s\": a MAC can only be "
+			 "placed behind a port of its network", portname, net->name);
+		return -EINVAL;
+	}
+	rc = fdb_add(c->dp->fdb, net->domain, &mac, p->port_id, true, rte_rdtsc());
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot add the MAC: the MAC table is full (%u entries; "
+			 "raise fdb.size in the config)", c->dp->fdb->size);
+		return rc;
+	}
+	*result = json_pack("{s:s, s:s, s:s}", "network", net->name, "mac",
+			    json_string_value(json_object_get(args, "mac")), "port", portname);
+	return *result != NULL ? 0 : -ENOMEM;
+}
+
+/* mac.rm: forget one MAC, static or learned. */
+int
+ctl_mac_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	static const char *const allowed[] = { "network", "mac", NULL };
+	struct rte_ether_addr mac;
+	struct net *net;
+	int rc;
+
+	rc = ctl_args_allowed(args, "mac.rm", allowed, err, errlen);
+	if (rc == 0)
+		rc = mac_target(c, args, &net, &mac, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (fdb_del(c->dp->fdb, net->domain, &mac) != 0) {
+		snprintf(err, errlen, "MAC %s is not in network \"%s\": see 'dpctl mac ls %s'",
+			 json_string_value(json_object_get(args, "mac")), net->name, net->name);
+		return -ENOENT;
+	}
+	*result = json_pack("{s:s, s:s}", "network", net->name, "mac",
+			    json_string_value(json_object_get(args, "mac")));
+	return *result != NULL ? 0 : -ENOMEM;
 }

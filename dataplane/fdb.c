@@ -158,6 +158,17 @@ fdb_add(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac, uint
 	return 0;
 }
 
+int
+fdb_del(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac)
+{
+	uint64_t key = fdb_key(domain, mac);
+
+	if (rte_hash_lookup(fdb->hash, &key) < 0)
+		return -ENOENT;
+	fdb_del_key(fdb, key);
+	return 0;
+}
+
 unsigned int
 fdb_learn_drain(struct fdb *fdb, uint64_t now_tsc)
 {

@@ -107,6 +107,8 @@ void fdb_free(struct fdb *fdb);
 /* Control thread: add or update one MAC. Returns 0 or -ENOSPC / -EINVAL. */
 int fdb_add(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac,
 	    uint16_t port, bool is_static, uint64_t now_tsc);
+/* Control thread: forget one MAC. Returns 0 or -ENOENT. */
+int fdb_del(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac);
 /* Control thread: apply queued learn requests; returns how many were applied. */
 unsigned int fdb_learn_drain(struct fdb *fdb, uint64_t now_tsc);
 /* Control thread: delete MACs not seen for the aging time; returns how many. */

@@ -16,7 +16,8 @@
 # restored afterwards). Never compare across that line: report both.
 #
 # Environment: DPNETD, DPCTL (default: build tree, then PATH), BENCH_FRAMES,
-# BENCH_SRCS, BENCH_DSTS (pcap shape, defaults 256/4/4).
+# BENCH_SRCS, BENCH_DSTS (pcap shape, defaults 256/4/4), BENCH_L2=flood|unicast
+# (destination MACs unknown, or known through static entries; default flood).
 # Writes perf/results/bench-<time>.json and prints a table. Needs root.
 set -euo pipefail
 
@@ -40,6 +41,9 @@ pick() { # ENVVAL BUILDPATH NAME
 DPNETD=$(pick "${DPNETD:-}" "$ROOT/build/control/dpnetd" dpnetd)
 DPCTL=$(pick "${DPCTL:-}" "$ROOT/build/control/dpctl" dpctl)
 FRAMES=${BENCH_FRAMES:-256} SRCS=${BENCH_SRCS:-4} DSTS=${BENCH_DSTS:-4}
+# flood: destinations unknown (flooded to the one other port); unicast: known.
+L2MODE=${BENCH_L2:-flood}
+case "$L2MODE" in flood|unicast) ;; *) echo "bench.sh: BENCH_L2 is flood or unicast" >&2; exit 2 ;; esac
 
 [ "$(id -u)" -eq 0 ] || { echo "bench.sh: run as root" >&2; exit 1; }
 command -v dpdk-testpmd >/dev/null || { echo "bench.sh: needs dpdk-testpmd (dpdk-dev)" >&2; exit 1; }
@@ -151,6 +155,14 @@ print(sys.argv[2], next(p[k] for k in ("tx_pkts", "tx-pkts", "tx_packets", "tx")
 		mkdir -p "$TMP/state"
 		start_dp
 		dctl add-port out --type null --devargs no-rx=1 >/dev/null
+		if [ "$L2MODE" = unicast ]; then
+			# Known destinations: static MACs behind the null port (a no-rx
+			# port never teaches its MACs), as ovs-appctl fdb/add for OVS.
+			for d in $(seq 0 $((DSTS - 1))); do
+				dctl mac add bridge "$(printf '02:00:5e:02:%02x:%02x' $((d >> 8)) $((d & 255)))" \
+					out >/dev/null
+			done
+		fi
 		dctl add-port in --type pcap --devargs "rx_pcap=$PCAP,infinite_rx=1" >/dev/null
 		sleep "$WARMUP"
 		: >"$TMP/samples"
@@ -206,7 +218,7 @@ doc = {
     "testpmd_io": {"mpps": tp / 1e6, "runs_mpps": [float(x) / 1e6 for x in "${tp_runs[*]}".split()],
                    "command": "$TESTPMD_CMD"},
     "dpnetd_l2": None if dp is None else {
-        "mpps": dp / 1e6, "runs_mpps": [float(x) / 1e6 for x in "${dp_runs[*]}".split()],
+        "mode": "$L2MODE", "mpps": dp / 1e6, "runs_mpps": [float(x) / 1e6 for x in "${dp_runs[*]}".split()],
         "command": "$DPNETD_CMD"},
     "ratio": None if dp is None else dp / tp,
     "dpnetd_idle_cpu_pct": ${IDLE_PCT:-None},
@@ -219,7 +231,7 @@ print("| contender (60-byte frames, pcap -> null, ${MEMNOTE}) | Mpps | ratio to 
 print("|---|---|---|")
 print("| dpdk-testpmd --forward-mode=io | %.2f | 1.00 |" % (tp / 1e6))
 if dp is not None:
-    print("| dpnetd, L2 bridge (network bridge) | %.2f | %.2f |" % (dp / 1e6, dp / tp))
+    print("| dpnetd, L2 bridge, ${L2MODE} | %.2f | %.2f |" % (dp / 1e6, dp / tp))
     print()
     print("dpnetd idle CPU, adaptive polling, %d s: %s %% of one core" % ($IDLE_SECS, "${IDLE_PCT}"))
     for st in (stats or {}).get("stages", []):
