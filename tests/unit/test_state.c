@@ -543,6 +543,155 @@ test_networks(void)
 	net_table_fini(&t);
 }
 
+/* Docker's default pools, in order, skipping networks and the host's routes. */
+static void
+test_pools(void)
+{
+	static struct net_table t;
+	static struct cfg cfg;
+	char err[512], routes[192], name[16];
+	struct net_params p = { .domain = NET_DOMAIN_NONE };
+	struct net *n;
+	FILE *f;
+
+	/* The host routes 172.19.0.0/16 through eth9 and 172.20.0.0/16 through our
+	 * own uplink (which never blocks a pool); its default route blocks nothing. */
+	snprintf(routes, sizeof(routes), "%s/route", tmpdir);
+	f = fopen(routes, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\t"
+		"MTU\tWindow\tIRTT\n"
+		"eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+		"eth9\t000013AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n"
+		"up0\t000014AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n");
+	fclose(f);
+	cfg_defaults(&cfg);
+	CU_ASSERT_EQUAL_FATAL(net_table_init(&t, &cfg, err, sizeof(err)), 0);
+	t.route_file = routes;
+	snprintf(t.own_iface, sizeof(t.own_iface), "up0");
+	p.name = "a";
+	n = net_create(&t, &p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+	CU_ASSERT_EQUAL(n->subnet, 0xAC120000u); /* 172.18 */
+	p.name = "b";
+	n = net_create(&t, &p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+	CU_ASSERT_EQUAL(n->subnet, 0xAC140000u); /* 172.19 is the host's: 172.20 */
+	CU_ASSERT_EQUAL(n->gateway, 0xAC140001u);
+	CU_ASSERT_EQUAL(n->prefix_len, 16);
+	for (unsigned int i = 21; i <= 31; i++) {
+		snprintf(name, sizeof(name), "n%u", i);
+		p.name = name;
+		n = net_create(&t, &p, err, sizeof(err));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+		CU_ASSERT_EQUAL(n->subnet, 0xAC000000u | (i << 16));
+	}
+	/* 172.17-31 used (or the host's): 192.168.0.0/20, then 192.168.16.0/20. */
+	p.name = "c";
+	n = net_create(&t, &p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+	CU_ASSERT_EQUAL(n->subnet, 0xC0A80000u);
+	CU_ASSERT_EQUAL(n->prefix_len, 20);
+	CU_ASSERT_EQUAL(n->gateway, 0xC0A80001u);
+	p.name = "d";
+	n = net_create(&t, &p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+	CU_ASSERT_EQUAL(n->subnet, 0xC0A81000u);
+	/* Domains: 1, 2, ... in creation order; never 0 (bridge) nor the uplink's. */
+	CU_ASSERT_EQUAL(net_find(&t, "a")->domain, 1);
+	CU_ASSERT_EQUAL(net_find(&t, "b")->domain, 2);
+	CU_ASSERT_TRUE(t.domain_used[NET_DOMAIN_UPLINK]);
+	/* A freed domain is reused. */
+	CU_ASSERT_EQUAL(net_del(&t, net_find(&t, "a"), err, sizeof(err)), 0);
+	p.name = "e";
+	n = net_create(&t, &p, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+	CU_ASSERT_EQUAL(n->domain, 1);
+	CU_ASSERT_EQUAL(n->subnet, 0xAC120000u); /* and 172.18 with it */
+	net_table_fini(&t);
+}
+
+/* Endpoints: the neighbour hook runs for addressed ones on attached networks. */
+static int ep_adds, ep_dels;
+
+static int
+hook_ep_add(void *arg, struct net *n, const struct net_endpoint *ep, char *err,
+	    size_t errlen)
+{
+	(void)arg;
+	(void)n;
+	if (ep->ip == 0xAC110063u) {
+		snprintf(err, errlen, "neighbour table full");
+		return -ENOSPC;
+	}
+	ep_adds++;
+	return 0;
+}
+
+static void
+hook_ep_del(void *arg, struct net *n, const struct net_endpoint *ep)
+{
+	(void)arg;
+	(void)n;
+	(void)ep;
+	ep_dels++;
+}
+
+static void
+test_endpoints(void)
+{
+	static struct net_table t;
+	static struct cfg cfg;
+	const uint8_t mac[6] = { 0x02, 0x42, 0xac, 0x11, 0x00, 0x02 };
+	char err[512];
+	struct net *br, *host;
+	json_t *o, *c;
+
+	cfg_defaults(&cfg);
+	CU_ASSERT_EQUAL_FATAL(net_table_init(&t, &cfg, err, sizeof(err)), 0);
+	t.hooks.attach = hook_attach;
+	t.hooks.ep_add = hook_ep_add;
+	t.hooks.ep_del = hook_ep_del;
+	CU_ASSERT_EQUAL(net_attach_all(&t, err, sizeof(err)), 0);
+	br = net_find(&t, "bridge");
+	host = net_find(&t, "host");
+	CU_ASSERT_EQUAL(net_endpoint_add(&t, br, "id1", "one", 0xAC110002u, mac, err,
+					 sizeof(err)), 0);
+	CU_ASSERT_EQUAL(ep_adds, 1);
+	CU_ASSERT_EQUAL(net_endpoint_add(&t, br, "id1", "one", 0xAC110005u, mac, err,
+					 sizeof(err)), -EEXIST);
+	CU_ASSERT_EQUAL(net_endpoint_add(&t, br, "id2", "two", 0xAC110002u, mac, err,
+					 sizeof(err)), -EADDRINUSE);
+	/* A failing hook leaves no endpoint behind. */
+	CU_ASSERT_EQUAL(net_endpoint_add(&t, br, "id3", "three", 0xAC110063u, mac, err,
+					 sizeof(err)), -ENOSPC);
+	CU_ASSERT_PTR_NULL(net_endpoint_find(br, "id3"));
+	/* host mode: no address, no neighbour. */
+	CU_ASSERT_EQUAL(net_endpoint_add(&t, host, "id4", "four", 0, NULL, err, sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(ep_adds, 1);
+	o = net_inspect_json(&t, br);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	c = json_object_get(json_object_get(o, "Containers"), "id1");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c, "Name")), "one");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c, "IPv4Address")),
+			       "172.17.0.2/16");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c, "MacAddress")),
+			       "02:42:ac:11:00:02");
+	CU_ASSERT_EQUAL(strlen(json_string_value(json_object_get(c, "EndpointID"))), 64);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "Driver")), "bridge");
+	c = json_array_get(json_object_get(json_object_get(o, "IPAM"), "Config"), 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c, "Gateway")), "172.17.0.1");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c, "Subnet")), "172.17.0.0/16");
+	json_decref(o);
+	CU_ASSERT_EQUAL(net_endpoint_del(&t, br, "id1"), 0);
+	CU_ASSERT_EQUAL(ep_dels, 1);
+	CU_ASSERT_EQUAL(net_endpoint_del(&t, br, "id1"), -ENOENT);
+	CU_ASSERT_EQUAL(net_endpoint_del(&t, host, "id4"), 0);
+	CU_ASSERT_EQUAL(ep_dels, 1);
+	net_table_fini(&t);
+}
+
 int
 main(void)
 {
@@ -566,6 +715,8 @@ main(void)
 	CU_add_test(s, "failed dump", test_failed_dump);
 	CU_add_test(s, "ports section", test_ports);
 	CU_add_test(s, "networks section", test_networks);
+	CU_add_test(s, "automatic subnets from Docker's pools", test_pools);
+	CU_add_test(s, "endpoints and their neighbour hook", test_endpoints);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	failures = CU_get_number_of_failures();
