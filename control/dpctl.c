@@ -11,7 +11,9 @@
  * "dpctl: error: ..." on stderr), 2 for a usage error (one such line too).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,6 +49,16 @@ static const char dpctl_usage_text[] =
 	"  network ls\n"
 	"  network inspect NAME    JSON, as docker network inspect\n"
 	"  network rm NAME\n"
+	"Containers (a namespace dpnet-NAME, visible to ip netns, plus a process):\n"
+	"  run [-d] [--name NAME] [--network bridge|host|none|container:NAME|NET]\n"
+	"      [-p [IP:]HOSTPORT:CPORT[/tcp|udp]]... [-P] [--expose CPORT[/proto]]...\n"
+	"      [--ip IP] [--mac MAC] [--attach veth|tap] [-- CMD [ARG...]]\n"
+	"                          without -d, dpctl runs CMD in the container itself\n"
+	"  connect [--ip IP] [--attach veth|tap] NETWORK NAME [--netns PATH]\n"
+	"  disconnect NETWORK NAME\n"
+	"  ps                      NAME NETWORK IP PORTS\n"
+	"  port NAME               published ports, as docker port (NAT pending)\n"
+	"  rm [-f] NAME            stop its process, free its address, port, namespace\n"
 	"Tables and counters:\n"
 	"  mac ls [NETWORK]        PORT MAC LOCAL AGEING, as brctl showmacs\n"
 	"  mac add NETWORK MAC PORT  a static MAC (never aged), as ovs-appctl fdb/add\n"
@@ -65,6 +77,7 @@ struct dpctl_req {
 	const char *cmd;            /* protocol command, "port.add" */
 	json_t *args;               /* its arguments */
 	void (*print)(json_t *);    /* human output of the result, NULL for none */
+	void (*after)(json_t *);    /* after the output, also with --json (run) */
 };
 
 static const char *dpctl_socket;   /* socket path in use */
@@ -683,6 +696,271 @@ dpctl_positional(int argc, char **argv, struct dpctl_req *r, const char *usage,
 		dpctl_usage_error(usage, "missing %s", keys[n]);
 }
 
+/* ---- containers ---- */
+
+/* A foreground `run`: the command dpctl execs in the container once it exists. */
+static struct {
+	char **argv;                /* the command (NULL: none) */
+	bool foreground;            /* no -d: dpctl becomes the container's process */
+} dpctl_run;
+
+static void
+dpctl_print_ps(json_t *res)
+{
+	static const char *const head[] = { "NAME", "NETWORK", "IP", "PORTS" };
+	struct dpctl_table t = { .ncols = 4 };
+	size_t i;
+	json_t *c;
+
+	dpctl_table_row(&t, head);
+	json_array_foreach(res, i, c) {
+		const char *row[] = {
+			dpctl_str(c, "name"), dpctl_str(c, "network"), dpctl_str(c, "ip"),
+			dpctl_str(c, "ports"),
+		};
+
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+}
+
+/* As docker port: "80/tcp -> 0.0.0.0:8080". */
+static void
+dpctl_print_ctr_port(json_t *res)
+{
+	size_t i;
+	json_t *m;
+	char a[32], b[32];
+
+	json_array_foreach(json_object_get(res, "ports"), i, m)
+		printf("%s/%s -> %s:%s\n", dpctl_num(m, "container_port", a, sizeof(a)),
+		       dpctl_str(m, "proto"), dpctl_str(m, "host_ip"),
+		       dpctl_num(m, "host_port", b, sizeof(b)));
+}
+
+/* A new connection for one more request (the first one is closed by now). */
+static json_t *
+dpctl_oneshot(const char *cmd, json_t *args)
+{
+	struct dpctl_conn conn = { .fd = dpctl_connect(dpctl_socket) };
+	json_t *empty = json_object(), *hello, *res;
+
+	hello = dpctl_call(&conn, "hello", empty);
+	json_decref(empty);
+	json_decref(hello);
+	res = dpctl_call(&conn, cmd, args);
+	close(conn.fd);
+	free(conn.buf);
+	return res;
+}
+
+/* The container is made but its process could not start here: undo, then fail. */
+static void __attribute__((noreturn))
+dpctl_run_abort(const char *name, int status, const char *fmt, const char *a, const char *b)
+{
+	json_t *args = json_pack("{s:s, s:b}", "name", name, "force", 1);
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	if (args != NULL)
+		json_decref(dpctl_oneshot("container.rm", args));
+	json_decref(args);
+	dpctl_die(status, "%s", msg);
+}
+
+/* Is cmd runnable (as execvp would find it)? */
+static bool
+dpctl_runnable(const char *cmd)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (strchr(cmd, '/') != NULL)
+		return access(cmd, X_OK) == 0;
+	if (path == NULL || path[0] == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path != '\0') {
+		size_t len = strcspn(path, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s%s%s", (int)len, path, len ? "/" : "", cmd);
+		if (access(buf, X_OK) == 0)
+			return true;
+		path += len + (path[len] == ':');
+	}
+	return false;
+}
+
+/* After `run`: warnings on stderr; in the foreground, become the command. */
+static void
+dpctl_run_after(json_t *res)
+{
+	const char *name = dpctl_str(res, "name"), *netns = dpctl_str(res, "netns");
+	size_t i;
+	json_t *w;
+
+	json_array_foreach(json_object_get(res, "warnings"), i, w)
+		fprintf(stderr, "%s\n", json_string_value(w));
+	if (!dpctl_run.foreground || dpctl_run.argv == NULL)
+		return;
+	if (fflush(stdout) != 0)
+		dpctl_run_abort(name, DPCTL_EXIT_FAIL, "cannot write the output%s%s", "", "");
+	if (netns[0] != '\0') {
+		int fd = open(netns, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+			dpctl_run_abort(name, DPCTL_EXIT_FAIL, "cannot enter the container's "
+					"namespace %s: %s (run dpctl as root)", netns,
+					strerror(errno));
+		close(fd);
+	}
+	execvp(dpctl_run.argv[0], dpctl_run.argv);
+	dpctl_run_abort(name, errno == ENOENT ? 127 : 126, "exec: \"%s\": %s",
+			dpctl_run.argv[0], errno == ENOENT ? "executable file not found in $PATH" :
+			strerror(errno));
+}
+
+static void
+dpctl_append(json_t *args, const char *key, const char *val)
+{
+	json_t *arr = json_object_get(args, key);
+
+	if (arr == NULL) {
+		arr = json_array();
+		if (arr == NULL || json_object_set_new(args, key, arr) < 0)
+			dpctl_die(DPCTL_EXIT_FAIL, "out of memory");
+	}
+	if (json_array_append_new(arr, json_string(val)) < 0)
+		dpctl_die(DPCTL_EXIT_USAGE, "argument for %s is not valid UTF-8", key);
+}
+
+static void
+dpctl_parse_run(int argc, char **argv, struct dpctl_req *r)
+{
+	static const char usage[] = "dpctl run [-d] [--name NAME] [--network bridge|host|none|"
+		"container:NAME|NET] [-p [IP:]HOSTPORT:CPORT[/tcp|udp]]... [-P] "
+		"[--expose CPORT[/proto]]... [--ip IP] [--mac MAC] [--attach veth|tap] "
+		"[-- CMD [ARG...]]";
+	static const char *const opts[][2] = {
+		{ "--name", "name" }, { "--network", "network" }, { "--net", "network" },
+		{ "--ip", "ip" }, { "--mac", "mac" }, { "--mac-address", "mac" },
+		{ "--attach", "attach" },
+	};
+	bool detach = false;
+	int i;
+
+	r->cmd = "container.run";
+	r->print = dpctl_print_name;
+	r->after = dpctl_run_after;
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		unsigned int k;
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break; /* the command starts here */
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]) && v == NULL; k++)
+			v = dpctl_opt(argc, argv, &i, opts[k][0], usage);
+		if (v != NULL) {
+			dpctl_set(r->args, opts[k - 1][1], v);
+		} else if ((v = dpctl_opt(argc, argv, &i, "-p", usage)) != NULL ||
+			   (v = dpctl_opt(argc, argv, &i, "--publish", usage)) != NULL) {
+			dpctl_append(r->args, "publish", v);
+		} else if ((v = dpctl_opt(argc, argv, &i, "--expose", usage)) != NULL) {
+			dpctl_append(r->args, "expose", v);
+		} else if (strcmp(a, "--detach") == 0) {
+			detach = true;
+		} else if (strcmp(a, "--publish-all") == 0) {
+			json_object_set_new(r->args, "publish_all", json_true());
+		} else if (a[1] != '-' && strspn(a + 1, "dP") == strlen(a + 1)) {
+			/* -d, -P and clusters of them (-dP), as docker. */
+			if (strchr(a, 'd') != NULL)
+				detach = true;
+			if (strchr(a, 'P') != NULL)
+				json_object_set_new(r->args, "publish_all", json_true());
+		} else {
+			dpctl_usage_error(usage, "unknown option \"%s\" for run", a);
+		}
+	}
+	if (i < argc) {
+		dpctl_run.argv = argv + i; /* NULL-terminated by main's words[] */
+		for (int k = i; k < argc; k++)
+			dpctl_append(r->args, "cmd", argv[k]);
+	}
+	dpctl_run.foreground = !detach;
+	if (detach)
+		json_object_set_new(r->args, "detach", json_true());
+	if (dpctl_run.argv != NULL && !detach) {
+		/* dpctl becomes the process: the daemon records this pid. */
+		if (!dpctl_runnable(dpctl_run.argv[0]))
+			dpctl_die(127, "exec: \"%s\": executable file not found in $PATH",
+				  dpctl_run.argv[0]);
+		json_object_set_new(r->args, "pid", json_integer(getpid()));
+		r->print = NULL; /* the command's own output only, as docker run */
+	}
+}
+
+static void
+dpctl_parse_connect(int argc, char **argv, struct dpctl_req *r, bool connect)
+{
+	static const char cusage[] = "dpctl connect [--ip IP] [--attach veth|tap] NETWORK NAME "
+		"[--netns PATH]";
+	static const char dusage[] = "dpctl disconnect NETWORK NAME";
+	static const char *const keys[] = { "network", "name" };
+	const char *usage = connect ? cusage : dusage;
+	int n = 0;
+
+	r->cmd = connect ? "container.connect" : "container.disconnect";
+	for (int i = 0; i < argc; i++) {
+		const char *v = NULL;
+
+		if (connect && ((v = dpctl_opt(argc, argv, &i, "--ip", usage)) != NULL)) {
+			dpctl_set(r->args, "ip", v);
+		} else if (connect && (v = dpctl_opt(argc, argv, &i, "--netns", usage)) != NULL) {
+			dpctl_set(r->args, "netns", v);
+		} else if (connect && (v = dpctl_opt(argc, argv, &i, "--attach", usage)) != NULL) {
+			dpctl_set(r->args, "attach", v);
+		} else if (!connect && (strcmp(argv[i], "-f") == 0 ||
+					strcmp(argv[i], "--force") == 0)) {
+			json_object_set_new(r->args, "force", json_true());
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			dpctl_usage_error(usage, "unknown option \"%s\"", argv[i]);
+		} else if (n == 2) {
+			dpctl_usage_error(usage, "unexpected argument \"%s\"", argv[i]);
+		} else {
+			dpctl_set(r->args, keys[n++], argv[i]);
+		}
+	}
+	if (n < 2)
+		dpctl_usage_error(usage, "missing %s", keys[n]);
+}
+
+static void
+dpctl_parse_rm(int argc, char **argv, struct dpctl_req *r)
+{
+	static const char usage[] = "dpctl rm [-f] NAME";
+	const char *name = NULL;
+
+	r->cmd = "container.rm";
+	r->print = dpctl_print_name;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--force") == 0)
+			json_object_set_new(r->args, "force", json_true());
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			dpctl_usage_error(usage, "unknown option \"%s\" for rm", argv[i]);
+		else if (name != NULL)
+			dpctl_usage_error(usage, "unexpected argument \"%s\" (one container at a "
+					  "time)", argv[i]);
+		else
+			name = argv[i];
+	}
+	if (name == NULL)
+		dpctl_usage_error(usage, "rm needs a container NAME");
+	dpctl_set(r->args, "name", name);
+}
+
 static void
 dpctl_parse(int argc, char **argv, struct dpctl_req *r)
 {
@@ -707,8 +985,13 @@ dpctl_parse(int argc, char **argv, struct dpctl_req *r)
 			r->print = dpctl_print_port_stats;
 			dpctl_positional(argc - 2, argv + 2, r, "dpctl port stats NAME", name_key,
 					 1, 1);
+		} else if (sub[0] != '\0' && sub[0] != '-') {
+			/* port NAME: a container's published ports, as docker port. */
+			r->cmd = "container.port";
+			r->print = dpctl_print_ctr_port;
+			dpctl_positional(argc - 1, argv + 1, r, "dpctl port NAME", name_key, 1, 1);
 		} else {
-			dpctl_usage_error("dpctl port ls | dpctl port stats NAME",
+			dpctl_usage_error("dpctl port ls | dpctl port stats NAME | dpctl port NAME",
 					  sub[0] ? "unknown port command \"%s\"" :
 					  "port needs a subcommand%s", sub);
 		}
@@ -760,6 +1043,22 @@ dpctl_parse(int argc, char **argv, struct dpctl_req *r)
 					  "unknown mac command \"%s\"" :
 					  "mac needs a subcommand%s", sub);
 		}
+	} else if (strcmp(cmd, "run") == 0) {
+		dpctl_parse_run(argc - 1, argv + 1, r);
+	} else if (strcmp(cmd, "connect") == 0 || strcmp(cmd, "disconnect") == 0) {
+		dpctl_parse_connect(argc - 1, argv + 1, r, cmd[0] == 'c');
+	} else if (strcmp(cmd, "ps") == 0) {
+		static const char *const ps_flags[] = { "-a", "--all", NULL };
+
+		r->cmd = "container.ps";
+		r->print = dpctl_print_ps;
+		/* -a is accepted (docker habit): every container is listed anyway. */
+		for (int k = 1; k < argc; k++)
+			if (strcmp(argv[k], ps_flags[0]) != 0 && strcmp(argv[k], ps_flags[1]) != 0)
+				dpctl_usage_error("dpctl ps", "unexpected argument \"%s\"",
+						  argv[k]);
+	} else if (strcmp(cmd, "rm") == 0) {
+		dpctl_parse_rm(argc - 1, argv + 1, r);
 	} else if (strcmp(cmd, "stats") == 0) {
 		r->cmd = "stats";
 		r->print = dpctl_print_stats;
@@ -793,6 +1092,9 @@ main(int argc, char **argv)
 		const char *v;
 
 		if (strcmp(argv[i], "--") == 0) {
+			/* After a command word, "--" is the command's (run -- CMD). */
+			if (nwords > 0)
+				words[nwords++] = argv[i];
 			for (i++; i < argc; i++)
 				words[nwords++] = argv[i];
 			break;
@@ -837,6 +1139,8 @@ main(int argc, char **argv)
 	} else if (req.print != NULL) {
 		req.print(res);
 	}
+	if (req.after != NULL)
+		req.after(res);
 	json_decref(res);
 	json_decref(req.args);
 	free(conn.buf);

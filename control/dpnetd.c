@@ -40,6 +40,7 @@
 #include "dataplane/fdb.h"
 #include "drivers/port.h"
 #include "config.h"
+#include "container.h"
 #include "ctl.h"
 #include "network.h"
 #include "proto.h"
@@ -403,6 +404,12 @@ static const struct srv_cmd dpnetd_cmds[] = {
 	{ "network.create", ctl_network_create },
 	{ "network.inspect", ctl_network_inspect },
 	{ "network.rm", ctl_network_rm },
+	{ "container.run", ctl_ctr_run },
+	{ "container.connect", ctl_ctr_connect },
+	{ "container.disconnect", ctl_ctr_disconnect },
+	{ "container.ps", ctl_ctr_ps },
+	{ "container.port", ctl_ctr_port },
+	{ "container.rm", ctl_ctr_rm },
 	{ NULL, NULL },
 };
 
@@ -486,6 +493,7 @@ dpnetd_serve(struct ctl *c, int sfd)
 		if (now >= next_age) {
 			fdb_age(c->dp->fdb, rte_rdtsc());
 			srv_tick(c->srv, now);
+			ctr_tick();
 			next_age = now + DPNETD_AGE_MS;
 		}
 	}
@@ -598,6 +606,7 @@ main(int argc, char **argv)
 	}
 	net_state_register(&nets);
 	state_ports_register(dpnetd_port_restore, &ctl);
+	ctr_init(&ctl);
 	for (unsigned int i = 0; i < cfg.n_ports; i++) {
 		err[0] = '\0';
 		if (ctl_port_create(&ctl, &cfg.ports[i], false, err, sizeof(err)) < 0) {
@@ -638,6 +647,7 @@ main(int argc, char **argv)
 	srv_destroy(ctl.srv);
 	dp_stop(ctl.dp);
 	ctl_port_destroy_all(&ctl);
+	ctr_fini();
 	dp_destroy(ctl.dp);
 	free(ctl.base);
 	close(sfd);

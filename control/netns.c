@@ -40,6 +40,7 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -550,10 +551,87 @@ nl_route_has_default(void)
 
 /* ---------------------------------------------------------------- offloads */
 
+/* Is this ethtool feature one that hands AF_PACKET unfinished frames? */
+static bool
+eth_feature_unwanted(const char *name)
+{
+	if (strncmp(name, "tx-checksum", 11) == 0 || strncmp(name, "tx-scatter-gather", 17) == 0)
+		return true;
+	if (strncmp(name, "tx-", 3) == 0 && strstr(name, "segmentation") != NULL)
+		return true;
+	if (strncmp(name, "tx-gso", 6) == 0)
+		return true;
+	return strncmp(name, "rx-gro", 6) == 0 || strstr(name, "-gro") != NULL;
+}
+
+/*
+ * Every unwanted feature off in one ETHTOOL_SFEATURES call, by name, so that
+ * features newer than the legacy calls know (tx-tcp-accecn-segmentation,
+ * tx-udp-segmentation...) are covered too.
+ */
+static int
+eth_features_off(int fd, const char *ifname)
+{
+	struct ethtool_sset_info *info;
+	struct ethtool_gstrings *names = NULL;
+	struct ethtool_sfeatures *sf = NULL;
+	struct ifreq ifr;
+	uint32_t n, blocks;
+	int rc = 0;
+
+	info = calloc(1, sizeof(*info) + sizeof(uint32_t));
+	if (info == NULL)
+		return -ENOMEM;
+	info->cmd = ETHTOOL_GSSET_INFO;
+	info->sset_mask = 1ULL << ETH_SS_FEATURES;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
+	ifr.ifr_data = (void *)info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0 || info->sset_mask == 0) {
+		rc = -errno;
+		goto out;
+	}
+	n = info->data[0];
+	blocks = (n + 31) / 32;
+	names = calloc(1, sizeof(*names) + (size_t)n * ETH_GSTRING_LEN);
+	sf = calloc(1, sizeof(*sf) + blocks * sizeof(sf->features[0]));
+	if (names == NULL || sf == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	names->cmd = ETHTOOL_GSTRINGS;
+	names->string_set = ETH_SS_FEATURES;
+	names->len = n;
+	ifr.ifr_data = (void *)names;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	sf->cmd = ETHTOOL_SFEATURES;
+	sf->size = blocks;
+	for (uint32_t i = 0; i < n; i++) {
+		char name[ETH_GSTRING_LEN + 1];
+
+		memcpy(name, names->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+		name[ETH_GSTRING_LEN] = '\0';
+		if (eth_feature_unwanted(name))
+			sf->features[i / 32].valid |= 1u << (i % 32); /* requested: 0 = off */
+	}
+	ifr.ifr_data = (void *)sf;
+	/* A positive answer (ETHTOOL_F_WISH...) means some stay fixed on: see below. */
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		rc = -errno;
+out:
+	free(info);
+	free(names);
+	free(sf);
+	return rc;
+}
+
 int
 eth_offloads_off(const char *ifname)
 {
-	/* GRO first, TX checksum before SG/TSO (they depend on it). */
+	/* Legacy calls too: GRO first, TX checksum before SG/TSO (they depend on it). */
 	static const uint32_t cmds[] = {
 		ETHTOOL_SGRO, ETHTOOL_SGSO, ETHTOOL_STSO, ETHTOOL_STXCSUM, ETHTOOL_SSG,
 	};
@@ -575,6 +653,9 @@ eth_offloads_off(const char *ifname)
 		if (ioctl(fd, SIOCETHTOOL, &ifr) < 0 && errno != EOPNOTSUPP && rc == 0)
 			rc = -errno;
 	}
+	/* The by-name call decides when it works; the legacy result otherwise. */
+	if (eth_features_off(fd, ifname) == 0)
+		rc = 0;
 	close(fd);
 	return rc;
 }
@@ -590,6 +671,22 @@ netns_ipv6_off(const char *ifname)
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno; /* a kernel without IPv6 */
 	if (write(fd, "1", 1) != 1)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int
+netns_arp_off(const char *ifname)
+{
+	char path[128];
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/arp_ignore", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "8", 1) != 1)
 		rc = -errno;
 	close(fd);
 	return rc;

@@ -79,5 +79,12 @@ int nl_route_has_default(void);
 int eth_offloads_off(const char *ifname);
 /* net.ipv6.conf.IF.disable_ipv6 = 1 in the calling thread's namespace. */
 int netns_ipv6_off(const char *ifname);
+/*
+ * net.ipv4.conf.IF.arp_ignore = 8: the kernel answers no ARP request that
+ * arrives on IF. For the host end of a veth attached to the switch: the host
+ * owns the gateway addresses in TAP mode (on dpnet0), and without this its
+ * kernel would answer a container's ARP for the gateway with the veth's MAC.
+ */
+int netns_arp_off(const char *ifname);
 
 #endif /* DPNET_NETNS_H */

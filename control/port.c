@@ -22,6 +22,7 @@
 #include "dataplane/dp.h"
 #include "dataplane/fdb.h"
 #include "drivers/port.h"
+#include "container.h"
 #include "ctl.h"
 #include "state.h"
 
@@ -303,6 +304,7 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 {
 	static const char *const allowed[] = { "name", NULL };
 	char name[PORT_NAME_MAX + 32];
+	const char *owner;
 	int rc;
 
 	rc = ctl_args_allowed(args, "port.del", allowed, err, errlen);
@@ -310,6 +312,13 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 		rc = ctl_arg_str(args, "name", true, name, sizeof(name), err, errlen);
 	if (rc < 0)
 		return rc;
+	owner = ctr_port_owner(name);
+	if (owner != NULL) {
+		snprintf(err, errlen, "port \"%s\" is an interface of container %s: remove it "
+			 "with 'dpctl disconnect NETWORK %s' or 'dpctl rm %s'", name, owner, owner,
+			 owner);
+		return -EBUSY;
+	}
 	rc = ctl_port_remove(c, name, err, errlen);
 	if (rc < 0)
 		return rc;

@@ -1,0 +1,96 @@
+/*
+ * container.h - containers: a network namespace (visible to `ip netns`) plus,
+ * optionally, a process running in it; the commands run, connect, disconnect,
+ * ps, port and rm.
+ *
+ * A container dpnet makes gets the named namespace "dpnet-<name>"
+ * (/run/netns/dpnet-<name>); `connect --netns PATH` adopts a namespace made by
+ * another runtime (dpnet then adds interfaces to it but never deletes it).
+ * Modes, as in Docker: a bridge network (an interface eth0, eth1... per network
+ * with an address from the network's pool, Docker's MAC, the network's MTU and,
+ * on the first one, the default route via the network's gateway), host (the
+ * host's namespace, no interface), none (lo only) and container:NAME (NAME's
+ * namespace).
+ *
+ * Each interface is one of two attachments, both a dpnet port
+ * "c-<name>-<n>" (role access) in the network's bridge domain:
+ *   veth: a veth pair; the container's end is ethN, the host end "dpv<hex>" is
+ *         an afpacket port; offloads off on both ends (netns.c says why);
+ *   tap:  a net_tap port whose interface is moved into the namespace as ethN.
+ * The default is CTR_ATTACH_DEFAULT (the faster by perf/attach.sh); `run
+ * --attach` and `connect --attach` pick the other.
+ *
+ * Processes: `run -d` spawns the command in the namespace in its own session,
+ * stdout/stderr appended to <state-dir>/containers/<name>.log; without -d the
+ * client (dpctl) execs the command itself in the namespace once the daemon has
+ * set it up, so the user gets the foreground process as with `docker run`, and
+ * tells the daemon its pid. Processes are known by pid and start time (no reuse
+ * mistakes), survive a daemon restart, and `rm` stops them (SIGTERM, SIGKILL
+ * after CTR_STOP_MS).
+ *
+ * Port maps (-p, -P, --expose) are parsed, checked and shown; the NAT that makes
+ * them work is not there yet ("nat": "pending" in the JSON).
+ *
+ * Every successful change calls state_save(); the "containers" section of the
+ * state file restores them (ctr_state_restore): namespaces that still exist are
+ * re-attached with the same addresses and MACs (a veth's host end survives a
+ * daemon restart and gets its afpacket port back; a TAP died with the daemon's
+ * descriptor, so a new one is moved in and configured again); containers whose
+ * namespace is gone are dropped with a log line.
+ *
+ * Thread safety: control thread only (namespace work runs on short-lived
+ * helper threads that the calls join).
+ *
+ * Commands (args; results are ps objects unless said):
+ *   container.run {name?, network?, publish?:[str], publish_all?:bool,
+ *                  expose?:[str], ip?, mac?, cmd?:[str], detach?:bool,
+ *                  attach?:"veth"|"tap", pid?:int}   -> ps object + netns, warnings
+ *   container.connect {network, name, ip?, netns?, attach?}
+ *   container.disconnect {network, name}
+ *   container.ps {}                -> [ps object, ...]
+ *   container.port {name}          -> {name, nat, ports:[{container_port, proto,
+ *                                      host_ip, host_port}]}
+ *   container.rm {name, force?:bool} -> {name, id}
+ */
+#ifndef DPNET_CONTAINER_H
+#define DPNET_CONTAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+struct ctl;
+
+#define CTR_NETNS_PREFIX "dpnet-"  /* named namespaces: dpnet-<name> */
+#define CTR_STOP_MS 2000           /* SIGTERM, then SIGKILL after this long */
+
+enum ctr_attach {
+	CTR_ATTACH_VETH = 0,   /* veth pair, host end an afpacket port */
+	CTR_ATTACH_TAP = 1,    /* net_tap interface moved into the namespace */
+};
+/* The attachment measured faster (perf/attach.sh). */
+#define CTR_ATTACH_DEFAULT CTR_ATTACH_VETH
+
+/* Register the state section; call once the data plane and the networks exist. */
+int ctr_init(struct ctl *c);
+/* Daemon stop: forget the containers (namespaces, interfaces, processes stay). */
+void ctr_fini(void);
+/* Now and then (main loop): reap exited children. */
+void ctr_tick(void);
+
+/* The container a dpnet port belongs to, or NULL (port.del refuses such ports). */
+const char *ctr_port_owner(const char *port_name);
+
+/* The "containers" section of the state file. */
+json_t *ctr_state_dump(void);
+int ctr_state_restore(json_t *val, char *err, size_t errlen);
+
+int ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_ctr_connect(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_ctr_disconnect(struct ctl *c, json_t *args, json_t **result, char *err,
+		       size_t errlen);
+int ctl_ctr_ps(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_ctr_port(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_ctr_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+
+#endif /* DPNET_CONTAINER_H */
