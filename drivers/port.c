@@ -29,6 +29,7 @@ RTE_LOG_REGISTER(port_logtype, dpnet.port, NOTICE);
 #define PORT_LOG(level, ...) \
 	rte_log(RTE_LOG_##level, port_logtype, "dpnetd: " #level ": port: " __VA_ARGS__)
 
+#define PORT_TAP_NAME_MAX 14  /* "mp_net_tap_" + name fits RTE_MEMPOOL_NAMESIZE */
 #define PORT_NB_RXD 1024
 #define PORT_NB_TXD 1024
 
@@ -177,7 +178,20 @@ port_devargs(const struct port_spec *s, uint16_t n_txq, char *dev, size_t devlen
 				 "to attach to an existing one", ifn);
 			return -EEXIST;
 		}
-		snprintf(dev, devlen, "net_tap_%s", s->name);
+		/*
+		 * net_tap names a mempool "mp_<device>" (at most 25 characters): a
+		 * longer device name makes the port's queue setup fail. Long port
+		 * names keep their first 8 characters and get a hash of the rest.
+		 */
+		if (strlen(s->name) <= PORT_TAP_NAME_MAX) {
+			snprintf(dev, devlen, "net_tap_%s", s->name);
+		} else {
+			uint32_t h = 2166136261u;
+
+			for (const char *c = s->name; *c != '\0'; c++)
+				h = (h ^ (uint8_t)*c) * 16777619u;
+			snprintf(dev, devlen, "net_tap_%.8s~%05x", s->name, h & 0xFFFFF);
+		}
 		n = snprintf(args, argslen, "%s,iface=%s%s%s", dev, ifn, sep, extra);
 		break;
 	}
