@@ -17,6 +17,7 @@
 #include <rte_mbuf.h>
 
 #include "dp.h"
+#include "l3_private.h"
 #include "pkt.h"
 
 RTE_LOG_REGISTER(dp_logtype, dpnet.dp, NOTICE);
@@ -58,6 +59,7 @@ dp_ctx_create(struct dp *dp, uint16_t worker_id)
 		return NULL;
 	ctx->dp = dp;
 	ctx->fdb = dp->fdb;
+	ctx->l3 = dp->l3;
 	ctx->worker_id = worker_id;
 	ctx->view = dp->view;
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
@@ -116,6 +118,9 @@ dp_create(uint32_t n_mbufs, uint16_t n_workers, uint32_t fdb_size, uint32_t fdb_
 	dp->fdb = fdb_create("dp", fdb_size, fdb_age_s, rte_get_tsc_hz(), dp->qs);
 	if (dp->fdb == NULL)
 		goto fail;
+	dp->l3 = l3_tables_create("dp", dp->qs);
+	if (dp->l3 == NULL)
+		goto fail;
 	dp->view = dp_view_empty();
 	if (dp->view == NULL)
 		goto fail;
@@ -140,6 +145,7 @@ dp_destroy(struct dp *dp)
 		dp_ctx_free(dp->workers[w]);
 	rte_free((void *)(uintptr_t)dp->view);
 	fdb_free(dp->fdb);
+	l3_tables_free(dp->l3);
 	rte_free(dp->qs);
 	rte_mempool_free(dp->pool);
 	rte_free(dp);

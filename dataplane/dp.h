@@ -85,7 +85,9 @@ struct dp_view {
 	struct dp_rxq rxq[DP_MAX_WORKERS][RTE_MAX_ETHPORTS]; /* what each worker polls */
 	struct dp_flood_list flood[RTE_MAX_ETHPORTS];   /* derived: per ingress port */
 	struct dp_net_view nets[DP_MAX_DOMAINS];        /* per domain: gateway, flags */
-	uint16_t uplink_port;                           /* RTE_MAX_ETHPORTS if none */
+	uint16_t uplink_port;                           /* RTE_MAX_ETHPORTS if none; traffic
+	                                                 * to a gateway address that is not a
+	                                                 * ping goes to its domain (l3.h) */
 };
 
 /* Idle behaviour of the workers. */
@@ -117,6 +119,7 @@ struct lcore_ctx {
 	struct dp *dp;                         /* back pointer (tables, pool) */
 	const struct dp_view *view;            /* view loaded at the top of this loop */
 	struct fdb *fdb;                       /* MAC table */
+	struct l3_tables *l3;                  /* routes and neighbours (l3_private.h) */
 	uint64_t now_tsc;                      /* TSC read once per loop */
 	uint16_t rx_port;                      /* port of the burst in the pipeline */
 	uint16_t rx_domain;                    /* its domain (from the view) */
@@ -128,6 +131,9 @@ struct lcore_ctx {
 	struct br_cache_ent brc[DP_BR_CACHE];  /* MAC lookups, direct-mapped by signature */
 	uint64_t learn_key[DP_LEARN_CACHE];    /* recently requested keys (direct-mapped) */
 	uint64_t learn_tsc[DP_LEARN_CACHE];    /* when they were requested */
+	uint64_t icmp_credit_tsc;              /* ICMP error token bucket, in TSC cycles */
+	uint64_t icmp_last_tsc;                /* when the bucket was last refilled */
+	uint16_t icmp_ip_id;                   /* IP id of the next ICMP error we send */
 	struct dp_counters cnt;                /* this worker's counters */
 };
 
