@@ -14,10 +14,19 @@
  * multicast and unknown destinations are flooded; a destination learned on the
  * ingress port is dropped (a switch never sends a frame back where it came from).
  *
+ * In a domain with a gateway (DP_NET_F_L3), a frame to the gateway MAC leaves
+ * the bridge for the ARP stage (ARP) or the L3 stage (anything else), and an
+ * ARP request for the gateway address - or, with DP_NET_F_PROXY_ARP, for any
+ * address routed to another domain - goes to the ARP stage instead of being
+ * flooded. Only frames whose destination is the gateway MAC or that are ARP
+ * pay for more than one compare; sources are learned from every frame.
+ *
  * Thread safety: runs on a worker; reads the view and the MAC table lock-free,
  * writes only its own counters and the seen/port fields of existing entries.
  */
+#include <rte_arp.h>
 #include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_ether.h>
 #include <rte_hash.h>
@@ -25,6 +34,7 @@
 #include <rte_prefetch.h>
 #include <rte_ring_elem.h>
 
+#include "l3_private.h"
 #include "pipeline.h"
 #include "pkt.h"
 
@@ -73,7 +83,7 @@ br_drop(struct pkt_meta *meta, enum dp_drop reason)
  * one rte_hash bulk call with the signatures already computed. pos[j] gets the
  * hash position or a negative value (absent).
  */
-static inline void
+static __rte_always_inline void
 br_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint32_t n, int32_t *pos)
 {
 	const struct fdb *fdb = ctx->fdb;
@@ -119,6 +129,42 @@ br_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint32_t n, int32_t *pos)
 	}
 }
 
+void
+br_mac_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint32_t n, int32_t *pos)
+{
+	br_lookup(ctx, keys, n, pos);
+}
+
+/*
+ * In a routed domain: is the frame for the gateway? Sets the next stage and
+ * returns true if so. Costs one MAC compare unless the frame is ARP.
+ */
+static inline bool
+br_to_gateway(const struct lcore_ctx *ctx, struct pkt_meta *meta,
+	      const struct rte_ether_hdr *eth, const struct dp_net_view *net)
+{
+	const struct rte_arp_hdr *ah;
+	uint32_t tip;
+
+	if (unlikely(rte_is_same_ether_addr(&eth->dst_addr, &net->gw_mac))) {
+		meta->next = meta->flags & PKT_F_ARP ? PL_NEXT_ARP : PL_NEXT_L3;
+		return true;
+	}
+	if (likely(!(meta->flags & PKT_F_ARP)))
+		return false;
+	ah = (const struct rte_arp_hdr *)((const uint8_t *)eth + meta->l3_off);
+	if (ah->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
+		return false;
+	tip = rte_be_to_cpu_32(ah->arp_data.arp_tip);
+	if ((tip == net->gw_ip && tip != 0) ||
+	    (net->flags & DP_NET_F_PROXY_ARP &&
+	     l3_proxy_arp_target(ctx->l3, meta->domain, tip))) {
+		meta->next = PL_NEXT_ARP;
+		return true;
+	}
+	return false;
+}
+
 /* One chunk of at most DP_BURST packets (2 keys each). */
 static void
 br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
@@ -155,6 +201,10 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 			br_refresh(ctx, &fdb->entries[pos[2 * i]], meta->in_port);
 		else
 			br_learn_request(ctx, keys[2 * i], meta->in_port);
+
+		if (v->nets[meta->domain].flags & DP_NET_F_L3 &&
+		    br_to_gateway(ctx, meta, eth, &v->nets[meta->domain]))
+			continue;
 
 		if (meta->flags & PKT_F_L2_MCAST || pos[2 * i + 1] < 0) {
 			meta->next = PL_NEXT_FLOOD;

@@ -25,7 +25,21 @@
 	X(BAD_SRC_MAC, "bad-src-mac", "source MAC is multicast or all-zero")          \
 	X(TX_FULL, "tx-full", "the output port's transmit queue refused it")        \
 	X(NO_MBUF, "no-mbuf", "no buffer left to clone a flooded frame")            \
-	X(PORT_DOWN, "port-down", "the output port is being removed")
+	X(PORT_DOWN, "port-down", "the output port is being removed")              \
+	X(NOT_ROUTABLE, "not-routable",                                             \
+	  "sent to a gateway MAC but not routable: VLAN-tagged, not IP, or to a "   \
+	  "multicast/broadcast IPv4 address")                                       \
+	X(IPV6_NOT_ROUTED, "ipv6-not-routed", "IPv6 sent to a gateway MAC (dpnet routes IPv4 only)") \
+	X(BAD_IP_CKSUM, "bad-ip-checksum", "IPv4 header checksum wrong on a frame to be routed") \
+	X(GATEWAY_LOCAL, "gateway-local",                                          \
+	  "for a gateway address but not a ping, and no uplink host to hand it to") \
+	X(NO_ROUTE, "no-route", "no route to the destination (ICMP unreachable sent, rate-limited)") \
+	X(ISOLATED, "isolated", "routed between two bridge networks (Docker's network isolation)") \
+	X(INTERNAL, "internal", "routed between an --internal network and the uplink") \
+	X(TTL_EXCEEDED, "ttl-exceeded", "TTL ran out (ICMP time exceeded sent, rate-limited)") \
+	X(NO_NEIGHBOUR, "no-neighbour", "the next hop's MAC is unknown (no neighbour entry)") \
+	X(ARP_IGNORED, "arp-ignored",                                              \
+	  "ARP to a gateway that needs no answer: a reply, gratuitous, or not for us")
 
 enum dp_drop {
 #define DP_DROP_ENUM(e, n, d) DP_DROP_##e,
@@ -40,7 +54,10 @@ extern const char *const dp_drop_descs[DP_DROP_MAX];
 /* Stages, in their fixed order (see pipeline.c). */
 #define DP_STAGES(X)                 \
 	X(PARSE, "parse")            \
-	X(BRIDGE, "bridge")
+	X(BRIDGE, "bridge")          \
+	X(ARP, "arp")                \
+	X(L3, "l3")                  \
+	X(L2OUT, "l2out")
 
 enum dp_stage {
 #define DP_STAGE_ENUM(e, n) DP_STAGE_##e,
@@ -77,6 +94,11 @@ struct dp_counters {
 	uint64_t busy_loops;                            /* iterations that got packets */
 	uint64_t sleeps;                                /* idle sleeps taken */
 	uint64_t busy_cycles;                           /* TSC in iterations with packets */
+	uint64_t routed;                                /* frames routed (L3 stage to l2out) */
+	uint64_t arp_replies;                           /* ARP replies for gateway addresses */
+	uint64_t icmp_echo_replies;                     /* pings to gateway addresses answered */
+	uint64_t icmp_errors;                           /* ICMP unreachable/time exceeded sent */
+	uint64_t icmp_ratelimited;                      /* ICMP errors suppressed by the limit */
 	struct dp_stage_counters stages[DP_STAGE_MAX];  /* per stage */
 	struct dp_port_counters ports[RTE_MAX_ETHPORTS]; /* per ethdev port id */
 } __rte_cache_aligned;

@@ -201,10 +201,22 @@ dp_view_clone(const struct dp *dp)
 	return v;
 }
 
-/* Fill the derived per-port flood lists from the domains' member lists. */
+/* Fill the derived flood lists (per ingress port, per domain) from the
+ * domains' member lists. */
 static void
 dp_view_derive(struct dp_view *v)
 {
+	for (uint16_t d = 0; d < DP_MAX_DOMAINS; d++) {
+		struct dp_flood_list *f = &v->dom_flood[d];
+
+		f->n_ports = 0;
+		for (uint16_t i = 0; i < v->domains[d].n_ports; i++) {
+			uint16_t q = v->domains[d].ports[i];
+
+			if (q < RTE_MAX_ETHPORTS && v->ports[q].present && v->ports[q].domain == d)
+				f->ports[f->n_ports++] = q;
+		}
+	}
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
 		struct dp_flood_list *f = &v->flood[p];
 		uint16_t dom = v->ports[p].domain;

@@ -84,6 +84,8 @@ struct dp_view {
 	uint16_t n_rxq[DP_MAX_WORKERS];                 /* RX queues per worker */
 	struct dp_rxq rxq[DP_MAX_WORKERS][RTE_MAX_ETHPORTS]; /* what each worker polls */
 	struct dp_flood_list flood[RTE_MAX_ETHPORTS];   /* derived: per ingress port */
+	struct dp_flood_list dom_flood[DP_MAX_DOMAINS]; /* derived: present ports per domain
+	                                                 * (routed frames flood with it) */
 	struct dp_net_view nets[DP_MAX_DOMAINS];        /* per domain: gateway, flags */
 	uint16_t uplink_port;                           /* RTE_MAX_ETHPORTS if none; traffic
 	                                                 * to a gateway address that is not a

@@ -13,7 +13,19 @@
  *
  * Flooding transmits the same mbuf on every other port of the domain with its
  * reference count raised, which is safe because no stage after the bridge
- * writes to a flooded frame and dpnet never enables MBUF_FAST_FREE.
+ * writes to a flooded frame and dpnet never enables MBUF_FAST_FREE. A bridged
+ * frame floods to view->flood[in_port] (its domain minus its port); a routed
+ * one (PKT_F_ROUTED) to view->dom_flood[its output domain], minus the ingress
+ * port should that be in the output domain.
+ *
+ * pl_run works in two rounds. The first runs the L2 stages (parse, bridge)
+ * over the whole burst and dispatches it; the dispatcher, which reads every
+ * packet's code anyway, sets aside the few frames the bridge handed to the
+ * gateway (codes ARP..L2OUT), and only if there are any does a second round run
+ * the gateway stages over them and dispatch them in turn. So the plain L2 path
+ * pays for the gateway stages with nothing but a switch case. Within a round,
+ * a bit mask of the codes present skips the stages no packet needs, and a
+ * stage every packet needs gets the burst itself rather than a selection.
  */
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
@@ -30,10 +42,18 @@ typedef uint16_t (*pl_stage_fn)(struct lcore_ctx *, struct rte_mbuf **, uint16_t
 static const pl_stage_fn pl_stages[DP_STAGE_MAX] = {
 	[DP_STAGE_PARSE] = parse_stage,
 	[DP_STAGE_BRIDGE] = br_stage,
+	[DP_STAGE_ARP] = arp_stage,
+	[DP_STAGE_L3] = l3_stage,
+	[DP_STAGE_L2OUT] = l2out_stage,
 };
 
 _Static_assert((int)DP_STAGE_PARSE == (int)PL_NEXT_PARSE, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_BRIDGE == (int)PL_NEXT_BRIDGE, "stage and next codes agree");
+_Static_assert((int)DP_STAGE_ARP == (int)PL_NEXT_ARP, "stage and next codes agree");
+_Static_assert((int)DP_STAGE_L3 == (int)PL_NEXT_L3, "stage and next codes agree");
+_Static_assert((int)DP_STAGE_L2OUT == (int)PL_NEXT_L2OUT, "stage and next codes agree");
+_Static_assert((int)DP_STAGE_MAX == (int)PL_NEXT_TX, "every stage code precedes TX");
+_Static_assert(PL_NEXT_DROP < 32, "pl_run keeps the codes in a 32-bit mask");
 _Static_assert(RTE_MAX_ETHPORTS <= 64, "txb_dirty is a 64-bit mask");
 
 static inline void
@@ -49,8 +69,18 @@ static void
 pl_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, const struct pkt_meta *meta)
 {
 	const struct dp_flood_list *f = &ctx->view->flood[meta->in_port];
+	uint16_t skip = RTE_MAX_ETHPORTS;
 	uint16_t k = f->n_ports;
 
+	if (unlikely(meta->flags & PKT_F_ROUTED)) {
+		f = &ctx->view->dom_flood[meta->domain];
+		k = f->n_ports;
+		for (uint16_t i = 0; i < f->n_ports; i++)
+			if (f->ports[i] == meta->in_port) {
+				skip = meta->in_port;
+				k--;
+			}
+	}
 	if (unlikely(k == 0)) {
 		ctx->cnt.drops[DP_DROP_NO_PORT]++;
 		ctx->cnt.ports[meta->in_port].drops++;
@@ -60,15 +90,16 @@ pl_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, const struct pkt_meta *meta)
 	ctx->cnt.floods++;
 	if (k > 1)
 		rte_mbuf_refcnt_update(m, (int16_t)(k - 1));
-	for (uint16_t i = 0; i < k; i++)
-		pl_tx(ctx, f->ports[i], m);
+	for (uint16_t i = 0; i < f->n_ports; i++)
+		if (f->ports[i] != skip)
+			pl_tx(ctx, f->ports[i], m);
 }
 
-void
-pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
+uint16_t
+pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned int defer_from)
 {
 	struct rte_mbuf *dropped[n > 0 ? n : 1];
-	uint16_t nd = 0;
+	uint16_t nd = 0, nk = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -92,6 +123,11 @@ pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 			pl_flood(ctx, m, meta);
 			break;
 		default:
+			/* Bound for a later stage: kept, in order, for the next round. */
+			if (meta->next >= defer_from && meta->next < PL_NEXT_TX) {
+				pkts[nk++] = m;
+				break;
+			}
 			/* A stage left a packet without a decision: a bug, never a leak. */
 			ctx->cnt.drops[DP_DROP_MALFORMED]++;
 			ctx->cnt.ports[meta->in_port].drops++;
@@ -101,41 +137,71 @@ pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 	}
 	if (nd)
 		rte_pktmbuf_free_bulk(dropped, nd);
+	return nk;
 }
 
-void
-pl_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, uint16_t in_port)
+/*
+ * Run stages first..last over a burst whose next codes are the bits of codes,
+ * each stage on the packets that name it; stages move packets only forward,
+ * so one pass in order suffices.
+ */
+static inline void
+pl_stages_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned int first,
+	      unsigned int last, uint32_t codes)
 {
 	struct rte_mbuf *sel[n > 0 ? n : 1];
 
-	/* The parse stage stamps in_port and domain from here in its own pass. */
-	ctx->rx_port = in_port;
-	ctx->rx_domain = ctx->view->ports[in_port].domain;
-	ctx->cnt.ports[in_port].rx_pkts += n;
-
-	for (unsigned int s = 0; s < DP_STAGE_MAX; s++) {
+	for (unsigned int s = first; s <= last; s++) {
 		struct rte_mbuf **in = pkts;
 		uint16_t k = n;
 		uint64_t t0;
 
-		/* Every packet starts at the first stage; later ones get a selection. */
-		if (s != DP_STAGE_PARSE) {
+		if (!(codes & (UINT32_C(1) << s)))
+			continue;
+		/* Only the packets for this stage, unless that is all of them. */
+		if (codes != UINT32_C(1) << s) {
 			k = 0;
 			for (uint16_t i = 0; i < n; i++)
 				if (pkt_meta(pkts[i])->next == s)
 					sel[k++] = pkts[i];
-			if (k == 0)
-				continue;
-			if (k != n)
-				in = sel;
+			in = sel;
 		}
 		t0 = rte_rdtsc();
 		pl_stages[s](ctx, in, k);
 		ctx->cnt.stages[s].cycles += rte_rdtsc() - t0;
 		ctx->cnt.stages[s].calls++;
 		ctx->cnt.stages[s].pkts += k;
+		if (s == last)
+			break;
+		/* Only this stage's packets changed their codes. */
+		codes &= ~(UINT32_C(1) << s);
+		for (uint16_t i = 0; i < k; i++)
+			codes |= UINT32_C(1) << (pkt_meta(in[i])->next & 31);
 	}
-	pl_dispatch(ctx, pkts, n);
+}
+
+void
+pl_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, uint16_t in_port)
+{
+	uint32_t codes = 0;
+	uint16_t nk;
+
+	/* The parse stage stamps in_port and domain from here in its own pass. */
+	ctx->rx_port = in_port;
+	ctx->rx_domain = ctx->view->ports[in_port].domain;
+	ctx->cnt.ports[in_port].rx_pkts += n;
+
+	/* Round one: every packet starts at parse; the L2 stages, then dispatch. */
+	pl_stages_run(ctx, pkts, n, DP_STAGE_PARSE, PL_FIRST_GW_STAGE - 1,
+		      UINT32_C(1) << PL_NEXT_PARSE);
+	nk = pl_dispatch(ctx, pkts, n, PL_FIRST_GW_STAGE);
+	if (likely(nk == 0))
+		return;
+	/* Round two: the frames the bridge handed to the gateway. */
+	for (uint16_t i = 0; i < nk; i++)
+		codes |= UINT32_C(1) << pkt_meta(pkts[i])->next;
+	pl_stages_run(ctx, pkts, nk, PL_FIRST_GW_STAGE, DP_STAGE_MAX - 1, codes);
+	pl_dispatch(ctx, pkts, nk, PL_NEXT_TX);
 }
 
 void

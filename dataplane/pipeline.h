@@ -21,9 +21,17 @@
 
 #include "dp.h"
 
+/*
+ * Where a packet goes next. The codes of the stages equal their index in
+ * DP_STAGES (counters.h) and increase along the path, so a stage can only
+ * send a packet forward: parse -> bridge -> arp | l3 -> l2out -> dispatch.
+ */
 enum pl_next {
 	PL_NEXT_PARSE = 0,    /* set by RX: parse the headers */
 	PL_NEXT_BRIDGE,       /* L2 forwarding within the ingress domain */
+	PL_NEXT_ARP,          /* an ARP request (or any ARP) for a gateway: answer it */
+	PL_NEXT_L3,           /* sent to a gateway MAC: route, or answer a ping */
+	PL_NEXT_L2OUT,        /* routed: find the output port in meta->domain */
 	PL_NEXT_TX,           /* transmit on meta->out_port */
 	PL_NEXT_FLOOD,        /* transmit on every other port of meta->domain */
 	PL_NEXT_DROP,         /* free, count meta->drop_reason */
@@ -32,15 +40,30 @@ enum pl_next {
 /* Stages. */
 uint16_t parse_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
 uint16_t br_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
+uint16_t arp_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
+uint16_t l3_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
+uint16_t l2out_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
+
+/* The bridge's MAC lookup (worker cache, then the table) for other stages:
+ * n <= 2 * DP_BURST keys made with fdb_key(); pos[j] gets the MAC table
+ * position of keys[j] or a negative value when it is unknown. */
+void br_mac_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint32_t n, int32_t *pos);
 
 /* Parse one frame into its metadata (used by parse_stage; exposed for tests).
  * Returns 0, or -EINVAL when the frame is malformed (meta->next is then DROP). */
 int parse_one(struct rte_mbuf *m);
 
-/* Run all stages over a burst that arrived on in_port, then dispatch it. */
+/* The first stage of the gateway (the second round of pl_run, see pipeline.c). */
+#define PL_FIRST_GW_STAGE PL_NEXT_ARP
+
+/* Run all stages over a burst that arrived on in_port and dispatch it. */
 void pl_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, uint16_t in_port);
-/* Send or free every packet according to its next code. */
-void pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
+/* Send or free every packet according to its next code. Packets bound for a
+ * stage numbered defer_from or later (but before TX) are moved, in order, to
+ * the front of pkts and their count is returned; any other stage code is a
+ * stage's bug: dropped and counted as malformed. */
+uint16_t pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n,
+		     unsigned int defer_from);
 /* Flush every port's TX buffer of this worker (end of each loop). */
 void pl_flush(struct lcore_ctx *ctx);
 

@@ -33,13 +33,15 @@ enum pkt_flag {
 	PKT_F_L2_BCAST = 1u << 8,  /* destination MAC is ff:ff:ff:ff:ff:ff */
 	PKT_F_L2_MCAST = 1u << 9,  /* destination MAC has the group bit (incl. broadcast) */
 	PKT_F_IP_OPTS = 1u << 10,  /* IPv4 header carries options (IHL > 5) */
+	PKT_F_ROUTED = 1u << 11,   /* set by the L3 stage: domain is now the output domain */
 };
 
 /* The metadata; kept within one cache line with room for later stages. */
 struct pkt_meta {
 	uint16_t in_port;     /* ethdev port the frame arrived on */
 	uint16_t out_port;    /* ethdev port chosen by a stage (next == PL_NEXT_TX) */
-	uint16_t domain;      /* bridge domain (network slot) of in_port */
+	uint16_t domain;      /* bridge domain (network slot) of in_port; once the L3
+	                       * stage routes the frame (PKT_F_ROUTED), the output one */
 	uint16_t flags;       /* PKT_F_* */
 	uint16_t l3_off;      /* offset of the L3 header, PKT_OFF_NONE if absent */
 	uint16_t l4_off;      /* offset of the L4 header, PKT_OFF_NONE if absent */

@@ -1,0 +1,279 @@
+/*
+ * route.c - the L3 stage: IPv4 frames sent to a gateway MAC are answered
+ * (pings of a gateway address), handed to the uplink's host (other traffic for
+ * a gateway address), or routed: LPM lookup, policy (Docker's isolation between
+ * bridge networks, --internal networks), TTL, neighbour lookup, MAC rewrite.
+ * The decisions and their order are the contract in l3.h.
+ *
+ * Per chunk of at most DP_BURST frames, a first pass decides everything that
+ * needs no neighbour and collects the neighbour keys of the rest; one bulk
+ * rte_hash lookup resolves them; a last pass rewrites the frames that go on
+ * (to the l2out stage, which finds the output port in the output domain). A
+ * routed frame leaves with meta->domain = its output domain and PKT_F_ROUTED.
+ *
+ * ICMP errors (net unreachable, time exceeded) replace the offending frame in
+ * place (icmp.c) and go back out its ingress port; each worker sends at most
+ * what its token bucket allows (l3_icmp_rate_set), the rest are only dropped.
+ * Either way the frame counts under its drop reason: the reason says what
+ * happened to the traffic, icmp_errors and icmp_ratelimited what we answered.
+ *
+ * Thread safety: runs on a worker; reads the view, the LPM table and the
+ * neighbour hash lock-free; writes the mbufs it is given and its own context.
+ */
+#include <netinet/in.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "l3_private.h"
+#include "pipeline.h"
+#include "pkt.h"
+
+#define ICMP_DEST_UNREACH 3
+#define ICMP_NET_UNREACH 0
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_EXC_TTL 0
+
+/* A frame waiting for its neighbour lookup. */
+struct l3_pending {
+	uint16_t idx;         /* index in the chunk */
+	uint16_t out_dom;     /* output domain */
+	bool routed;          /* TTL - 1 (false: handed to the host that owns the address) */
+};
+
+static inline void
+l3_drop(struct pkt_meta *meta, enum dp_drop reason)
+{
+	meta->next = PL_NEXT_DROP;
+	meta->drop_reason = reason;
+}
+
+/*
+ * Answer with an ICMP error if allowed, else drop. The frame's drop reason is
+ * counted here when it is answered (the dispatcher counts it otherwise), so
+ * that e.g. no-route counts every frame that had no route.
+ */
+static void
+l3_icmp_error(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta,
+	      const struct dp_net_view *in_net, uint8_t type, uint8_t code, enum dp_drop reason)
+{
+	if (in_net->gw_ip == 0 || !icmp_error_wanted(m, meta)) {
+		l3_drop(meta, reason);
+		return;
+	}
+	if (!l3_icmp_allow(ctx)) {
+		ctx->cnt.icmp_ratelimited++;
+		l3_drop(meta, reason);
+		return;
+	}
+	if (icmp_error_build(m, meta, type, code, in_net->gw_ip, &in_net->gw_mac,
+			     ctx->icmp_ip_id++) != 0) {
+		l3_drop(meta, reason);
+		return;
+	}
+	ctx->cnt.drops[reason]++;
+	ctx->cnt.ports[meta->in_port].drops++;
+	ctx->cnt.icmp_errors++;
+	meta->out_port = meta->in_port;
+	meta->next = PL_NEXT_TX;
+}
+
+/* Is the IPv4 header checksum right? Trust the NIC when it checked. */
+static inline bool
+l3_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+{
+	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		return true;
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return false;
+	return rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) == 0xFFFF;
+}
+
+/*
+ * Traffic for a gateway address: answer a ping, hand anything else to the
+ * uplink's host (which owns the gateway addresses in TAP mode), or drop.
+ * Returns true when the frame waits for a neighbour (in the uplink's domain).
+ */
+static inline bool
+l3_local(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta,
+	 const struct dp_net_view *in_net, uint32_t dst, uint16_t *out_dom)
+{
+	const struct dp_view *v = ctx->view;
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint16_t up = v->uplink_port;
+
+	if (meta->flags & PKT_F_ICMP && !(meta->flags & PKT_F_FRAG) &&
+	    p[meta->l4_off] == RTE_IP_ICMP_ECHO_REQUEST && p[meta->l4_off + 1] == 0) {
+		icmp_echo_reply(m, meta);
+		meta->out_port = meta->in_port;
+		meta->next = PL_NEXT_TX;
+		ctx->cnt.icmp_echo_replies++;
+		return false;
+	}
+	if (in_net->flags & DP_NET_F_INTERNAL && dst != in_net->gw_ip) {
+		l3_drop(meta, DP_DROP_INTERNAL);
+		return false;
+	}
+	if (up >= RTE_MAX_ETHPORTS || !v->ports[up].present ||
+	    v->ports[up].domain >= DP_MAX_DOMAINS || in_net->flags & DP_NET_F_UPLINK ||
+	    !(v->nets[v->ports[up].domain].flags & DP_NET_F_L3)) {
+		l3_drop(meta, DP_DROP_GATEWAY_LOCAL);
+		return false;
+	}
+	*out_dom = v->ports[up].domain;
+	return true;
+}
+
+/*
+ * First pass over one frame: decide it, or fill the neighbour key and the
+ * pending record and return true.
+ */
+static inline bool
+l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_pending *pd)
+{
+	const struct dp_view *v = ctx->view;
+	struct pkt_meta *meta = pkt_meta(m);
+	const struct dp_net_view *in_net = &v->nets[meta->domain];
+	const struct dp_net_view *out_net;
+	const struct l3_nexthop *nh;
+	const struct rte_ipv4_hdr *ip;
+	uint32_t dst;
+	uint16_t out_dom;
+
+	if (unlikely(!(meta->flags & PKT_F_IPV4) || meta->flags & PKT_F_VLAN)) {
+		l3_drop(meta, meta->flags & PKT_F_IPV6 ? DP_DROP_IPV6_NOT_ROUTED :
+			DP_DROP_NOT_ROUTABLE);
+		return false;
+	}
+	ip = (const struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, const uint8_t *) + meta->l3_off);
+	if (unlikely(!l3_cksum_ok(m, ip))) {
+		l3_drop(meta, DP_DROP_BAD_IP_CKSUM);
+		return false;
+	}
+	dst = rte_be_to_cpu_32(ip->dst_addr);
+	/* Multicast, class E, broadcast and 0.0.0.0 are never routed nor answered. */
+	if (unlikely(dst >= 0xE0000000 || dst == 0)) {
+		l3_drop(meta, DP_DROP_NOT_ROUTABLE);
+		return false;
+	}
+	if (unlikely(dst == in_net->gw_ip)) {
+		if (!l3_local(ctx, m, meta, in_net, dst, &out_dom))
+			return false;
+		*key = l3_neigh_key(out_dom, dst);
+		pd->out_dom = out_dom;
+		pd->routed = false;
+		return true;
+	}
+	nh = l3_route_lookup(ctx->l3, dst);
+	if (unlikely(nh == NULL || nh->type == L3_NH_BLACKHOLE)) {
+		l3_icmp_error(ctx, m, meta, in_net, ICMP_DEST_UNREACH, ICMP_NET_UNREACH,
+			      DP_DROP_NO_ROUTE);
+		return false;
+	}
+	out_dom = nh->domain;
+	out_net = &v->nets[out_dom];
+	if (nh->type == L3_NH_CONNECTED && unlikely(dst == out_net->gw_ip && dst != 0)) {
+		/* Another network's gateway address: ours too. */
+		if (!l3_local(ctx, m, meta, in_net, dst, &out_dom))
+			return false;
+		*key = l3_neigh_key(out_dom, dst);
+		pd->out_dom = out_dom;
+		pd->routed = false;
+		return true;
+	}
+	if (unlikely(!(out_net->flags & DP_NET_F_L3))) {
+		/* A route into a domain with no gateway MAC to send from. */
+		l3_drop(meta, DP_DROP_NO_ROUTE);
+		return false;
+	}
+	if (out_dom != meta->domain) {
+		uint8_t in_f = in_net->flags, out_f = out_net->flags;
+
+		if (unlikely(!((in_f | out_f) & DP_NET_F_UPLINK))) {
+			l3_drop(meta, DP_DROP_ISOLATED);
+			return false;
+		}
+		if (unlikely((out_f & DP_NET_F_UPLINK && in_f & DP_NET_F_INTERNAL) ||
+			     (in_f & DP_NET_F_UPLINK && out_f & DP_NET_F_INTERNAL &&
+			      rte_be_to_cpu_32(ip->src_addr) != out_net->gw_ip))) {
+			l3_drop(meta, DP_DROP_INTERNAL);
+			return false;
+		}
+	}
+	if (unlikely(ip->time_to_live <= 1)) {
+		l3_icmp_error(ctx, m, meta, in_net, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL,
+			      DP_DROP_TTL_EXCEEDED);
+		return false;
+	}
+	*key = l3_neigh_key(out_dom, nh->type == L3_NH_CONNECTED ? dst : nh->gw_ip);
+	pd->out_dom = out_dom;
+	pd->routed = true;
+	return true;
+}
+
+static void
+l3_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	const struct dp_view *v = ctx->view;
+	uint64_t keys[DP_BURST];
+	const void *kptr[DP_BURST];
+	void *data[DP_BURST];
+	struct l3_pending pd[DP_BURST];
+	uint64_t hits = 0;
+	uint16_t np = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (!l3_classify(ctx, pkts[i], &keys[np], &pd[np]))
+			continue;
+		kptr[np] = &keys[np];
+		pd[np++].idx = i;
+	}
+	if (np == 0)
+		return;
+	rte_hash_lookup_bulk_data(ctx->l3->neigh, kptr, np, &hits, data);
+	for (uint16_t j = 0; j < np; j++) {
+		struct rte_mbuf *m = pkts[pd[j].idx];
+		struct pkt_meta *meta = pkt_meta(m);
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+		struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+
+		if (!(hits & (UINT64_C(1) << j))) {
+			l3_drop(meta, DP_DROP_NO_NEIGHBOUR);
+			continue;
+		}
+		if (pd[j].routed) {
+			struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + meta->l3_off);
+
+			/* A NIC that left the checksum out vouched for the header: fill it. */
+			if (unlikely((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) ==
+				     RTE_MBUF_F_RX_IP_CKSUM_NONE)) {
+				ip->time_to_live--;
+				ip->hdr_checksum = 0;
+				ip->hdr_checksum = rte_ipv4_cksum(ip);
+			} else {
+				l3_ttl_dec(ip);
+			}
+		}
+		l3_mac_unpack((uint64_t)(uintptr_t)data[j], &eth->dst_addr);
+		eth->src_addr = v->nets[pd[j].out_dom].gw_mac;
+		meta->domain = pd[j].out_dom;
+		meta->flags |= PKT_F_ROUTED;
+		meta->next = PL_NEXT_L2OUT;
+		ctx->cnt.routed++;
+	}
+}
+
+uint16_t
+l3_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t done = 0; done < n; done += DP_BURST)
+		l3_chunk(ctx, pkts + done, (uint16_t)RTE_MIN(n - done, DP_BURST));
+	return n;
+}
