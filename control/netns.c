@@ -17,11 +17,14 @@
  *    is left for "hardware" to finish) and, with TSO/GSO, super-frames of up to
  *    64 KB; GRO on either end would build such frames too. dpnet does not
  *    complete checksums or segment, so dpnet sets the interfaces it creates so
- *    that this never happens: on BOTH ends of every veth it turns off TX
- *    checksum offload (tx-checksumming), scatter-gather, TSO, GSO and GRO
- *    (eth_offloads_off). The container's kernel then computes every checksum
- *    and sends MTU-sized frames; nothing inside the container has to be
- *    configured by the user.
+ *    that this never happens: on BOTH ends of every veth it turns off every
+ *    TX checksum feature (tx-checksumming), scatter-gather, every TCP/UDP
+ *    segmentation offload (TSO, tx-tcp-accecn-segmentation, USO...), GSO and
+ *    GRO (eth_offloads_off: ETHTOOL_SFEATURES by feature name, so features
+ *    newer than the legacy ETHTOOL_S* calls are covered too). The container's
+ *    kernel then computes every checksum and sends MTU-sized frames; nothing
+ *    inside the container has to be configured by the user. RX checksum
+ *    offload stays on: it only lets the receiving kernel skip a verification.
  *  - tap: net_tap opens the TAP without IFF_VNET_HDR and sets no TUNSETOFFLOAD,
  *    so the kernel finishes checksums and segments before the frame reaches the
  *    TAP's file descriptor. Nothing to switch off.

@@ -72,9 +72,10 @@ int nl_route_add_default(const char *ifname, uint32_t gw);
 int nl_route_has_default(void);
 
 /*
- * Offloads that would hand AF_PACKET unfinished frames, off: TX checksum,
- * scatter-gather, TSO, GSO, GRO (SIOCETHTOOL). Best effort per feature;
- * returns the first error.
+ * Offloads that would hand AF_PACKET unfinished frames, off: every TX checksum
+ * and segmentation feature, scatter-gather, GSO, GRO (SIOCETHTOOL, by feature
+ * name; the legacy calls too). 0, or the error of the legacy calls when the
+ * by-name call is not supported.
  */
 int eth_offloads_off(const char *ifname);
 /* net.ipv6.conf.IF.disable_ipv6 = 1 in the calling thread's namespace. */
