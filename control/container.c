@@ -311,7 +311,8 @@ ctr_json(struct ctr *ct)
 		      "networks", ifs, "ports", ports, "published", ctr_maps_json(ct),
 		      "exposed", exps, "command", cmd, "nat", "pending",
 		      "netns", ct->netns, "status", ctr_status(ct, status, sizeof(status)),
-		      "pid", ctr_alive(ct) ? (int)ct->pid : 0, "running", json_boolean(ctr_alive(ct)),
+		      "pid", ctr_alive(ct) ? (int)ct->pid : 0,
+		      "running", json_boolean(ctr_alive(ct)),
 		      "detached", ct->detach, "created", (json_int_t)ct->created_ns);
 	return o;
 }
@@ -631,8 +632,8 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 		goto fail_warn;
 	}
 	if (ct->mode == CTR_MODE_HOST && (json_array_size(publish) > 0 || publish_all)) {
-		json_array_append_new(warnings, json_string("WARNING: Published ports are "
-							    "discarded when using host network mode"));
+		json_array_append_new(warnings, json_string(
+			"WARNING: Published ports are discarded when using host network mode"));
 		publish = NULL;
 		publish_all = false;
 	}
@@ -827,9 +828,9 @@ ctl_ctr_connect(struct ctl *c, json_t *args, json_t **result, char *err, size_t 
 			return rc;
 		nsfd = netns_open(path);
 		if (nsfd < 0)
-			return ctr_fail(err, errlen, nsfd, "%s is not a network namespace (%s): give "
-					"a path such as /proc/PID/ns/net or /run/netns/NAME",
-					path, strerror(-nsfd));
+			return ctr_fail(err, errlen, nsfd, "%s is not a network namespace "
+					"(%s): give a path such as /proc/PID/ns/net or "
+					"/run/netns/NAME", path, strerror(-nsfd));
 		made = calloc(1, sizeof(*made));
 		if (made == NULL) {
 			close(nsfd);

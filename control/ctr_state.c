@@ -218,7 +218,8 @@ ctr_restore_one(json_t *o)
 	json_array_foreach(json_object_get(o, "exposed"), i, v) {
 		if (ct->n_exps == PM_MAX)
 			break;
-		ct->exps[ct->n_exps].port = (uint16_t)json_integer_value(json_object_get(v, "port"));
+		ct->exps[ct->n_exps].port =
+			(uint16_t)json_integer_value(json_object_get(v, "port"));
 		ct->exps[ct->n_exps].proto = strcmp(ctr_jstr(v, "proto"), "udp") == 0 ? PM_UDP :
 					     PM_TCP;
 		ct->n_exps++;
@@ -231,8 +232,8 @@ ctr_restore_one(json_t *o)
 		struct ctr *target = ctr_find(ct->mode_ref);
 
 		if (target == NULL || target->ns_ino != ct->ns_ino) {
-			CTL_LOG(NOTICE, "container %s: the container %s whose namespace it shares is "
-				"gone; cleaned up", ct->name, ct->mode_ref);
+			CTL_LOG(NOTICE, "container %s: the container %s whose namespace it "
+				"shares is gone; cleaned up", ct->name, ct->mode_ref);
 			ctr_free(ct);
 			return NULL;
 		}
@@ -245,7 +246,7 @@ ctr_restore_one(json_t *o)
 				struct ctr_if f;
 
 				if (ctr_load_if(v, &f) && f.attach == CTR_ATTACH_VETH)
-					nl_link_del(f.host_if); /* normally gone with the namespace */
+					nl_link_del(f.host_if); /* normally gone already */
 			}
 			if (ct->nsname[0] != '\0' && nsfd != -ESTALE)
 				netns_del(ct->nsname); /* a leftover file, if any */

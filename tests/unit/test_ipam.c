@@ -60,7 +60,8 @@ test_exhaustion(void)
 					sizeof(err)), 0);
 	CU_ASSERT_EQUAL(ipam_available(&p), 253);
 	while ((rc = ipam_alloc(&p, &ip, err, sizeof(err))) == 0) {
-		CU_ASSERT(ip != IP(10, 1, 2, 0) && ip != IP(10, 1, 2, 1) && ip != IP(10, 1, 2, 255));
+		CU_ASSERT(ip != IP(10, 1, 2, 0) && ip != IP(10, 1, 2, 1) &&
+			  ip != IP(10, 1, 2, 255));
 		if (++seen > 300)
 			break; /* never hang */
 	}
