@@ -80,6 +80,15 @@ E2E_NETNS=()        # namespaces to delete
 E2E_LINKS=()        # host-side links to delete
 E2E_PIDS=()         # helper processes to stop
 DAEMON_PID=""
+E2E_TAPMODE=0       # 1: dpnetd runs its built-in config (TAP uplink dpnet0), see tap_mode
+E2E_UPLINK=dpnet0   # the built-in config's TAP uplink in the host's namespace
+E2E_CTRS=()         # dpnet containers to remove (dpctl rm -f), see ctr_run
+E2E_UPLINK_IDX=""   # ifindex of the dpnet0 our daemon made (only that one is ours)
+# Machine-wide lock of the tests that run dpnetd in TAP mode (dpnet0 in the
+# host's namespace): taken by tap_mode, held until the test exits. The daemon
+# never inherits it (start_daemon closes it); /dev/null until then.
+E2E_LOCK=/run/lock/dpnet-e2e-uplink.lock
+exec {E2E_LOCK_FD}</dev/null
 
 # Extended regular expression of daemon log lines that are expected in this
 # test (tests append with allow_log). Known DPDK PMD noise is always allowed.
@@ -90,6 +99,7 @@ allow_log() { E2E_LOG_ALLOW="$E2E_LOG_ALLOW|$1"; }
 e2e_cleanup() {
 	local rc=$? p ns l i
 	trap - EXIT INT TERM
+	ctr_cleanup_begin
 	for p in "${E2E_PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -104,6 +114,7 @@ e2e_cleanup() {
 		kill -KILL "$DAEMON_PID" 2>/dev/null
 		wait "$DAEMON_PID" 2>/dev/null
 	fi
+	ctr_cleanup_end
 	for ns in "${E2E_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -145,11 +156,14 @@ EOF
 # test's socket, state dir and file prefix; wait (at most 30 s) until
 # `dpctl status` answers.
 start_daemon() {
-	local i
-	[ -f "$E2E_CONFIG" ] || write_config
-	"$DPNETD" --socket "$E2E_SOCK" --state-dir "$E2E_STATE" --config "$E2E_CONFIG" "$@" \
+	local i cfg=()
+	if [ "$E2E_TAPMODE" != 1 ]; then
+		[ -f "$E2E_CONFIG" ] || write_config
+		cfg=(--config "$E2E_CONFIG")
+	fi
+	"$DPNETD" --socket "$E2E_SOCK" --state-dir "$E2E_STATE" "${cfg[@]}" "$@" \
 		-- --no-huge -m 512 --no-pci --file-prefix "$E2E_PREFIX" -l 0,1 ${E2E_EAL_EXTRA:-} \
-		>>"$E2E_LOG" 2>&1 </dev/null &
+		>>"$E2E_LOG" 2>&1 </dev/null {E2E_LOCK_FD}>&- &
 	DAEMON_PID=$!
 	for i in $(seq 1 150); do
 		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
@@ -157,6 +171,9 @@ start_daemon() {
 			fail "dpnetd exited during start-up (status $?)"
 		fi
 		if dpctl status >/dev/null 2>&1; then
+			if [ "$E2E_TAPMODE" = 1 ]; then
+				E2E_UPLINK_IDX=$(cat "/sys/class/net/$E2E_UPLINK/ifindex" 2>/dev/null)
+			fi
 			log "dpnetd running, pid $DAEMON_PID"
 			return 0
 		fi
@@ -192,6 +209,9 @@ stop_daemon() {
 	DAEMON_PID=""
 	[ $rc -eq 0 ] || fail "dpnetd exited with status $rc after SIG$sig (expected 0)"
 	[ ! -e "$E2E_SOCK" ] || fail "dpnetd left its socket $E2E_SOCK behind"
+	if [ "$E2E_TAPMODE" = 1 ] && ! wait_until 5 uplink_gone; then
+		fail "the TAP uplink $E2E_UPLINK still exists 5 s after dpnetd exited"
+	fi
 	bad=$(log_problems)
 	if [ -n "$bad" ]; then
 		printf '%s\n' "$bad" >&2
@@ -354,4 +374,279 @@ wait_until() {
 		sleep 0.2
 	done
 	return 1
+}
+
+# ---------------------------------------------------------------- TAP mode, containers
+#
+# Containers (issue 3) are dpnet's own objects: `dpctl run --name NAME` makes
+# the namespace dpnet-NAME (visible to `ip netns`), an interface eth0 whose
+# host end is a dpnet port, and maybe a process. Tests name their containers
+# with $E2E_ID in the name and register them (ctr_run does, track_ctr for
+# anything else), so that the EXIT trap removes them with `dpctl rm -f` while
+# the daemon still answers and then deletes whatever is left: processes in
+# their namespaces, the namespaces, host interfaces, and the TAP uplink.
+
+E2E_CTR_PIDS=()     # processes of containers seen in `ps --json` (killed at cleanup)
+E2E_CTR_IFS=()      # host ends of container interfaces seen in `ps --json`
+
+# uplink_gone: the TAP uplink of the built-in config is not in the host's namespace.
+uplink_gone() { ! ip link show "$E2E_UPLINK" >/dev/null 2>&1; }
+
+# tap_mode: the next start_daemon runs dpnetd without --config, in the built-in
+# TAP mode: its uplink dpnet0 is in the host's namespace with the networks'
+# gateway addresses, so the host reaches 172.17.0.x as through docker0. Only one
+# daemon can own dpnet0: the test waits (at most 200 s) for the machine-wide
+# lock $E2E_LOCK, which such tests of every build tree and session take, then
+# gives a leftover dpnet0 10 s to disappear; if it stays (a dpnetd in TAP mode
+# that is not a test, e.g. the demo), the test is skipped.
+tap_mode() {
+	exec {E2E_LOCK_FD}>>"$E2E_LOCK" || fail "cannot open the lock $E2E_LOCK"
+	if ! flock -w 200 "$E2E_LOCK_FD"; then
+		skip "another TAP-mode test held $E2E_LOCK for 200 s"
+	fi
+	if ! wait_until 10 uplink_gone; then
+		skip "$E2E_UPLINK exists: another dpnetd runs in TAP mode (the demo? stop it with 'bash scripts/run.sh stop')"
+	fi
+	E2E_TAPMODE=1
+}
+
+# cns NAME: the namespace dpnet gives container NAME.
+cns() { printf 'dpnet-%s' "$1"; }
+
+# nsexec NS CMD...: run CMD in namespace NS: a name under /run/netns, a path
+# such as /proc/PID/ns/net, or "host" (the host's namespace).
+nsexec() {
+	local n=$1
+	shift
+	case $n in
+	host) "$@" ;;
+	/*) nsenter --net="$n" "$@" ;;
+	*) ip netns exec "$n" "$@" ;;
+	esac
+}
+
+# ns_ip NS [IF]: the IPv4 address/prefix of IF (eth0) in NS ("" if none).
+ns_ip() {
+	nsexec "$1" ip -4 -o addr show dev "${2:-eth0}" 2>/dev/null | awk '{print $4; exit}'
+}
+
+# ns_if_mac NS [IF]: the MAC of IF (eth0) in NS.
+ns_if_mac() {
+	nsexec "$1" cat "/sys/class/net/${2:-eth0}/address"
+}
+
+# docker_mac IP: the MAC Docker derives from an IPv4 address (02:42 + its bytes).
+docker_mac() {
+	local a b c d
+	IFS=. read -r a b c d <<<"$1"
+	printf '02:42:%02x:%02x:%02x:%02x' "$a" "$b" "$c" "$d"
+}
+
+# ping_ns_ok NS ADDR: from namespace NS (see nsexec), ADDR answers. A warm-up
+# ping may be lost while ARP resolves; then 3 pings must all come back.
+ping_ns_ok() {
+	local out
+	nsexec "$1" ping -c 1 -W 2 "$2" >/dev/null 2>&1 ||
+		nsexec "$1" ping -c 1 -W 2 "$2" >/dev/null 2>&1
+	if ! out=$(nsexec "$1" ping -c 3 -i 0.2 -W 2 "$2" 2>&1) ||
+		! grep -q ' 0% packet loss' <<<"$out"; then
+		printf '%s\n' "$out" >&2
+		e2e_diag
+		fail "ping from $1 to $2 failed"
+	fi
+}
+
+# e2e_diag: on a failure, what the switch saw (non-zero drop counters, ports).
+e2e_diag() {
+	daemon_alive || return 0
+	{
+		echo "# dpctl stats drops (non-zero):"
+		timeout 5 "$DPCTL" --socket "$E2E_SOCK" stats --json 2>&1 |
+			json "{k: v for k, v in d['drops'].items() if v}" 2>&1
+		echo "# dpctl port ls:"
+		timeout 5 "$DPCTL" --socket "$E2E_SOCK" port ls 2>&1
+	} | sed 's/^/# /' >&2
+}
+
+# ping_ns_fails NS ADDR: from NS, ADDR does not answer (2 pings, both lost).
+ping_ns_fails() {
+	if nsexec "$1" ping -c 2 -i 0.2 -W 1 "$2" >/dev/null 2>&1; then
+		fail "ping from $1 to $2 unexpectedly succeeded"
+	fi
+}
+
+# track_ctr NAME...: remove these containers (and their namespaces) at exit.
+track_ctr() { E2E_CTRS+=("$@"); }
+
+# ctr_remember: note the processes and host interfaces of this test's
+# containers from `ps --json`, to clean them up even if the daemon dies.
+ctr_remember() {
+	local names line
+	[ ${#E2E_CTRS[@]} -gt 0 ] || return 0
+	names=$(printf '%s\n' "${E2E_CTRS[@]}")
+	while read -r line; do
+		case $line in
+		pid:*) E2E_CTR_PIDS+=("${line#pid:}") ;;
+		if:*) E2E_CTR_IFS+=("${line#if:}") ;;
+		esac
+	done < <(timeout 10 "$DPCTL" --socket "$E2E_SOCK" ps --json 2>/dev/null |
+		"$PY" -c '
+import json, sys
+names = set(sys.argv[1].split())
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    sys.exit(0)
+for c in d if isinstance(d, list) else []:
+    if c.get("name") not in names:
+        continue
+    if c.get("pid"):
+        print("pid:%d" % c["pid"])
+    for f in c.get("networks") or []:
+        if f.get("host_interface"):
+            print("if:%s" % f["host_interface"])
+' "$names")
+}
+
+# ctr_run NAME [RUN-OPTIONS...]: `dpctl run -d --name NAME OPTIONS -- sleep 600`;
+# fails the test if refused. Prints what dpctl printed.
+ctr_run() {
+	local name=$1
+	shift
+	track_ctr "$name"
+	run dpctl run -d --name "$name" "$@" -- sleep 600
+	ctr_remember
+}
+
+# ctr_get NAME EXPR: EXPR (Python, the container's `ps --json` object bound to c).
+ctr_get() {
+	dpctl ps --json | json "(lambda c: $2)(next((c for c in d if c.get('name') == '$1'), None) or sys.exit('no container $1 in dpctl ps --json: %s' % json.dumps(d)))"
+}
+
+# ctr_listed NAME: container NAME is in `dpctl ps --json`.
+ctr_listed() {
+	dpctl ps --json | json "any(c.get('name') == '$1' for c in d)" | grep -qx True
+}
+
+# ctr_ip NAME: the (first) address of container NAME as `dpctl ps --json` shows it.
+ctr_ip() { ctr_get "$1" "c['ip']"; }
+
+# table_cell TEXT KEY COLUMN: in a docker-style table (columns found by the
+# header's words, separated by two spaces or more), COLUMN of the row whose
+# first cell is KEY. Fails when there is no such row or column.
+table_cell() {
+	"$PY" -c '
+import re, sys
+lines = sys.argv[1].splitlines()
+if not lines:
+    sys.exit("empty table")
+cols = [(m.group(0), m.start()) for m in re.finditer(r"\S+(?: \S+)*", lines[0])]
+names = [c[0] for c in cols]
+if sys.argv[3] not in names:
+    sys.exit("no column %r in header %r" % (sys.argv[3], lines[0]))
+k = names.index(sys.argv[3])
+for l in lines[1:]:
+    cells = [l[s:(cols[i + 1][1] if i + 1 < len(cols) else None)].strip()
+             for i, (_, s) in enumerate(cols)]
+    if cells[0] == sys.argv[2]:
+        print(cells[k])
+        sys.exit(0)
+sys.exit("no row %r in table:\n%s" % (sys.argv[2], sys.argv[1]))
+' "$1" "$2" "$3"
+}
+
+# e2e_snapshot: what a refused command must leave unchanged (tests may redefine).
+e2e_snapshot() {
+	dpctl network ls --json
+	dpctl ps --json
+	dpctl port ls --json | json "sorted(p['name'] for p in ports(d))"
+}
+
+# refused WHAT [--says TEXT] DPCTL-ARGS...: the command fails as INTERFACE.md
+# says: non-zero exit, one line "dpctl: error: ..." on stderr (containing TEXT
+# when given), nothing on stdout, e2e_snapshot unchanged, daemon alive.
+refused() {
+	local what=$1 says="" rc out err lines before
+	shift
+	if [ "${1:-}" = --says ]; then
+		says=$2
+		shift 2
+	fi
+	before=$(e2e_snapshot) || fail "$what: cannot take a snapshot before"
+	out=$(dpctl "$@" 2>"$E2E_TMP/err")
+	rc=$?
+	err=$(cat "$E2E_TMP/err")
+	[ $rc -ne 0 ] || fail "$what: 'dpctl $*' exited 0 (stdout: $out)"
+	lines=$(printf '%s\n' "$err" | grep -c .)
+	[ "$lines" -eq 1 ] || fail "$what: 'dpctl $*': expected one line on stderr, got $lines: $err"
+	[[ "$err" == "dpctl: error: "?* ]] ||
+		fail "$what: 'dpctl $*': stderr does not start with 'dpctl: error: ': $err"
+	[ -z "$says" ] || [[ "$err" == *"$says"* ]] ||
+		fail "$what: 'dpctl $*': the error does not say '$says': $err"
+	[ -z "$out" ] || fail "$what: 'dpctl $*': unexpected stdout: $out"
+	daemon_alive || fail "$what: dpnetd died"
+	[ "$(e2e_snapshot)" = "$before" ] || fail "$what: 'dpctl $*' changed something: before:
+$before
+after:
+$(e2e_snapshot)"
+	ok "refused, $what: $err"
+}
+
+# ctr_cleanup_begin (EXIT trap, daemon still up): dpctl rm -f every container.
+ctr_cleanup_begin() {
+	local c
+	[ ${#E2E_CTRS[@]} -gt 0 ] || return 0
+	daemon_alive || return 0
+	ctr_remember
+	for c in "${E2E_CTRS[@]}"; do
+		timeout 15 "$DPCTL" --socket "$E2E_SOCK" rm -f "$c" >/dev/null 2>&1
+	done
+}
+
+# ctr_cleanup_end (EXIT trap, daemon gone): whatever the containers left
+# behind: processes (only those this test's containers ran: sleep), their
+# namespaces, host interfaces; in TAP mode, dpnet0 if it outlived the daemon.
+ctr_cleanup_end() {
+	local c n p l
+	for c in "${E2E_CTRS[@]}"; do
+		n=$(cns "$c")
+		[ -e "/run/netns/$n" ] || continue
+		for p in $(ip netns pids "$n" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		ip netns del "$n" 2>/dev/null
+	done
+	for p in "${E2E_CTR_PIDS[@]}"; do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && kill -KILL "$p" 2>/dev/null
+	done
+	for l in "${E2E_CTR_IFS[@]}"; do
+		ip link del "$l" 2>/dev/null
+	done
+	# Only the dpnet0 our daemon made (same ifindex), never another's.
+	if [ "$E2E_TAPMODE" = 1 ] && [ -n "$E2E_UPLINK_IDX" ] && ! wait_until 5 uplink_gone &&
+		[ "$(cat "/sys/class/net/$E2E_UPLINK/ifindex" 2>/dev/null)" = "$E2E_UPLINK_IDX" ]; then
+		echo "# $E2E_UPLINK outlived dpnetd: deleting it" >&2
+		ip link del "$E2E_UPLINK" 2>/dev/null
+	fi
+}
+
+# tcp_ok FROM TO ADDR: 4 MiB sent over TCP from namespace FROM to a listener
+# in namespace TO bound to ADDR (namespaces as nsexec takes them) arrive
+# intact, within 30 s. The interfaces keep whatever offloads dpnet gave them.
+tcp_ok() {
+	local from=$1 to=$2 addr=$3 port pid rc src=$E2E_TMP/tcp.src dst=$E2E_TMP/tcp.dst
+	port=$((20000 + RANDOM % 20000))
+	[ -f "$src" ] || head -c 4194304 /dev/urandom >"$src"
+	rm -f "$dst"
+	nsexec "$to" timeout 30 socat -u "TCP-LISTEN:$port,bind=$addr,reuseaddr" "CREATE:$dst" &
+	pid=$!
+	E2E_PIDS+=("$pid")
+	wait_until 5 nsexec "$to" sh -c "ss -ltnH | grep -q '$addr:$port '" ||
+		fail "TCP listener on $addr:$port in $to did not start"
+	nsexec "$from" timeout 25 socat -u "OPEN:$src" "TCP:$addr:$port,connect-timeout=5" ||
+		fail "TCP from $from to $addr:$port failed (socat status $?)"
+	wait "$pid"
+	rc=$?
+	[ $rc -eq 0 ] || fail "TCP listener on $addr:$port in $to exited with status $rc"
+	cmp -s "$src" "$dst" || fail "TCP from $from to $addr:$port: $(stat -c %s "$dst" 2>/dev/null || echo 0) bytes arrived, not the 4 MiB sent"
 }
