@@ -18,8 +18,10 @@
  * the bridge for the ARP stage (ARP) or the L3 stage (anything else), and an
  * ARP request for the gateway address - or, with DP_NET_F_PROXY_ARP, for any
  * address routed to another domain - goes to the ARP stage instead of being
- * flooded. Only frames whose destination is the gateway MAC or that are ARP
- * pay for more than one compare; sources are learned from every frame.
+ * flooded. A gateway MAC is never learned (a frame from one is not ours to
+ * bridge: dropped as bad-src-mac), so a frame to it always misses the MAC
+ * table: only destinations that miss (and multicast, for ARP) are compared
+ * with the gateway MAC, and known unicast pays nothing for the gateway.
  *
  * Thread safety: runs on a worker; reads the view and the MAC table lock-free,
  * writes only its own counters and the seen/port fields of existing entries.
@@ -135,34 +137,36 @@ br_mac_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint32_t n, int32_t *
 	br_lookup(ctx, keys, n, pos);
 }
 
-/*
- * In a routed domain: is the frame for the gateway? Sets the next stage and
- * returns true if so. Costs one MAC compare unless the frame is ARP.
- */
-static inline bool
-br_to_gateway(const struct lcore_ctx *ctx, struct pkt_meta *meta,
-	      const struct rte_ether_hdr *eth, const struct dp_net_view *net)
+/* The fdb_key a domain's gateway MAC would have; a key no frame can have (the
+ * domain is DP_DOMAIN_NONE, which the bridge drops first) when it has none. */
+static inline uint64_t
+br_gw_key(const struct dp_view *v, uint16_t dom)
 {
-	const struct rte_arp_hdr *ah;
+	const struct dp_net_view *net = &v->nets[dom];
+
+	return net->flags & DP_NET_F_L3 ? fdb_key(dom, &net->gw_mac) : UINT64_MAX;
+}
+
+/*
+ * An ARP frame flooded in a routed domain: a request for the gateway address,
+ * or in a proxy-ARP domain for an address routed elsewhere, goes to the ARP
+ * stage (returns true). Out of line: the flood loop stays small.
+ */
+static __rte_noinline bool
+br_arp_for_gateway(const struct lcore_ctx *ctx, struct pkt_meta *meta,
+		   const struct rte_ether_hdr *eth)
+{
+	const struct dp_net_view *net = &ctx->view->nets[meta->domain];
+	const struct rte_arp_hdr *ah =
+		(const struct rte_arp_hdr *)((const uint8_t *)eth + meta->l3_off);
 	uint32_t tip;
 
-	if (unlikely(rte_is_same_ether_addr(&eth->dst_addr, &net->gw_mac))) {
-		meta->next = meta->flags & PKT_F_ARP ? PL_NEXT_ARP : PL_NEXT_L3;
-		return true;
-	}
-	if (likely(!(meta->flags & PKT_F_ARP)))
-		return false;
-	ah = (const struct rte_arp_hdr *)((const uint8_t *)eth + meta->l3_off);
-	if (ah->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
+	if (!(net->flags & DP_NET_F_L3) || ah->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
 		return false;
 	tip = rte_be_to_cpu_32(ah->arp_data.arp_tip);
-	if ((tip == net->gw_ip && tip != 0) ||
-	    (net->flags & DP_NET_F_PROXY_ARP &&
-	     l3_proxy_arp_target(ctx->l3, meta->domain, tip))) {
-		meta->next = PL_NEXT_ARP;
-		return true;
-	}
-	return false;
+	return (tip == net->gw_ip && tip != 0) ||
+		(net->flags & DP_NET_F_PROXY_ARP &&
+		 l3_proxy_arp_target(ctx->l3, meta->domain, tip));
 }
 
 /* One chunk of at most DP_BURST packets (2 keys each). */
@@ -173,6 +177,10 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 	struct fdb *fdb = ctx->fdb;
 	uint64_t keys[2 * DP_BURST];
 	int32_t pos[2 * DP_BURST];
+	/* The gateway's key for the domain of the last packet that needed it (a
+	 * burst from one port has one domain: computed once). */
+	uint16_t gw_dom = DP_DOMAIN_NONE;
+	uint64_t gw_key = UINT64_MAX;
 
 	for (uint16_t i = 0; i < n; i++) {
 		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
@@ -197,16 +205,35 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 			br_drop(meta, DP_DROP_BAD_SRC_MAC);
 			continue;
 		}
-		if (likely(pos[2 * i] >= 0))
+		if (likely(pos[2 * i] >= 0)) {
 			br_refresh(ctx, &fdb->entries[pos[2 * i]], meta->in_port);
-		else
+		} else {
+			if (unlikely(meta->domain != gw_dom)) {
+				gw_dom = meta->domain;
+				gw_key = br_gw_key(v, gw_dom);
+			}
+			/* Only we send from a gateway MAC: never learn it (see above). */
+			if (unlikely(keys[2 * i] == gw_key)) {
+				br_drop(meta, DP_DROP_BAD_SRC_MAC);
+				continue;
+			}
 			br_learn_request(ctx, keys[2 * i], meta->in_port);
-
-		if (v->nets[meta->domain].flags & DP_NET_F_L3 &&
-		    br_to_gateway(ctx, meta, eth, &v->nets[meta->domain]))
-			continue;
+		}
 
 		if (meta->flags & PKT_F_L2_MCAST || pos[2 * i + 1] < 0) {
+			/* A gateway MAC is never in the table: only here can it be ours. */
+			if (unlikely(meta->domain != gw_dom)) {
+				gw_dom = meta->domain;
+				gw_key = br_gw_key(v, gw_dom);
+			}
+			if (unlikely(keys[2 * i + 1] == gw_key)) {
+				meta->next = meta->flags & PKT_F_ARP ? PL_NEXT_ARP : PL_NEXT_L3;
+				continue;
+			}
+			if (unlikely(meta->flags & PKT_F_ARP) && br_arp_for_gateway(ctx, meta, eth)) {
+				meta->next = PL_NEXT_ARP;
+				continue;
+			}
 			meta->next = PL_NEXT_FLOOD;
 			continue;
 		}

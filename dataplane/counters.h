@@ -22,7 +22,7 @@
 	X(NO_NETWORK, "no-network", "the ingress port is not in any network")      \
 	X(NO_PORT, "no-port", "no output port: flooded to nobody or port gone")     \
 	X(SAME_PORT, "same-port", "destination MAC was learned on the ingress port") \
-	X(BAD_SRC_MAC, "bad-src-mac", "source MAC is multicast or all-zero")          \
+	X(BAD_SRC_MAC, "bad-src-mac", "source MAC is multicast, all-zero or a gateway's") \
 	X(TX_FULL, "tx-full", "the output port's transmit queue refused it")        \
 	X(NO_MBUF, "no-mbuf", "no buffer left to clone a flooded frame")            \
 	X(PORT_DOWN, "port-down", "the output port is being removed")              \

@@ -53,7 +53,10 @@
  *  checksum (bad-ip-checksum). ICMP errors go back out the ingress port from
  *  i's gw_ip, never about ICMP errors, non-first fragments or non-unicast
  *  sources, at most l3_icmp_rate_set() per worker.
- * When a network is removed, control deletes its routes and neighbours.
+ * When a network is removed, control deletes its routes and neighbours. A
+ * gateway MAC must never be put in the MAC table (no static fdb entry): the
+ * bridge recognises frames to the gateway among the destinations the table
+ * does not know, and drops frames from a gateway MAC (bad-src-mac).
  *
  * Thread safety: the l3_* functions below are control-thread only. Workers read
  * the LPM table and the neighbour hash lock-free (rte_lpm with its RCU

@@ -1218,6 +1218,16 @@ test_bridging_unchanged(void)
 	CU_ASSERT_EQUAL(total_out(), 1);
 	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_L3].calls, 0);
 	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_ARP].calls, 0);
+	/* Only dpnet sends from a gateway MAC: such a frame is dropped, not learned,
+	 * so frames to the gateway keep reaching it. */
+	inject(0, mk_udp(&mac_ga, &mac_c2, ip_ga, ip_c2, 64));
+	run();
+	CU_ASSERT_EQUAL(total_out(), 0);
+	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_BAD_SRC_MAC], 1);
+	CU_ASSERT_EQUAL(ctx->cnt.learn_events, 0);
+	inject(0, mk_icmp(&mac_c1, &mac_ga, ip_c1, ip_ga, RTE_IP_ICMP_ECHO_REQUEST, 0));
+	run();
+	check_echo_reply(only_on(0), &mac_ga, ip_ga, &mac_c1, ip_c1);
 	/* Sources of frames to the gateway are learned like any other. */
 	fdb_flush_domain(dp->fdb, DOM_A);
 	inject(1, mk_icmp(&mac_c2, &mac_ga, ip_c2, ip_ga, RTE_IP_ICMP_ECHO_REQUEST, 0));
