@@ -38,6 +38,15 @@ ping_ns_ok "$NSX" 172.17.0.1
 ping_ns_ok "$(cns "$A")" "$IPX"
 ok "connect --netns /run/netns/$NSX bridge $X: eth0 $IPX, pings $A ($IPA) and the gateway"
 
+# No uplink here: anything outside the networks has no route; the gateway says
+# so (ICMP destination unreachable) and counts it. (198.18.0.1 never leaves dpnet.)
+r0=$(dpctl stats --json | json "d['drops']['no-route']")
+out=$(nsexec "$NSX" ping -c 1 -W 2 198.18.0.1 2>&1)
+[[ "$out" == *"From 172.17.0.1 "*"Unreachable"* ]] ||
+	fail "ping to 198.18.0.1 without an uplink: no 'Unreachable' from 172.17.0.1: $out"
+[ "$(dpctl stats --json | json "d['drops']['no-route']")" -gt "$r0" ] || fail "no-route drop not counted"
+ok "no uplink: ICMP unreachable from the gateway for 198.18.0.1, counted as no-route"
+
 # ---- the namespace of an unshare'd process
 spawn unshare -n sleep 600
 UPID=$!

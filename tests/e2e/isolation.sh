@@ -104,6 +104,14 @@ ping_ns_ok "$(cns "$A")" "$HOSTIP"
 ping_ns_ok "$(cns "$B")" "$HOSTIP"
 ok "A ($N1) and B (bridge) reach the host's $HOSTIP through the uplink"
 
+# A routed packet whose TTL runs out at the gateway: ICMP time exceeded from it.
+t0=$(drops ttl)
+out=$(nsexec "$(cns "$A")" ping -c 1 -t 1 -W 2 "$HOSTIP" 2>&1)
+[[ "$out" == *"From 10.92.0.1 "*"Time to live exceeded"* ]] ||
+	fail "ping -t 1 from A to $HOSTIP: no 'Time to live exceeded' from 10.92.0.1: $out"
+[ "$(drops ttl)" -gt "$t0" ] || fail "the TTL drop was not counted: $(dpctl stats --json | json "d['drops']")"
+ok "TTL 1 through the gateway: ICMP time exceeded from 10.92.0.1, counted"
+
 # Even a container that routes out itself stays inside.
 ip -n "$nd" route add default via 10.93.0.1 dev eth0 || fail "cannot add a default route in $nd"
 n0=$(drops internal)

@@ -100,6 +100,17 @@ rip=$(ctr_ip "r$E2E_ID")
 run dpctl rm -f "r$E2E_ID" >/dev/null
 ok "container on $N2 got $rip from the ip-range"
 
+# --mtu: the container's interface gets it.
+N4=n4$E2E_ID
+run dpctl network create --subnet 10.91.2.0/24 --mtu 1400 "$N4" >/dev/null
+[ "$(inspect "$N4" "n['Options']['com.docker.network.driver.mtu']")" = 1400 ] || fail "inspect $N4: mtu option is not 1400"
+ctr_run "m$E2E_ID" --network "$N4" >/dev/null
+[ "$(nsexec "$(cns "m$E2E_ID")" cat /sys/class/net/eth0/mtu)" = 1400 ] || fail "container on $N4 (--mtu 1400): eth0 MTU is not 1400"
+ping_ns_ok "$(cns "m$E2E_ID")" 10.91.2.1
+run dpctl rm -f "m$E2E_ID" >/dev/null
+run dpctl network rm "$N4" >/dev/null
+ok "network create --mtu 1400: inspect shows it, a container's eth0 gets it"
+
 # ---- refusals: one error line, non-zero, nothing changed (refused checks
 # network ls --json, ps --json and the port names before and after)
 refused "duplicate name"             network create --subnet 10.91.5.0/24 "$N1"
@@ -113,6 +124,8 @@ refused "gateway outside the subnet" network create --subnet 10.91.7.0/24 --gate
 refused "ip-range outside the subnet" network create --subnet 10.91.7.0/24 --ip-range 10.91.8.0/25 "$N3"
 refused "gateway without subnet"     network create --gateway 10.91.8.1 "$N3"
 refused "bad gateway"                network create --subnet 10.91.7.0/24 --gateway banana "$N3"
+refused "subnet with host bits"      network create --subnet 10.91.7.5/24 "$N3"
+refused "bad MTU"                    network create --subnet 10.91.7.0/24 --mtu 10 "$N3"
 refused "rm default bridge"          network rm bridge
 refused "rm default host"            network rm host
 refused "rm default none"            network rm none
