@@ -6,8 +6,9 @@
  * per-worker exact-match cache (a direct-mapped array indexed by the key's CRC,
  * which is also rte_hash's signature); only the misses go to the MAC table, in
  * one rte_hash_lookup_with_hash_bulk call. Cached positions and cached misses
- * are validated as fdb.h describes, so the cache never outlives a change. A known source refreshes its entry in
- * place (and is relearned on the new port if it moved); an unknown source is
+ * are validated as fdb.h describes, so the cache never outlives a change. A
+ * known source refreshes its entry in place (and is relearned on the new port
+ * if it moved); an unknown source is
  * queued for the control thread to add, at most once per DP_LEARN_TSC_GAP per
  * MAC thanks to a small direct-mapped cache of recent requests, so a flood of
  * frames from one new MAC costs one ring slot, not one per frame. Broadcast,

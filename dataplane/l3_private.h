@@ -6,8 +6,9 @@
  *
  * Tables. An rte_lpm maps a destination to a 24-bit next-hop index into nh[],
  * an array of struct l3_nexthop; the default route (length 0, which rte_lpm
- * refuses) is the index default_nh, used when the LPM misses. A published slot is never written again: a
- * route that changes is deleted and added, and gets a new slot; a deleted
+ * refuses) is the index default_nh, used when the LPM misses. A published
+ * slot is never written again: a route that changes is deleted and added, and
+ * gets a new slot; a deleted
  * route's slot is retired with an RCU token and reused only once every worker
  * has reported quiescence since (so a worker that read the index just before
  * the delete still reads the old, intact next hop). rte_lpm's own tbl8 groups

@@ -3,9 +3,10 @@
  * burst: the one place where packets are transmitted, cloned for flooding, or
  * freed and counted.
  *
- * pl_run() runs the stages in order (the first, parse, also stamps each packet
- * with its ingress port and domain) (a stage sees only the packets whose next code names it) with TSC
- * accounting per stage, then pl_dispatch() sends them. TX goes through
+ * pl_run() runs the stages in order, each on the packets whose next code
+ * names it (the first, parse, also stamps each packet with its ingress port
+ * and domain), with TSC accounting per stage; pl_dispatch() sends the packets
+ * that are decided (two rounds: see below). TX goes through
  * per-port rte_eth_dev_tx_buffer batches that pl_flush() empties at the end of
  * every worker loop, before the worker reports quiescence, so no frame for a
  * removed port survives the RCU grace period that precedes its removal. Frames a
