@@ -46,6 +46,7 @@
 #include "proto.h"
 #include "server.h"
 #include "state.h"
+#include "uplink.h"
 
 RTE_LOG_REGISTER(ctl_logtype, dpnet.control, NOTICE);
 
@@ -598,7 +599,8 @@ main(int argc, char **argv)
 			   "lower mbufs or raise eal.memory_mb", cfg.mbufs, cfg.memory_mb,
 			   strerror(rc));
 	}
-	/* Networks first (routes, gateways); then ports. */
+	/* Networks first (routes, gateways), so the uplink finds them; then ports. */
+	uplink_init(&ctl);
 	if (net_attach_all(&nets, err, sizeof(err)) < 0) {
 		dp_destroy(ctl.dp);
 		rte_eal_cleanup();

@@ -25,6 +25,7 @@
 #include "container.h"
 #include "ctl.h"
 #include "state.h"
+#include "uplink.h"
 
 _Static_assert(CFG_NAME_MAX == PORT_NAME_MAX, "port name sizes differ");
 _Static_assert(CFG_NET_NAME_MAX == PORT_NET_MAX, "network name sizes differ");
@@ -190,13 +191,28 @@ ctl_port_create(struct ctl *c, const struct cfg_port *cp, bool cli, char *err, s
 		snprintf(err, errlen, "out of memory while publishing port \"%s\"", cp->name);
 		return -ENOMEM;
 	}
-	p->domain = net->domain;
+	/* The uplink is in its own domain, routed to the networks (uplink.h). */
+	p->domain = spec.role == PORT_ROLE_UPLINK ? NET_DOMAIN_UPLINK : net->domain;
 	/* Not yet in any view, so no worker writes its counters: a stable base. */
 	dp_counters_sum(c->dp, &sum);
 	c->base[p->port_id] = sum.ports[p->port_id];
 	ctl_view_add(v, c->n_workers, p);
 	dp_view_publish(c->dp, v);
-	net->n_ports++;
+	if (spec.role == PORT_ROLE_UPLINK) {
+		rc = uplink_port_added(c, p, err, errlen);
+		if (rc < 0) {
+			v = dp_view_clone(c->dp);
+			if (v != NULL) {
+				ctl_view_remove(v, c->n_workers, p->port_id);
+				dp_view_publish(c->dp, v);
+			}
+			fdb_flush_port(c->dp->fdb, p->port_id);
+			port_destroy(p);
+			return rc;
+		}
+	} else {
+		net->n_ports++;
+	}
 	CTL_LOG(INFO, "port %s added (%s, port id %u, network %s)", spec.name,
 		port_type_name(spec.type), p->port_id, net->name);
 	return 0;
@@ -341,6 +357,9 @@ ctl_port_remove(struct ctl *c, const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "port \"%s\" not found: see 'dpctl port ls'", name);
 		return -ENOENT;
 	}
+	/* Before the clone below: it publishes a view of its own. */
+	if (p->spec.role == PORT_ROLE_UPLINK)
+		uplink_port_removed(c, p);
 	v = dp_view_clone(c->dp);
 	if (v == NULL) {
 		snprintf(err, errlen, "out of memory while unpublishing port \"%s\"", name);

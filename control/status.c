@@ -19,6 +19,7 @@
 #include "proto.h"
 #include "ctl.h"
 #include "state.h"
+#include "uplink.h"
 
 /* First IPv4 address of a host interface, or "" when it has none. */
 static void
@@ -66,6 +67,8 @@ ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 		uplink = json_pack("{s:s, s:s, s:s, s:s}", "name", p->spec.name,
 				   "type", port_type_name(p->spec.type), "iface", p->spec.iface,
 				   "address", addr[0] != '\0' ? addr : "none");
+		if (uplink != NULL)
+			uplink_status(c, uplink);
 	}
 	lcores = json_array();
 	for (unsigned int i = 0; lcores != NULL && i < c->n_workers; i++)

@@ -1,0 +1,407 @@
+/*
+ * uplink.c - networks and the uplink as the data plane and the host see them:
+ * view entries, routes, neighbours, and in TAP mode the host side of dpnet0
+ * (its state and addresses, through netns.c's netlink helpers). See uplink.h
+ * for exactly what is programmed, and dataplane/l3.h for how the stages use it.
+ *
+ * Every change is made so that a failure half-way undoes what was done: the
+ * hooks are called by the network table and the port handlers, which must leave
+ * everything unchanged when they fail.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rte_ether.h>
+#include <rte_log.h>
+
+#include "dataplane/dp.h"
+#include "dataplane/l3.h"
+#include "drivers/port.h"
+#include "ctl.h"
+#include "netns.h"
+#include "network.h"
+#include "uplink.h"
+
+_Static_assert(NET_DOMAIN_UPLINK < DP_MAX_DOMAINS, "uplink domain out of range");
+
+/* The uplink as programmed (one per daemon). */
+static struct {
+	bool present;                   /* an uplink port is programmed */
+	bool tap;                       /* a TAP whose host side we manage (TAP mode) */
+	uint16_t port_id;               /* its ethdev port */
+	char iface[IFNAMSIZ];           /* host interface (TAP mode) */
+	struct rte_ether_addr peer_mac; /* the host interface's MAC: the peer's */
+	uint32_t peer_ip;               /* default route's next hop, 0 if none */
+} up;
+
+static const uint8_t uplink_gw_mac[6] = UPLINK_GW_MAC;
+
+static const char *
+uplink_ip(uint32_t a, char *buf, size_t len)
+{
+	return cfg_format_ip(a, buf, len);
+}
+
+/* Docker's gateway MAC: 02:42 followed by the gateway's IPv4 address. */
+static void
+uplink_net_mac(uint32_t gw, struct rte_ether_addr *m)
+{
+	m->addr_bytes[0] = 0x02;
+	m->addr_bytes[1] = 0x42;
+	m->addr_bytes[2] = (uint8_t)(gw >> 24);
+	m->addr_bytes[3] = (uint8_t)(gw >> 16);
+	m->addr_bytes[4] = (uint8_t)(gw >> 8);
+	m->addr_bytes[5] = (uint8_t)gw;
+}
+
+/* Publish a view whose nets[domain] is nv (NULL: cleared); uplink_port if set. */
+static int
+uplink_publish(struct ctl *c, uint16_t domain, const struct dp_net_view *nv,
+	       const uint16_t *uplink_port)
+{
+	struct dp_view *v = dp_view_clone(c->dp);
+
+	if (v == NULL)
+		return -ENOMEM;
+	if (nv != NULL)
+		v->nets[domain] = *nv;
+	else
+		memset(&v->nets[domain], 0, sizeof(v->nets[domain]));
+	if (uplink_port != NULL)
+		v->uplink_port = *uplink_port;
+	dp_view_publish(c->dp, v);
+	return 0;
+}
+
+/* The host side of one network in TAP mode: gateway address, neighbour (u, gw). */
+static int
+uplink_host_net_add(const struct net *n, char *err, size_t errlen)
+{
+	char a[16];
+	int rc;
+
+	rc = nl_addr_add(up.iface, n->gateway, n->prefix_len);
+	if (rc < 0 && rc != -EEXIST) {
+		snprintf(err, errlen, "cannot add %s/%u to the uplink interface %s: %s",
+			 uplink_ip(n->gateway, a, sizeof(a)), n->prefix_len, up.iface,
+			 strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+static void
+uplink_host_net_del(const struct net *n)
+{
+	char a[16];
+	int rc;
+
+	rc = nl_addr_del(up.iface, n->gateway, n->prefix_len);
+	if (rc < 0 && rc != -EADDRNOTAVAIL && rc != -ENODEV)
+		CTL_LOG(WARNING, "cannot remove %s/%u from %s: %s",
+			uplink_ip(n->gateway, a, sizeof(a)), n->prefix_len, up.iface,
+			strerror(-rc));
+}
+
+/* net_hooks.attach: view entry, connected route, host side. */
+static int
+uplink_net_attach(void *arg, struct net *n, char *err, size_t errlen)
+{
+	struct ctl *c = arg;
+	struct dp_net_view nv;
+	struct l3_nexthop nh = { .type = L3_NH_CONNECTED, .domain = n->domain };
+	char a[16], b[16];
+	int rc;
+
+	memset(&nv, 0, sizeof(nv));
+	nv.gw_ip = n->gateway;
+	nv.subnet = n->subnet;
+	nv.prefix_len = n->prefix_len;
+	nv.flags = DP_NET_F_L3 | (n->internal ? DP_NET_F_INTERNAL : 0);
+	nv.mtu = n->mtu;
+	uplink_net_mac(n->gateway, &nv.gw_mac);
+	rc = uplink_publish(c, n->domain, &nv, NULL);
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory while publishing network %s", n->name);
+		return rc;
+	}
+	rc = l3_route_add(c->dp, n->subnet, n->prefix_len, &nh);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot add the route %s/%u of network %s: %s",
+			 uplink_ip(n->subnet, a, sizeof(a)), n->prefix_len, n->name,
+			 strerror(-rc));
+		goto fail_view;
+	}
+	if (up.tap) {
+		rc = uplink_host_net_add(n, err, errlen);
+		if (rc < 0)
+			goto fail_route;
+		rc = l3_neigh_add(c->dp, NET_DOMAIN_UPLINK, n->gateway, &up.peer_mac);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot add the neighbour %s of the uplink: %s",
+				 uplink_ip(n->gateway, a, sizeof(a)), strerror(-rc));
+			uplink_host_net_del(n);
+			goto fail_route;
+		}
+	}
+	CTL_LOG(INFO, "network %s: domain %u, gateway %s, route %s/%u connected%s%s",
+		n->name, n->domain, uplink_ip(n->gateway, a, sizeof(a)),
+		uplink_ip(n->subnet, b, sizeof(b)), n->prefix_len, n->internal ? ", internal" : "",
+		up.tap ? ", address on the uplink" : "");
+	return 0;
+fail_route:
+	l3_route_del(c->dp, n->subnet, n->prefix_len);
+fail_view:
+	uplink_publish(c, n->domain, NULL, NULL);
+	return rc;
+}
+
+/* net_hooks.detach: the reverse of attach. */
+static void
+uplink_net_detach(void *arg, struct net *n)
+{
+	struct ctl *c = arg;
+	char a[16];
+	int rc;
+
+	if (up.tap) {
+		l3_neigh_del(c->dp, NET_DOMAIN_UPLINK, n->gateway);
+		uplink_host_net_del(n);
+	}
+	rc = l3_route_del(c->dp, n->subnet, n->prefix_len);
+	if (rc < 0)
+		CTL_LOG(WARNING, "network %s: cannot remove the route %s/%u: %s", n->name,
+			uplink_ip(n->subnet, a, sizeof(a)), n->prefix_len, strerror(-rc));
+	uplink_publish(c, n->domain, NULL, NULL);
+	CTL_LOG(INFO, "network %s removed from domain %u", n->name, n->domain);
+}
+
+/* net_hooks.ep_add: the router's neighbour entry for a container. */
+static int
+uplink_ep_add(void *arg, struct net *n, const struct net_endpoint *ep, char *err,
+	      size_t errlen)
+{
+	struct ctl *c = arg;
+	struct rte_ether_addr mac;
+	char a[16];
+	int rc;
+
+	memcpy(mac.addr_bytes, ep->mac, sizeof(mac.addr_bytes));
+	rc = l3_neigh_add(c->dp, n->domain, ep->ip, &mac);
+	if (rc < 0)
+		snprintf(err, errlen, "cannot add the neighbour %s of %s in network %s: %s",
+			 uplink_ip(ep->ip, a, sizeof(a)), ep->name, n->name, strerror(-rc));
+	return rc;
+}
+
+static void
+uplink_ep_del(void *arg, struct net *n, const struct net_endpoint *ep)
+{
+	struct ctl *c = arg;
+
+	l3_neigh_del(c->dp, n->domain, ep->ip);
+}
+
+void
+uplink_init(struct ctl *c)
+{
+	struct net_hooks h = {
+		.attach = uplink_net_attach,
+		.detach = uplink_net_detach,
+		.ep_add = uplink_ep_add,
+		.ep_del = uplink_ep_del,
+		.arg = c,
+	};
+
+	memset(&up, 0, sizeof(up));
+	c->nets->hooks = h;
+}
+
+/* The MAC of a host interface (the TAP's kernel side). */
+static int
+uplink_iface_mac(const char *iface, struct rte_ether_addr *mac)
+{
+	struct ifreq ifr;
+	int fd, rc = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", iface);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		rc = -errno;
+	else
+		memcpy(mac->addr_bytes, ifr.ifr_hwaddr.sa_data, RTE_ETHER_ADDR_LEN);
+	close(fd);
+	return rc;
+}
+
+/* Undo the TAP-mode programming of every attached network and the default route. */
+static void
+uplink_tap_undo(struct ctl *c)
+{
+	if (up.peer_ip != 0) {
+		l3_route_del(c->dp, 0, 0);
+		up.peer_ip = 0;
+	}
+	for (unsigned int i = 0; i < NET_MAX; i++) {
+		struct net *n = &c->nets->nets[i];
+
+		if (n->name[0] != '\0' && n->attached && n->driver == NET_DRIVER_BRIDGE)
+			l3_neigh_del(c->dp, NET_DOMAIN_UPLINK, n->gateway);
+	}
+	up.tap = false;
+}
+
+/* TAP mode: the host side of dpnet0, neighbours, default route. */
+static int
+uplink_tap_setup(struct ctl *c, struct port *p, char *err, size_t errlen)
+{
+	struct net *bridge = net_find(c->nets, "bridge");
+	struct l3_nexthop nh = { .type = L3_NH_GATEWAY, .domain = NET_DOMAIN_UPLINK };
+	char a[16];
+	int rc;
+
+	if (strlen(p->spec.iface) >= sizeof(up.iface)) {
+		snprintf(err, errlen, "uplink interface name \"%s\" is too long", p->spec.iface);
+		return -ENAMETOOLONG;
+	}
+	memcpy(up.iface, p->spec.iface, strlen(p->spec.iface) + 1);
+	/* Routes through our own uplink never make a pool look taken (network.c). */
+	memcpy(c->nets->own_iface, up.iface, sizeof(c->nets->own_iface));
+	if (uplink_iface_mac(up.iface, &up.peer_mac) < 0)
+		up.peer_mac = p->mac; /* net_tap gives both sides the same MAC */
+	/* No router solicitations or MLD reports from the host into the switch. */
+	rc = netns_ipv6_off(up.iface);
+	if (rc < 0)
+		CTL_LOG(INFO, "uplink %s: cannot turn IPv6 off: %s", up.iface, strerror(-rc));
+	rc = nl_link_set(up.iface, NULL, 0, true);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot set the uplink interface %s up: %s", up.iface,
+			 strerror(-rc));
+		return rc;
+	}
+	up.tap = true;
+	for (unsigned int i = 0; i < NET_MAX; i++) {
+		struct net *n = &c->nets->nets[i];
+
+		if (n->name[0] == '\0' || !n->attached || n->driver != NET_DRIVER_BRIDGE)
+			continue;
+		rc = uplink_host_net_add(n, err, errlen);
+		if (rc == 0) {
+			rc = l3_neigh_add(c->dp, NET_DOMAIN_UPLINK, n->gateway, &up.peer_mac);
+			if (rc < 0)
+				snprintf(err, errlen, "cannot add the neighbour %s of the uplink: "
+					 "%s", uplink_ip(n->gateway, a, sizeof(a)), strerror(-rc));
+		}
+		if (rc < 0)
+			goto fail;
+	}
+	/* The host (bridge's gateway address on dpnet0) is the way out. */
+	if (bridge != NULL && bridge->attached) {
+		nh.gw_ip = bridge->gateway;
+		rc = l3_route_add(c->dp, 0, 0, &nh);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot add the default route via %s: %s",
+				 uplink_ip(nh.gw_ip, a, sizeof(a)), strerror(-rc));
+			goto fail;
+		}
+		up.peer_ip = nh.gw_ip;
+	}
+	return 0;
+fail:
+	uplink_tap_undo(c);
+	return rc;
+}
+
+int
+uplink_port_added(struct ctl *c, struct port *p, char *err, size_t errlen)
+{
+	struct dp_net_view nv;
+	uint16_t pid = p->port_id, none = RTE_MAX_ETHPORTS;
+	char a[16];
+	int rc;
+
+	if (up.present) {
+		snprintf(err, errlen, "an uplink is already programmed (port id %u)", up.port_id);
+		return -EEXIST;
+	}
+	memset(&nv, 0, sizeof(nv));
+	nv.flags = DP_NET_F_L3 | DP_NET_F_UPLINK | DP_NET_F_PROXY_ARP;
+	nv.mtu = NET_MTU_DEFAULT;
+	memcpy(nv.gw_mac.addr_bytes, uplink_gw_mac, sizeof(uplink_gw_mac));
+	rc = uplink_publish(c, NET_DOMAIN_UPLINK, &nv, &pid);
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory while publishing the uplink");
+		return rc;
+	}
+	up.port_id = pid;
+	if (p->spec.type == PORT_TAP) {
+		rc = uplink_tap_setup(c, p, err, errlen);
+		if (rc < 0) {
+			uplink_publish(c, NET_DOMAIN_UPLINK, NULL, &none);
+			return rc;
+		}
+		CTL_LOG(INFO, "uplink %s (TAP %s, port id %u): domain %u, default route via %s",
+			p->spec.name, up.iface, pid, NET_DOMAIN_UPLINK,
+			up.peer_ip != 0 ? uplink_ip(up.peer_ip, a, sizeof(a)) : "none");
+	} else {
+		CTL_LOG(NOTICE, "uplink %s (%s, port id %u): domain %u; no route out yet (only a "
+			"TAP uplink is routed for now)", p->spec.name,
+			port_type_name(p->spec.type), pid, NET_DOMAIN_UPLINK);
+	}
+	up.present = true;
+	return 0;
+}
+
+void
+uplink_port_removed(struct ctl *c, struct port *p)
+{
+	uint16_t none = RTE_MAX_ETHPORTS;
+
+	if (!up.present || up.port_id != p->port_id)
+		return;
+	if (up.tap)
+		uplink_tap_undo(c);
+	uplink_publish(c, NET_DOMAIN_UPLINK, NULL, &none);
+	memset(&up, 0, sizeof(up));
+	CTL_LOG(INFO, "uplink %s removed: no route out", p->spec.name);
+}
+
+void
+uplink_status(struct ctl *c, json_t *o)
+{
+	char mac[24], a[16], cidr[32];
+	json_t *addrs;
+
+	if (!up.present)
+		return;
+	json_object_set_new(o, "mode", json_string(up.tap ? "tap" : "port"));
+	json_object_set_new(o, "domain", json_integer(NET_DOMAIN_UPLINK));
+	json_object_set_new(o, "gw_mac", json_string(ctl_format_mac(uplink_gw_mac, mac,
+								     sizeof(mac))));
+	if (!up.tap)
+		return;
+	json_object_set_new(o, "peer_mac", json_string(ctl_format_mac(up.peer_mac.addr_bytes,
+								      mac, sizeof(mac))));
+	json_object_set_new(o, "default_via", json_string(up.peer_ip != 0 ?
+				uplink_ip(up.peer_ip, a, sizeof(a)) : ""));
+	addrs = json_array();
+	for (unsigned int i = 0; addrs != NULL && i < NET_MAX; i++) {
+		struct net *n = &c->nets->nets[i];
+
+		if (n->name[0] == '\0' || !n->attached || n->driver != NET_DRIVER_BRIDGE)
+			continue;
+		snprintf(cidr, sizeof(cidr), "%s/%u", uplink_ip(n->gateway, a, sizeof(a)),
+			 n->prefix_len);
+		json_array_append_new(addrs, json_string(cidr));
+	}
+	if (addrs != NULL)
+		json_object_set_new(o, "addresses", addrs);
+}
