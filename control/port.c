@@ -232,6 +232,13 @@ ctl_port_counters(struct ctl *c, const struct dp_counters *sum, uint16_t id,
 	out->tx_drops = now->tx_drops - base->tx_drops;
 }
 
+/* The network a port is shown in: the uplink lives in its own routed domain. */
+static const char *
+ctl_port_network(const struct port *p)
+{
+	return p->spec.role == PORT_ROLE_UPLINK ? "(uplink)" : p->spec.network;
+}
+
 static json_t *
 ctl_port_json(struct ctl *c, struct port *p, const struct dp_counters *sum)
 {
@@ -250,7 +257,7 @@ ctl_port_json(struct ctl *c, struct port *p, const struct dp_counters *sum)
 	drops = pc.drops + pc.tx_drops + st.imissed + st.ierrors + st.rx_nombuf;
 	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:i}",
 			 "name", p->spec.name, "port_id", p->port_id,
-			 "type", port_type_name(p->spec.type), "network", p->spec.network,
+			 "type", port_type_name(p->spec.type), "network", ctl_port_network(p),
 			 "role", port_role_name(p->spec.role),
 			 "mac", ctl_format_mac(p->mac.addr_bytes, mac, sizeof(mac)),
 			 "state", up ? "up" : "down", "iface", p->spec.iface,
@@ -439,7 +446,7 @@ ctl_port_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t e
 		      " s:{s:I, s:I, s:I, s:I, s:I},"
 		      " s:{s:s, s:I, s:s}}",
 		      "name", p->spec.name, "port_id", p->port_id,
-		      "type", port_type_name(p->spec.type), "network", p->spec.network,
+		      "type", port_type_name(p->spec.type), "network", ctl_port_network(p),
 		      "role", port_role_name(p->spec.role),
 		      "mac", ctl_format_mac(p->mac.addr_bytes, mac, sizeof(mac)),
 		      "dev_name", p->dev_name,
