@@ -301,7 +301,7 @@ dpctl_print_stats(json_t *res)
 	static const char *const shead[] = { "STAGE", "CALLS", "PKTS", "CYCLES", "CYCLES/PKT" };
 	static const char *const dhead[] = { "DROP REASON", "PKTS" };
 	struct dpctl_table t = { .ncols = 10 };
-	json_t *o, *fdb = json_object_get(res, "fdb");
+	json_t *o, *l3, *fdb = json_object_get(res, "fdb");
 	const char *key;
 	char v[10][32];
 	size_t i;
@@ -348,6 +348,12 @@ dpctl_print_stats(json_t *res)
 	       dpctl_num(fdb, "entries", v[2], 32), dpctl_num(fdb, "size", v[3], 32),
 	       dpctl_num(fdb, "learned", v[4], 32), dpctl_num(fdb, "aged", v[5], 32),
 	       dpctl_num(fdb, "moves", v[6], 32), dpctl_num(fdb, "full", v[7], 32));
+	l3 = json_object_get(res, "l3");
+	printf("routed %s; gateway answers: %s ARP, %s ping; ICMP errors %s sent, %s "
+	       "rate-limited\n",
+	       dpctl_num(l3, "routed", v[0], 32), dpctl_num(l3, "arp_replies", v[1], 32),
+	       dpctl_num(l3, "icmp_echo_replies", v[2], 32), dpctl_num(l3, "icmp_errors", v[3], 32),
+	       dpctl_num(l3, "icmp_ratelimited", v[4], 32));
 }
 
 static void

@@ -98,6 +98,13 @@ ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen
 	rc |= json_object_set_new(res, "learn_events",
 				  json_integer((json_int_t)sum.learn_events));
 	rc |= json_object_set_new(res, "learn_full", json_integer((json_int_t)sum.learn_full));
+	rc |= json_object_set_new(res, "l3",
+				  json_pack("{s:I, s:I, s:I, s:I, s:I}",
+					    "routed", (json_int_t)sum.routed,
+					    "arp_replies", (json_int_t)sum.arp_replies,
+					    "icmp_echo_replies", (json_int_t)sum.icmp_echo_replies,
+					    "icmp_errors", (json_int_t)sum.icmp_errors,
+					    "icmp_ratelimited", (json_int_t)sum.icmp_ratelimited));
 	rc |= json_object_set_new(res, "worker",
 				  json_pack("{s:I, s:I, s:I, s:I}",
 					    "loops", (json_int_t)sum.loops,

@@ -22,8 +22,9 @@ PACKAGES=(build-essential meson ninja-build pkg-config libdpdk-dev dpdk dpdk-dev
 DEMO_RUN=/run/dpnet-demo
 DEMO_PIDFILE=$DEMO_RUN/dpnetd.pid
 DEMO_LOG=$DEMO_RUN/dpnetd.log
-DEMO_NS=(dpdemo1 dpdemo2 dpdemo3)
-DEMO_IPS=(172.17.0.11 172.17.0.12 172.17.0.13)   # in the default bridge network's subnet
+DEMO_STATE=$DEMO_RUN/state          # the demo's own state: a rerun starts clean
+DEMO_SOCK=/run/dpnet/dpnet.sock      # the default socket: plain `dpctl` talks to the demo
+DEMO_CTRS=(web db app shell)         # containers (namespaces dpnet-web, ...); shell: the tip below
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { printf 'run.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -77,17 +78,16 @@ demo_daemon_pid() {
 }
 
 # dpctl against the demo daemon (default socket).
-dctl() { dpctl "$@"; }
+dctl() { dpctl --socket "$DEMO_SOCK" "$@"; }
 
 cmd_stop() {
 	need_root stop
-	local pid i ns
+	local pid i c
 	if pid=$(demo_daemon_pid); then
-		# Remove the demo's ports first so that the daemon's saved state does
-		# not bring them back on its next start.
-		for i in demo3 demo2 demo1; do
-			dctl del-port "$i" >/dev/null 2>&1 || true
+		for c in "${DEMO_CTRS[@]}"; do
+			dctl rm -f "$c" >/dev/null 2>&1 || true
 		done
+		dctl network rm demo-net >/dev/null 2>&1 || true
 		say "stopping dpnetd (pid $pid)"
 		kill -TERM "$pid"
 		for i in $(seq 1 100); do
@@ -102,33 +102,13 @@ cmd_stop() {
 		echo "stop: no demo dpnetd running"
 	fi
 	rm -f "$DEMO_PIDFILE"
-	rm -rf /var/run/dpdk/dpnet-demo   # the EAL runtime files of the demo's file prefix
-	for ns in "${DEMO_NS[@]}"; do
-		ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$DEMO_STATE" /var/run/dpdk/dpnet-demo   # state and EAL runtime files of the demo
+	for c in "${DEMO_CTRS[@]}"; do
+		ip netns del "dpnet-$c" 2>/dev/null || true
 	done
-	for i in 1 2; do
-		ip link del "dpdemo${i}h" 2>/dev/null || true
-	done
-	ip link del dpdemo3t 2>/dev/null || true
 	echo "stop: done"
 }
 
-demo_veth_ns() { # NS HOSTIF IP
-	local ns=$1 host=$2 ip=$3
-	ip netns add "$ns"
-	ip link add "$host" type veth peer name "${host%h}p"
-	ip link set "${host%h}p" netns "$ns"
-	ip -n "$ns" link set "${host%h}p" name eth0
-	# The host end is only a wire into the switch: no IPv6 chatter from it.
-	sysctl -qw "net.ipv6.conf.$host.disable_ipv6=1" 2>/dev/null || true
-	ip link set "$host" up
-	ip -n "$ns" link set eth0 up
-	ip -n "$ns" link set lo up
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip -n "$ns" addr add "$ip/24" dev eth0
-	ethtool -K "$host" tx off rx off gso off tso off gro off >/dev/null 2>&1 || true
-	ip netns exec "$ns" ethtool -K eth0 tx off rx off gso off tso off gro off >/dev/null 2>&1 || true
-}
 
 cmd_demo() {
 	need_root demo
@@ -138,12 +118,14 @@ cmd_demo() {
 		echo "demo: a demo dpnetd is already running; stopping it first"
 	fi
 	cmd_stop >/dev/null
+	if ip link show dpnet0 >/dev/null 2>&1; then
+		die "an interface dpnet0 already exists (another dpnetd in TAP mode?): stop it first"
+	fi
 	mkdir -p "$DEMO_RUN"
 
-	say "starting dpnetd (default TAP mode, adaptive polling) in the background"
-	# The built-in defaults already mean no hugepages and no PCI; the EAL
-	# arguments below only pin the two lcores and a file prefix of its own.
-	setsid dpnetd -- --no-huge -m 512 --no-pci --file-prefix dpnet-demo -l 0,1 \
+	say "starting dpnetd in its default TAP mode (uplink dpnet0, adaptive polling)"
+	setsid dpnetd --state-dir "$DEMO_STATE" --socket "$DEMO_SOCK" \
+		-- --no-huge -m 512 --no-pci --file-prefix dpnet-demo -l 0,1 \
 		>"$DEMO_LOG" 2>&1 </dev/null &
 	echo $! >"$DEMO_PIDFILE"
 	local i ok=0
@@ -158,33 +140,31 @@ cmd_demo() {
 		die "dpnetd did not answer within 20 s (log above, full log in $DEMO_LOG)"
 	fi
 	dctl status
+	say "dpctl network ls"; dctl network ls
 
-	say "two namespaces on veth pairs (afpacket ports), one on a tap port"
-	demo_veth_ns dpdemo1 dpdemo1h "${DEMO_IPS[0]}"
-	demo_veth_ns dpdemo2 dpdemo2h "${DEMO_IPS[1]}"
-	dctl add-port demo1 --type afpacket --iface dpdemo1h
-	dctl add-port demo2 --type afpacket --iface dpdemo2h
-	dctl add-port demo3 --type tap --iface dpdemo3t
-	ip netns add dpdemo3
-	ip link set dpdemo3t netns dpdemo3
-	ip -n dpdemo3 link set lo up
-	ip netns exec dpdemo3 sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec dpdemo3 sysctl -qw net.ipv6.conf.dpdemo3t.disable_ipv6=1
-	ip -n dpdemo3 addr add "${DEMO_IPS[2]}/24" dev dpdemo3t
-	ip -n dpdemo3 link set dpdemo3t up
+	local rc=0 web db app
+	demo_step() { echo "\$ $*"; "$@" || rc=1; }
+	ctr_ip() { ip -n "dpnet-$1" -4 -o addr show eth0 | awk '{ sub("/.*", "", $4); print $4 }'; }
+	say "containers: web and db on the default bridge, app on a network of its own"
+	demo_step dctl run -d --name web -- sleep infinity
+	demo_step dctl run -d --name db -- sleep infinity
+	demo_step dctl network create --subnet 10.123.0.0/24 demo-net
+	demo_step dctl run -d --name app --network demo-net -- sleep infinity
+	dctl ps
+	web=$(ctr_ip web) db=$(ctr_ip db) app=$(ctr_ip app)
 
-	say "pinging between the namespaces through the switch"
-	local a b rc=0
-	for a in 0 1 2; do
-		for b in 0 1 2; do
-			[ $a -eq $b ] && continue
-			echo "--- ${DEMO_NS[$a]} -> ${DEMO_IPS[$b]}"
-			if ! ip netns exec "${DEMO_NS[$a]}" ping -c 2 -i 0.2 -W 2 "${DEMO_IPS[$b]}" |
-				tail -n 2; then
-				rc=1
-			fi
-		done
-	done
+	say "web -> db, web -> its gateway, the host -> web and app (through dpnet0, routed by dpnet)"
+	demo_step ip netns exec dpnet-web ping -c 2 -i 0.2 -W 2 "$db"
+	demo_step ip netns exec dpnet-web ping -c 2 -i 0.2 -W 2 172.17.0.1
+	demo_step ping -c 2 -i 0.2 -W 2 "$web"
+	demo_step ping -c 2 -i 0.2 -W 2 "$app"
+	say "app -> web must fail: bridge networks are isolated from each other, as in Docker"
+	if ip netns exec dpnet-app ping -c 1 -W 1 "$web" >/dev/null 2>&1; then
+		echo "app reached web: isolation is broken"
+		rc=1
+	else
+		echo "app -> web: no reply (dropped by dpnet, counted as 'isolated' below)"
+	fi
 
 	say "dpctl port ls";  dctl port ls
 	say "dpctl mac ls bridge"; dctl mac ls bridge
@@ -193,11 +173,12 @@ cmd_demo() {
 	cat <<EOF
 
 The switch is still running (pid $(cat "$DEMO_PIDFILE"), log $DEMO_LOG).
-Try:   ip netns exec dpdemo1 ping ${DEMO_IPS[2]}
-       dpctl port ls ; dpctl mac ls bridge ; dpctl stats
+Try:   ip netns exec dpnet-web ping $db
+       dpctl run --name shell -- ip addr      # a foreground container
+       dpctl ps ; dpctl network inspect demo-net ; dpctl stats
 Stop:  bash scripts/run.sh stop
 EOF
-	[ $rc -eq 0 ] || die "some pings failed (see above)"
+	[ $rc -eq 0 ] || die "a demo step failed (see above)"
 }
 
 cmd_test() {
