@@ -23,7 +23,8 @@
 # the kernel's softirq work share the CPUs with the forwarder: absolute numbers
 # are the machine's, the ratios are the point.
 #
-# Environment: DPNETD, DPCTL (default: build tree, then PATH).
+# Environment: DPNETD, DPCTL (default: build tree, then PATH); ATTACH_CONFIG: the
+# dpnetd config (default conf/no-ports.yaml), e.g. to compare poll modes.
 # Writes perf/results/attach-<time>.json and prints a table. Needs root.
 set -euo pipefail
 
@@ -133,7 +134,7 @@ declare -A GBPS
 echo "# TCP, one stream, ${SECS} s per run, median of $RUNS runs; receiver's rate"
 
 # ---------------------------------------------------------------- dpnet
-"$DPNETD" --config "$ROOT/conf/no-ports.yaml" --socket "$SOCK" --state-dir "$TMP/state" \
+"$DPNETD" --config "${ATTACH_CONFIG:-$ROOT/conf/no-ports.yaml}" --socket "$SOCK" --state-dir "$TMP/state" \
 	-- "${EAL[@]}" --file-prefix "$PREFIX-dp" >"$TMP/dpnetd.log" 2>&1 &
 DPID=$!
 for _ in $(seq 1 150); do dctl status >/dev/null 2>&1 && break; sleep 0.2; done
