@@ -329,6 +329,30 @@ nl_ifindex(const char *ifname, int *index)
 	return 0;
 }
 
+/*
+ * Start an RTM_*LINK request about an existing interface: resolve its index,
+ * allocate the message buffer (the caller frees *bufp after nl_talk) and fill
+ * the ifinfomsg header; the caller adds its attributes.
+ */
+static int
+nl_link_req(const char *ifname, uint16_t type, char **bufp, struct nlmsghdr **nlhp)
+{
+	struct ifinfomsg *ifm;
+	int index, rc;
+
+	rc = nl_ifindex(ifname, &index);
+	if (rc < 0)
+		return rc;
+	*bufp = malloc(NL_BUF);
+	if (*bufp == NULL)
+		return -ENOMEM;
+	*nlhp = nl_req(*bufp, type, 0);
+	ifm = mnl_nlmsg_put_extra_header(*nlhp, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = index;
+	return 0;
+}
+
 int
 nl_veth_add(const char *host_if, const char *peer_if, int peer_nsfd, const uint8_t *peer_mac,
 	    unsigned int mtu)
@@ -373,20 +397,12 @@ int
 nl_link_del(const char *ifname)
 {
 	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
 	char *buf;
-	int index, rc;
+	int rc;
 
-	rc = nl_ifindex(ifname, &index);
+	rc = nl_link_req(ifname, RTM_DELLINK, &buf, &nlh);
 	if (rc < 0)
 		return rc;
-	buf = malloc(NL_BUF);
-	if (buf == NULL)
-		return -ENOMEM;
-	nlh = nl_req(buf, RTM_DELLINK, 0);
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = index;
 	rc = nl_talk(nlh, NULL, NULL);
 	free(buf);
 	return rc;
@@ -396,20 +412,12 @@ int
 nl_link_move(const char *ifname, int nsfd, const char *newname)
 {
 	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
 	char *buf;
-	int index, rc;
+	int rc;
 
-	rc = nl_ifindex(ifname, &index);
+	rc = nl_link_req(ifname, RTM_NEWLINK, &buf, &nlh);
 	if (rc < 0)
 		return rc;
-	buf = malloc(NL_BUF);
-	if (buf == NULL)
-		return -ENOMEM;
-	nlh = nl_req(buf, RTM_NEWLINK, 0);
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = index;
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
 	/* The name it takes in the target namespace (kernel: dev_change_net_namespace). */
 	if (newname != NULL)
@@ -425,18 +433,12 @@ nl_link_set(const char *ifname, const uint8_t *mac, unsigned int mtu, bool up)
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
 	char *buf;
-	int index, rc;
+	int rc;
 
-	rc = nl_ifindex(ifname, &index);
+	rc = nl_link_req(ifname, RTM_NEWLINK, &buf, &nlh);
 	if (rc < 0)
 		return rc;
-	buf = malloc(NL_BUF);
-	if (buf == NULL)
-		return -ENOMEM;
-	nlh = nl_req(buf, RTM_NEWLINK, 0);
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = index;
+	ifm = mnl_nlmsg_get_payload(nlh);
 	ifm->ifi_change = IFF_UP;
 	ifm->ifi_flags = up ? IFF_UP : 0;
 	if (mac != NULL)

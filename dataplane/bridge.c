@@ -238,15 +238,13 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 			meta->next = PL_NEXT_FLOOD;
 			continue;
 		}
-		out = __atomic_load_n(&fdb->entries[pos[2 * i + 1]].port, __ATOMIC_RELAXED);
-		if (unlikely(out == meta->in_port)) {
-			br_drop(meta, DP_DROP_SAME_PORT);
+		out = br_out_port(v, fdb, pos[2 * i + 1], meta->domain);
+		if (unlikely(out == RTE_MAX_ETHPORTS)) {
+			meta->next = PL_NEXT_FLOOD;
 			continue;
 		}
-		/* An entry can outlive its port until control flushes it: flood then. */
-		if (unlikely(out >= RTE_MAX_ETHPORTS || !v->ports[out].present ||
-			     v->ports[out].domain != meta->domain)) {
-			meta->next = PL_NEXT_FLOOD;
+		if (unlikely(out == meta->in_port)) {
+			br_drop(meta, DP_DROP_SAME_PORT);
 			continue;
 		}
 		meta->out_port = out;

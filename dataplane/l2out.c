@@ -42,13 +42,8 @@ l2out_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 		struct pkt_meta *meta = pkt_meta(pkts[i]);
 		uint16_t out;
 
-		if (pos[i] < 0) {
-			meta->next = PL_NEXT_FLOOD;
-			continue;
-		}
-		out = __atomic_load_n(&fdb->entries[pos[i]].port, __ATOMIC_RELAXED);
-		if (unlikely(out >= RTE_MAX_ETHPORTS || !v->ports[out].present ||
-			     v->ports[out].domain != meta->domain)) {
+		out = br_out_port(v, fdb, pos[i], meta->domain);
+		if (out == RTE_MAX_ETHPORTS) {
 			meta->next = PL_NEXT_FLOOD;
 			continue;
 		}

@@ -17,6 +17,7 @@
 #define DPNET_PIPELINE_H
 
 #include <stdint.h>
+#include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
 
 #include "dp.h"
@@ -48,6 +49,27 @@ uint16_t l2out_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
  * n <= 2 * DP_BURST keys made with fdb_key(); pos[j] gets the MAC table
  * position of keys[j] or a negative value when it is unknown. */
 void br_mac_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint32_t n, int32_t *pos);
+
+/*
+ * The port behind the MAC found at MAC-table position pos (from br_mac_lookup)
+ * for a frame of the given domain, or RTE_MAX_ETHPORTS when the frame must be
+ * flooded instead: the MAC is unknown, or its entry outlived its port (control
+ * flushes it shortly) or moved to another domain's port. Shared by the bridge
+ * and l2out stages, which differ only in what they do with the ingress port.
+ */
+static inline uint16_t
+br_out_port(const struct dp_view *v, const struct fdb *fdb, int32_t pos, uint16_t domain)
+{
+	uint16_t out;
+
+	if (pos < 0)
+		return RTE_MAX_ETHPORTS;
+	out = __atomic_load_n(&fdb->entries[pos].port, __ATOMIC_RELAXED);
+	if (unlikely(out >= RTE_MAX_ETHPORTS || !v->ports[out].present ||
+		     v->ports[out].domain != domain))
+		return RTE_MAX_ETHPORTS;
+	return out;
+}
 
 /* Parse one frame into its metadata (used by parse_stage; exposed for tests).
  * Returns 0, or -EINVAL when the frame is malformed (meta->next is then DROP). */
