@@ -31,6 +31,7 @@
 #include <rte_log.h>
 
 #include "ctl.h"
+#include "server.h"
 #include "ctr_priv.h"
 #include "netns.h"
 #include "state.h"
@@ -564,6 +565,13 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 		rc = ctr_fail(err, errlen, -EINVAL, "argument \"pid\" must be a process id");
 		goto fail_free;
 	}
+	/* Only the caller's own process may be adopted (dpctl execs the command in
+	 * itself); any other pid would let a client have dpnetd signal it later. */
+	if (pidv != NULL && (pid_t)json_integer_value(pidv) != srv_request_peer_pid()) {
+		rc = ctr_fail(err, errlen, -EPERM, "argument \"pid\" must be the calling "
+			      "process's own pid: a foreground container runs in its client");
+		goto fail_free;
+	}
 	if (cmd != NULL && json_array_size(cmd) == 0)
 		cmd = NULL;
 	if (cmd != NULL && !detach && pidv == NULL) {
@@ -761,6 +769,22 @@ fail_free:
 
 /* ---------------------------------------------------------------- connect */
 
+/* True when fd is the namespace dpnetd itself runs in (the host's). */
+static bool
+ctr_is_own_netns(int fd)
+{
+	uint64_t dev, ino, my_dev, my_ino;
+	int self = netns_open("/proc/self/ns/net");
+	bool same;
+
+	if (self < 0)
+		return false;
+	same = netns_ident(fd, &dev, &ino) == 0 && netns_ident(self, &my_dev, &my_ino) == 0 &&
+	       dev == my_dev && ino == my_ino;
+	close(self);
+	return same;
+}
+
 int
 ctl_ctr_connect(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
 {
@@ -826,11 +850,21 @@ ctl_ctr_connect(struct ctl *c, json_t *args, json_t **result, char *err, size_t 
 		rc = ctr_check_name(name, err, errlen);
 		if (rc < 0)
 			return rc;
+		if (path[0] != '/')
+			return ctr_fail(err, errlen, -EINVAL, "--netns %s is not an absolute path: "
+					"give one such as /proc/PID/ns/net or /run/netns/NAME",
+					path);
 		nsfd = netns_open(path);
 		if (nsfd < 0)
 			return ctr_fail(err, errlen, nsfd, "%s is not a network namespace "
 					"(%s): give a path such as /proc/PID/ns/net or "
 					"/run/netns/NAME", path, strerror(-nsfd));
+		if (ctr_is_own_netns(nsfd)) {
+			close(nsfd);
+			return ctr_fail(err, errlen, -EINVAL, "%s is the host's own namespace "
+					"(dpnetd's): a container there would put its interface "
+					"on the host; use 'dpctl run --network host' instead", path);
+		}
 		made = calloc(1, sizeof(*made));
 		if (made == NULL) {
 			close(nsfd);

@@ -11,6 +11,7 @@
  * "dpctl: error: ..." on stderr), 2 for a usage error (one such line too).
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -925,6 +926,12 @@ dpctl_parse_connect(int argc, char **argv, struct dpctl_req *r, bool connect)
 		if (connect && ((v = dpctl_opt(argc, argv, &i, "--ip", usage)) != NULL)) {
 			dpctl_set(r->args, "ip", v);
 		} else if (connect && (v = dpctl_opt(argc, argv, &i, "--netns", usage)) != NULL) {
+			/* The daemon wants an absolute path: resolve a relative one here,
+			 * where it means something. */
+			char abs[PATH_MAX];
+
+			if (v[0] != '/' && realpath(v, abs) != NULL)
+				v = abs;
 			dpctl_set(r->args, "netns", v);
 		} else if (connect && (v = dpctl_opt(argc, argv, &i, "--attach", usage)) != NULL) {
 			dpctl_set(r->args, "attach", v);

@@ -197,16 +197,16 @@ dpnetd_parse_opts(int argc, char **argv, struct dpnetd_opts *o)
 static void
 dpnetd_eal_add(struct dpnetd_eal *e, const char *fmt, ...)
 {
-	char buf[CFG_EAL_ARG_MAX + 64];
 	va_list ap;
+	int n;
 
 	if (e->argc == DPNETD_MAX_EAL_ARGS)
 		dpnetd_die("too many EAL arguments (more than %d)", DPNETD_MAX_EAL_ARGS);
+	/* Any length: a --vdev with long devargs must never be cut short silently. */
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vasprintf(&e->argv[e->argc], fmt, ap);
 	va_end(ap);
-	e->argv[e->argc] = strdup(buf);
-	if (e->argv[e->argc] == NULL)
+	if (n < 0)
 		dpnetd_die("out of memory");
 	e->argc++;
 	e->argv[e->argc] = NULL;
@@ -547,9 +547,15 @@ main(int argc, char **argv)
 		dpnetd_die("signalfd: %s", strerror(errno));
 
 	dpnetd_build_eal(&o, &cfg, &eal, &want_huge);
-	for (int i = 1; i < eal.argc; i++)
-		off += (size_t)snprintf(ctl.eal_line + off, sizeof(ctl.eal_line) - off, "%s%s",
-					i > 1 ? " " : "", eal.argv[i]);
+	/* For status and error messages only: cut at the buffer's end if need be. */
+	for (int i = 1; i < eal.argc && off < sizeof(ctl.eal_line); i++) {
+		int n = snprintf(ctl.eal_line + off, sizeof(ctl.eal_line) - off, "%s%s",
+				 i > 1 ? " " : "", eal.argv[i]);
+
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
 	/* rte_eal_init reorders and overwrites argv: keep our own list to free. */
 	memcpy(eal_owned, eal.argv, sizeof(eal_owned));
 	if (rte_eal_init(eal.argc, eal.argv) < 0)

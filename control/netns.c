@@ -164,7 +164,8 @@ int
 netns_open(const char *name_or_path)
 {
 	char path[PATH_MAX];
-	int fd;
+	struct statfs sfs;
+	int fd, opath;
 
 	if (strchr(name_or_path, '/') != NULL)
 		snprintf(path, sizeof(path), "%s", name_or_path);
@@ -172,7 +173,21 @@ netns_open(const char *name_or_path)
 		netns_path(name_or_path, path, sizeof(path));
 	else
 		return -EINVAL;
+	/*
+	 * The path may come from a client (connect --netns) or a state file: open
+	 * it without side effects first (O_PATH neither blocks on a FIFO nor wakes a
+	 * device), make sure it lives on nsfs, and only then open it for real.
+	 */
+	opath = open(path, O_PATH | O_CLOEXEC);
+	if (opath < 0)
+		return -errno;
+	if (fstatfs(opath, &sfs) != 0 || sfs.f_type != NSFS_MAGIC) {
+		close(opath);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", opath);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	close(opath);
 	if (fd < 0)
 		return -errno;
 	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {

@@ -3,7 +3,8 @@
  *
  * Messages start with Docker's words where Docker has them ("Invalid
  * containerPort", "Invalid hostPort", "Invalid proto", "Bind for ... failed:
- * port is already allocated") and go on with how to fix the value.
+ * port is already allocated") and go on with how to fix the value, except
+ * where INTERFACE.md gives the whole line (the port-allocated one).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -269,8 +270,8 @@ pm_assign(struct pm_map *maps, unsigned int n, const struct pm_map *taken,
 			continue;
 		/* Only earlier fixed maps: a pair of duplicates is reported once. */
 		if (pm_clash(m, maps, i, i, taken, n_taken) != NULL) {
-			snprintf(err, errlen, "Bind for %s:%u failed: port is already allocated; "
-				 "pick another host port, or leave it out to get a free one",
+			/* INTERFACE.md gives this line verbatim (Docker's): no hint added. */
+			snprintf(err, errlen, "Bind for %s:%u failed: port is already allocated",
 				 pm_ip(m->host_ip, ip, sizeof(ip)), m->host_port);
 			return -EADDRINUSE;
 		}

@@ -43,7 +43,17 @@ struct srv_client {
 	unsigned int slot;      /* index in srv.clients */
 	struct srv *srv;        /* the server it belongs to */
 	char cmd[32];           /* command of the request being handled, for the log */
+	pid_t peer_pid;         /* the client process (SO_PEERCRED at accept), 0 if unknown */
 };
+
+/* The client of the request being handled (control thread, during a handler). */
+static pid_t srv_peer;
+
+pid_t
+srv_request_peer_pid(void)
+{
+	return srv_peer;
+}
 
 struct srv {
 	int lfd;                                   /* listening socket */
@@ -440,7 +450,9 @@ srv_request(struct srv *s, struct srv_client *cl, const char *line, size_t len)
 		args = json_object();
 		json_object_set_new(req, "args", args);
 	}
+	srv_peer = cl->peer_pid;
 	rc = c->handler(s->ctx, args, &result, err, sizeof(err));
+	srv_peer = 0;
 	if (rc < 0) {
 		if (err[0] == '\0')
 			snprintf(err, sizeof(err), "%s: %s", name, strerror(-rc));
@@ -578,6 +590,8 @@ srv_accept(struct srv *s)
 	for (;;) {
 		struct epoll_event ev = { .events = EPOLLIN };
 		struct srv_client *cl;
+		struct ucred cred;
+		socklen_t credlen;
 		unsigned int slot;
 		int fd;
 
@@ -600,6 +614,10 @@ srv_accept(struct srv *s)
 			close(fd);
 			continue;
 		}
+		/* Who is calling: handlers may only act on the caller's own process. */
+		credlen = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == 0)
+			cl->peer_pid = cred.pid;
 		for (slot = 0; s->clients[slot] != NULL; slot++)
 			;
 		cl->fd = fd;

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <jansson.h>
 
 #define SRV_IDLE_MS 10000         /* drop a client stalled this long mid-request */
@@ -71,6 +72,8 @@ int srv_probe(const char *path);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t srv_now_ms(void);
+/* The pid of the client whose request a handler is serving (SO_PEERCRED), or 0. */
+pid_t srv_request_peer_pid(void);
 
 /* Nesting depth of a JSON text (brackets outside strings); stops counting at limit+1. */
 int srv_json_depth(const char *text, size_t len, int limit);

@@ -102,6 +102,13 @@ exchange(b"{\"v\":1,\"cmd\":\"status\",\"pad\":\"" + b"A" * (200 * 1024) + b"\"}
 exchange(b"x" * (2 * 1024 * 1024), "2 MiB without a newline")
 exchange(b"", "connect and close")
 exchange(b'{"v": 1, "cm', "partial line then close")
+# A client may only hand over its own process: pid 1 would let it have dpnetd
+# signal init on 'rm -f'.
+r = exchange(b'{"v": 1, "cmd": "container.run", "args": {"name": "x", "cmd": ["sleep", "1"],'
+             b' "pid": 1}}\n', "container.run adopting another process")
+if "own pid" not in r.get("error", ""):
+    print("FAIL: pid refusal says %r" % r.get("error"))
+    sys.exit(1)
 
 # A client that connects and says nothing must not block others.
 idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -70,6 +70,12 @@ ok "connect --netns $NSU bridge $U: eth0 $IPU, pings $A and $X"
 refused "--netns not a namespace"    connect --netns "$E2E_TMP" bridge "$F"
 refused "--netns missing"            connect --netns "/run/netns/nosuch$E2E_ID" bridge "$F"
 refused "--netns of another name"    connect --netns "/run/netns/$NSX" bridge "$A"
+refused "--netns of the host itself" --says "is the host's own namespace" \
+	connect --netns "/proc/$$/ns/net" bridge "$F"
+# A FIFO must be refused at once: opening it for reading would block the daemon.
+mkfifo "$E2E_TMP/fifo"
+refused "--netns of a FIFO" --says "is not a network namespace" \
+	connect --netns "$E2E_TMP/fifo" bridge "$F"
 refused "unknown network"            connect --netns "$NSU" "nosuch$E2E_ID" "$F"
 refused "connected twice"            connect bridge "$X"
 refused "disconnect unknown container" disconnect bridge "nosuch$E2E_ID"
