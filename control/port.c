@@ -375,6 +375,9 @@ ctl_port_remove(struct ctl *c, const char *name, char *err, size_t errlen)
 	id = p->port_id;
 	ctl_view_remove(v, c->n_workers, id);
 	dp_view_publish(c->dp, v); /* returns after the grace period */
+	/* Learn requests queued while the port still forwarded would bring its
+	 * MACs back after the flush (and a reused port id would inherit them). */
+	fdb_learn_drain(c->dp->fdb, rte_rdtsc());
 	fdb_flush_port(c->dp->fdb, id);
 	net = net_by_domain(c->nets, p->domain);
 	if (net != NULL && net->n_ports > 0)

@@ -238,7 +238,7 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 			meta->next = PL_NEXT_FLOOD;
 			continue;
 		}
-		out = br_out_port(v, fdb, pos[2 * i + 1], meta->domain);
+		out = br_out_port(v, fdb, pos[2 * i + 1], keys[2 * i + 1], meta->domain);
 		if (unlikely(out == RTE_MAX_ETHPORTS)) {
 			meta->next = PL_NEXT_FLOOD;
 			continue;

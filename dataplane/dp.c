@@ -62,6 +62,10 @@ dp_ctx_create(struct dp *dp, uint16_t worker_id)
 	ctx->l3 = dp->l3;
 	ctx->worker_id = worker_id;
 	ctx->view = dp->view;
+	/* An empty cache entry must match no key: all ones has domain 0xFFFF, which
+	 * no MAC-table entry has (key 0 is a real key: domain 0, MAC 0). */
+	for (unsigned int i = 0; i < DP_BR_CACHE; i++)
+		ctx->brc[i].key = UINT64_MAX;
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
 		ctx->txb[p] = rte_zmalloc("txb", RTE_ETH_TX_BUFFER_SIZE(DP_BURST), 0);
 		if (ctx->txb[p] == NULL)

@@ -111,7 +111,7 @@ struct dp_txb_arg {
 
 /* One entry of a worker's exact-match cache in front of the MAC table. */
 struct br_cache_ent {
-	uint64_t key;       /* fdb_key cached here, 0 = empty */
+	uint64_t key;       /* fdb_key cached here, UINT64_MAX = empty */
 	int32_t pos;        /* its hash position, or negative: known absent */
 	uint32_t gen;       /* fdb->add_gen when a miss was cached */
 };

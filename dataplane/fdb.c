@@ -136,14 +136,17 @@ fdb_add(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac, uint
 			return -ENOSPC;
 		}
 		e = &fdb->entries[slot];
-		/* The hash made the key visible already; a worker that finds it before
-		 * these stores sees key 0 and port FDB_PORT_NONE: it floods, as for an
-		 * unknown MAC, and its cache does not keep the position. */
+		/*
+		 * The hash made the key visible already, but a worker trusts a slot's
+		 * port only after reading the slot's key (acquire) equal to the one it
+		 * looked up (br_out_port). So: every field first, the key last. Until
+		 * then a worker floods, as for an unknown MAC, and caches nothing.
+		 */
 		e->domain = domain;
-		__atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
 		__atomic_store_n(&e->port, port, __ATOMIC_RELAXED);
 		__atomic_store_n(&e->seen_tsc, now_tsc, __ATOMIC_RELAXED);
 		e->is_static = is_static;
+		__atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
 		__atomic_store_n(&fdb->add_gen, fdb->add_gen + 1, __ATOMIC_RELEASE);
 		fdb->count++;
 		fdb->learned++;
@@ -173,20 +176,22 @@ unsigned int
 fdb_learn_drain(struct fdb *fdb, uint64_t now_tsc)
 {
 	struct fdb_learn_req reqs[FDB_DRAIN_BURST];
-	unsigned int total = 0, n;
+	unsigned int total = 0, taken = 0, n;
 	struct rte_ether_addr mac;
 
-	/* Bounded: at most one ring's worth per call, so control stays responsive. */
+	/* Bounded by what is taken off the ring (one ring's worth), not by what is
+	 * added: with a full table nothing is added and workers keep it fed. */
 	do {
 		n = rte_ring_sc_dequeue_burst_elem(fdb->learn_ring, reqs, sizeof(reqs[0]),
 						   FDB_DRAIN_BURST, NULL);
+		taken += n;
 		for (unsigned int i = 0; i < n; i++) {
 			fdb_key_mac(reqs[i].key, &mac);
 			if (fdb_add(fdb, fdb_key_domain(reqs[i].key), &mac, reqs[i].port,
 				    false, now_tsc) == 0)
 				total++;
 		}
-	} while (n == FDB_DRAIN_BURST && total < FDB_LEARN_RING_SIZE);
+	} while (n == FDB_DRAIN_BURST && taken < FDB_LEARN_RING_SIZE);
 	return total;
 }
 

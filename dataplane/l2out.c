@@ -42,7 +42,7 @@ l2out_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 		struct pkt_meta *meta = pkt_meta(pkts[i]);
 		uint16_t out;
 
-		out = br_out_port(v, fdb, pos[i], meta->domain);
+		out = br_out_port(v, fdb, pos[i], keys[i], meta->domain);
 		if (out == RTE_MAX_ETHPORTS) {
 			meta->next = PL_NEXT_FLOOD;
 			continue;

@@ -90,7 +90,7 @@ pl_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, const struct pkt_meta *meta)
 	}
 	ctx->cnt.floods++;
 	if (k > 1)
-		rte_mbuf_refcnt_update(m, (int16_t)(k - 1));
+		rte_pktmbuf_refcnt_update(m, (int16_t)(k - 1));   /* every segment */
 	for (uint16_t i = 0; i < f->n_ports; i++)
 		if (f->ports[i] != skip)
 			pl_tx(ctx, f->ports[i], m);

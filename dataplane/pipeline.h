@@ -51,18 +51,23 @@ uint16_t l2out_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
 void br_mac_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint32_t n, int32_t *pos);
 
 /*
- * The port behind the MAC found at MAC-table position pos (from br_mac_lookup)
+ * The port behind the MAC key found at MAC-table position pos (br_mac_lookup)
  * for a frame of the given domain, or RTE_MAX_ETHPORTS when the frame must be
- * flooded instead: the MAC is unknown, or its entry outlived its port (control
+ * flooded instead: the MAC is unknown, its slot is being (re)filled by control,
+ * or its entry outlived its port (control
  * flushes it shortly) or moved to another domain's port. Shared by the bridge
  * and l2out stages, which differ only in what they do with the ingress port.
  */
 static inline uint16_t
-br_out_port(const struct dp_view *v, const struct fdb *fdb, int32_t pos, uint16_t domain)
+br_out_port(const struct dp_view *v, const struct fdb *fdb, int32_t pos, uint64_t key,
+	    uint16_t domain)
 {
 	uint16_t out;
 
 	if (pos < 0)
+		return RTE_MAX_ETHPORTS;
+	/* The slot's port is meaningful only once its key is (fdb_add writes it last). */
+	if (unlikely(__atomic_load_n(&fdb->entries[pos].key, __ATOMIC_ACQUIRE) != key))
 		return RTE_MAX_ETHPORTS;
 	out = __atomic_load_n(&fdb->entries[pos].port, __ATOMIC_RELAXED);
 	if (unlikely(out >= RTE_MAX_ETHPORTS || !v->ports[out].present ||

@@ -89,7 +89,8 @@ l3_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
 	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+	/* NONE: the NIC verified the header but left the field unfilled. */
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD || f == RTE_MBUF_F_RX_IP_CKSUM_NONE)
 		return true;
 	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
