@@ -46,8 +46,11 @@ arp_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 		uint32_t tip = rte_be_to_cpu_32(ah->arp_data.arp_tip);
 		uint32_t sip = rte_be_to_cpu_32(ah->arp_data.arp_sip);
 
-		/* The bridge checked the flags (PKT_F_ARP, DP_NET_F_L3); the rest is ours. */
-		if (ah->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST) || sip == tip || tip == 0) {
+		/* The bridge checked the flags (PKT_F_ARP, DP_NET_F_L3); the rest is ours.
+		 * Gateways are untagged, as the L3 stage is: a tagged request to the
+		 * gateway MAC is not answered (a reply would lure IP that gets dropped). */
+		if (ah->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST) || sip == tip || tip == 0 ||
+		    (meta->flags & PKT_F_VLAN)) {
 			arp_drop(meta);
 			continue;
 		}

@@ -231,7 +231,9 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 				meta->next = meta->flags & PKT_F_ARP ? PL_NEXT_ARP : PL_NEXT_L3;
 				continue;
 			}
-			if (unlikely(meta->flags & PKT_F_ARP) && br_arp_for_gateway(ctx, meta, eth)) {
+			/* Gateways are untagged: a tagged request floods like any frame. */
+			if (unlikely((meta->flags & (PKT_F_ARP | PKT_F_VLAN)) == PKT_F_ARP) &&
+			    br_arp_for_gateway(ctx, meta, eth)) {
 				meta->next = PL_NEXT_ARP;
 				continue;
 			}

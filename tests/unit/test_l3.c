@@ -473,6 +473,30 @@ test_arp_other_flooded(void)
 	inject(0, mk_arp(&mac_c1, &mac_bcast, RTE_ARP_OP_REQUEST, ip_c1, ip_c1));
 	run();
 	CU_ASSERT_EQUAL(ngot[1], 1);
+	/* Gateways are untagged: a VLAN-tagged request for one floods, unanswered. */
+	{
+		struct rte_mbuf *m = mk_eth(&mac_c1, &mac_bcast, RTE_ETHER_TYPE_VLAN, 64);
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+		p[14] = 0;
+		p[15] = 5;                               /* VLAN 5 */
+		p[16] = 0x08;                            /* ARP */
+		p[17] = 0x06;
+		ah = (struct rte_arp_hdr *)(p + 18);
+		ah->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+		ah->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		ah->arp_hlen = 6;
+		ah->arp_plen = 4;
+		ah->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+		ah->arp_data.arp_sha = mac_c1;
+		ah->arp_data.arp_sip = rte_cpu_to_be_32(ip_c1);
+		ah->arp_data.arp_tip = rte_cpu_to_be_32(ip_ga);
+		inject(0, m);
+		run();
+		CU_ASSERT_EQUAL(ngot[0], 0);
+		CU_ASSERT_EQUAL(ngot[1], 1);
+		CU_ASSERT_EQUAL(ctx->cnt.arp_replies, 0);
+	}
 }
 
 static void
