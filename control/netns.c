@@ -680,34 +680,32 @@ eth_offloads_off(const char *ifname)
 	return rc;
 }
 
-int
-netns_ipv6_off(const char *ifname)
+/* Write one value to a sysctl of an interface; missing_ok for optional trees. */
+static int
+netns_ifsysctl(const char *fmt, const char *ifname, const char *value, bool missing_ok)
 {
 	char path[128];
 	int fd, rc = 0;
 
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	snprintf(path, sizeof(path), fmt, ifname);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno; /* a kernel without IPv6 */
-	if (write(fd, "1", 1) != 1)
+		return errno == ENOENT && missing_ok ? 0 : -errno;
+	if (write(fd, value, strlen(value)) != (ssize_t)strlen(value))
 		rc = -errno;
 	close(fd);
 	return rc;
 }
 
 int
+netns_ipv6_off(const char *ifname)
+{
+	/* A kernel without IPv6 has no such file: nothing to turn off. */
+	return netns_ifsysctl("/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname, "1", true);
+}
+
+int
 netns_arp_off(const char *ifname)
 {
-	char path[128];
-	int fd, rc = 0;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/arp_ignore", ifname);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, "8", 1) != 1)
-		rc = -errno;
-	close(fd);
-	return rc;
+	return netns_ifsysctl("/proc/sys/net/ipv4/conf/%s/arp_ignore", ifname, "8", false);
 }

@@ -1012,7 +1012,10 @@ ctl_network_inspect(struct ctl *c, json_t *args, json_t **result, char *err, siz
 		return net_fail(err, errlen, -ENOENT, "network %s not found", name);
 	arr = json_array();
 	o = net_inspect_json(c->nets, n);
+	/* json_array_append_new takes o even when it fails; without arr, drop o here. */
 	if (arr == NULL || o == NULL || json_array_append_new(arr, o) < 0) {
+		if (arr == NULL)
+			json_decref(o);
 		json_decref(arr);
 		return -ENOMEM;
 	}
