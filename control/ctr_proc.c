@@ -28,6 +28,7 @@
 
 #include "ctl.h"
 #include "ctr_priv.h"
+#include "state.h"
 #include "netns.h"
 
 extern char **environ;
@@ -226,25 +227,6 @@ ctr_spawn_fn(void *arg)
 	return -rc;
 }
 
-static int
-ctr_mkdirs(const char *dir)
-{
-	char buf[CFG_PATH_MAX + 64];
-
-	snprintf(buf, sizeof(buf), "%s", dir);
-	for (char *p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 void
 ctr_log_path(const struct ctr *ct, char *buf, size_t len)
 {
@@ -266,7 +248,7 @@ ctr_spawn(struct ctr *ct, char *err, size_t errlen)
 		argv[i] = (char *)json_string_value(w);
 	argv[json_array_size(ct->cmd)] = NULL;
 	snprintf(dir, sizeof(dir), "%s/containers", ctrs.c->state_dir);
-	rc = ctr_mkdirs(dir);
+	rc = ctl_mkdirs(dir, 0700);
 	if (rc < 0)
 		return ctr_fail(err, errlen, rc, "cannot create %s for the container's log: %s",
 				dir, strerror(-rc));

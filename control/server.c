@@ -24,6 +24,7 @@
 #include "proto.h"
 #include "ctl.h"
 #include "server.h"
+#include "state.h"
 
 #define SRV_IDLE_QUIET_MS 60000   /* drop a client that sent nothing for this long */
 #define SRV_READ_CHUNK 4096       /* input buffer growth step */
@@ -139,17 +140,15 @@ static int
 srv_mkdirs(const char *path)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
 
+	/* The socket's directory, not the socket itself. */
 	snprintf(dir, sizeof(dir), "%s", path);
-	for (char *p = dir + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	return ctl_mkdirs(dir, 0755);
 }
 
 struct srv *

@@ -75,8 +75,8 @@ state_path(void)
 }
 
 /* mkdir -p: parents 0755, the last component mode. */
-static int
-state_mkdirs(const char *dir, mode_t mode)
+int
+ctl_mkdirs(const char *dir, mode_t mode)
 {
 	char buf[CFG_PATH_MAX];
 	struct stat st;
@@ -111,7 +111,7 @@ state_init(const char *dir, state_log_fn log, char *err, size_t errlen)
 			 dir != NULL ? dir : "");
 		return -EINVAL;
 	}
-	rc = state_mkdirs(dir, 0700);
+	rc = ctl_mkdirs(dir, 0700);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot create the state directory %s: %s: create it "
 			 "or pick another --state-dir", dir, strerror(-rc));

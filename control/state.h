@@ -33,6 +33,8 @@
 #define DPNET_STATE_H
 
 #include <stddef.h>
+#include <sys/types.h>
+
 #include <jansson.h>
 
 #include "config.h"
@@ -112,5 +114,10 @@ void state_port_forget(const char *name);
  */
 int state_write_file(const char *dir, json_t *doc, char *err, size_t errlen);
 int state_read_file(const char *dir, json_t **doc, char *err, size_t errlen);
+
+/* mkdir -p: DIR and its missing parents (parents 0755, DIR itself mode); 0 or -errno
+ * (-ENOTDIR when DIR exists and is not a directory). Used for every directory
+ * dpnetd makes: state, container logs, the socket's. */
+int ctl_mkdirs(const char *dir, mode_t mode);
 
 #endif /* DPNET_STATE_H */
