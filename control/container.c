@@ -42,58 +42,6 @@ struct ctr_registry ctrs;
 
 /* ---------------------------------------------------------------- helpers */
 
-int
-ctr_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-uint64_t
-ctr_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void
-ctr_random(void *buf, size_t len)
-{
-	uint8_t *b = buf;
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = getrandom(b + got, len - got, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			/* No entropy source at all: time-based, still unique enough. */
-			for (; got < len; got++)
-				b[got] = (uint8_t)(ctr_now_ns() >> (got % 8 * 8)) ^ (uint8_t)rand();
-			return;
-		}
-		got += (size_t)n;
-	}
-}
-
-void
-ctr_random_hex(char *out, size_t digits)
-{
-	uint8_t b[32];
-
-	ctr_random(b, sizeof(b));
-	for (size_t i = 0; i < digits && i / 2 < sizeof(b); i++)
-		out[i] = "0123456789abcdef"[i % 2 ? b[i / 2] & 15 : b[i / 2] >> 4];
-	out[digits] = '\0';
-}
-
 struct ctr *
 ctr_find(const char *name_or_id)
 {
@@ -141,7 +89,7 @@ ctr_gen_name(char *buf, size_t len)
 	uint8_t r[2];
 
 	for (unsigned int k = 0;; k++) {
-		ctr_random(r, sizeof(r));
+		ctl_random_bytes(r, sizeof(r));
 		if (k < 16)
 			snprintf(buf, len, "%s_%s", adj[r[0] % 16], sci[r[1] % 16]);
 		else
@@ -329,7 +277,7 @@ ctr_arg_bool(json_t *args, const char *key, bool *out, char *err, size_t errlen)
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_boolean(v))
-		return ctr_fail(err, errlen, -EINVAL, "argument \"%s\" must be true or false",
+		return ctl_fail(err, errlen, -EINVAL, "argument \"%s\" must be true or false",
 				key);
 	*out = json_is_true(v);
 	return 0;
@@ -347,12 +295,12 @@ ctr_arg_strings(json_t *args, const char *key, json_t **out, size_t max, char *e
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_array(v) || json_array_size(v) > max)
-		return ctr_fail(err, errlen, -EINVAL, "argument \"%s\" must be a list of at "
+		return ctl_fail(err, errlen, -EINVAL, "argument \"%s\" must be a list of at "
 				"most %zu strings", key, max);
 	json_array_foreach(v, i, w)
 		if (!json_is_string(w) || json_string_length(w) == 0 ||
 		    strlen(json_string_value(w)) != json_string_length(w))
-			return ctr_fail(err, errlen, -EINVAL, "argument \"%s\" must be a list of "
+			return ctl_fail(err, errlen, -EINVAL, "argument \"%s\" must be a list of "
 					"non-empty strings", key);
 	*out = v;
 	return 0;
@@ -372,7 +320,7 @@ ctr_arg_attach(json_t *args, enum ctr_attach *kind, char *err, size_t errlen)
 	else if (strcmp(s, "tap") == 0)
 		*kind = CTR_ATTACH_TAP;
 	else
-		return ctr_fail(err, errlen, -EINVAL, "unknown attachment \"%s\": use --attach "
+		return ctl_fail(err, errlen, -EINVAL, "unknown attachment \"%s\": use --attach "
 				"veth or --attach tap", s);
 	return 0;
 }
@@ -383,12 +331,12 @@ ctr_check_name(const char *name, char *err, size_t errlen)
 	struct ctr *other;
 
 	if (!cfg_name_valid(name, CTR_NAME_MAX))
-		return ctr_fail(err, errlen, -EINVAL, "Invalid container name (%s), only "
+		return ctl_fail(err, errlen, -EINVAL, "Invalid container name (%s), only "
 				"[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, at most %d characters",
 				name, CTR_NAME_MAX - 1);
 	other = ctr_find(name);
 	if (other != NULL && strcmp(other->name, name) == 0)
-		return ctr_fail(err, errlen, -EEXIST, "Conflict. The container name \"/%s\" is "
+		return ctl_fail(err, errlen, -EEXIST, "Conflict. The container name \"/%s\" is "
 				"already in use by container \"%s\". You have to remove (or "
 				"rename) that container to be able to reuse that name: 'dpctl "
 				"rm %s'", name, other->id, name);
@@ -429,7 +377,7 @@ ctr_parse_ports(struct ctr *ct, json_t *publish, json_t *expose, bool publish_al
 	ct->maps = calloc(PM_MAX, sizeof(*ct->maps));
 	ct->exps = calloc(PM_MAX, sizeof(*ct->exps));
 	if (ct->maps == NULL || ct->exps == NULL)
-		return ctr_fail(err, errlen, -ENOMEM, "out of memory");
+		return ctl_fail(err, errlen, -ENOMEM, "out of memory");
 	json_array_foreach(expose, i, w) {
 		rc = pm_parse_expose(json_string_value(w), ct->exps, &ct->n_exps, PM_MAX, err,
 				     errlen);
@@ -469,7 +417,7 @@ ctr_parse_ports(struct ctr *ct, json_t *publish, json_t *expose, bool publish_al
 	}
 	taken = ctr_taken_maps(&n_taken);
 	if (taken == NULL)
-		return ctr_fail(err, errlen, -ENOMEM, "out of memory");
+		return ctl_fail(err, errlen, -ENOMEM, "out of memory");
 	rc = pm_assign(ct->maps, ct->n_maps, taken, n_taken, err, errlen);
 	free(taken);
 	return rc;
@@ -532,7 +480,7 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 	if (rc < 0)
 		return rc;
 	if (ctrs.n == CTR_MAX)
-		return ctr_fail(err, errlen, -ENOSPC, "too many containers (%d): remove some",
+		return ctl_fail(err, errlen, -ENOSPC, "too many containers (%d): remove some",
 				CTR_MAX);
 	ct = calloc(1, sizeof(*ct));
 	if (ct == NULL)
@@ -562,20 +510,20 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 	pidv = json_object_get(args, "pid");
 	if (pidv != NULL && (!json_is_integer(pidv) || json_integer_value(pidv) <= 0 ||
 			     json_integer_value(pidv) > INT_MAX)) {
-		rc = ctr_fail(err, errlen, -EINVAL, "argument \"pid\" must be a process id");
+		rc = ctl_fail(err, errlen, -EINVAL, "argument \"pid\" must be a process id");
 		goto fail_free;
 	}
 	/* Only the caller's own process may be adopted (dpctl execs the command in
 	 * itself); any other pid would let a client have dpnetd signal it later. */
 	if (pidv != NULL && (pid_t)json_integer_value(pidv) != srv_request_peer_pid()) {
-		rc = ctr_fail(err, errlen, -EPERM, "argument \"pid\" must be the calling "
+		rc = ctl_fail(err, errlen, -EPERM, "argument \"pid\" must be the calling "
 			      "process's own pid: a foreground container runs in its client");
 		goto fail_free;
 	}
 	if (cmd != NULL && json_array_size(cmd) == 0)
 		cmd = NULL;
 	if (cmd != NULL && !detach && pidv == NULL) {
-		rc = ctr_fail(err, errlen, -EINVAL, "a command without detach runs in the "
+		rc = ctl_fail(err, errlen, -EINVAL, "a command without detach runs in the "
 			      "client: give its pid (dpctl run does), or run it with -d");
 		goto fail_free;
 	}
@@ -593,12 +541,12 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 		ct->mode = CTR_MODE_CONTAINER;
 		target = ctr_find(network + 10);
 		if (target == NULL) {
-			rc = ctr_fail(err, errlen, -ENOENT, "No such container: %s: see 'dpctl "
+			rc = ctl_fail(err, errlen, -ENOENT, "No such container: %s: see 'dpctl "
 				      "ps'", network + 10);
 			goto fail_free;
 		}
 		if (target->mode == CTR_MODE_CONTAINER) {
-			rc = ctr_fail(err, errlen, -EINVAL, "container %s shares the namespace of "
+			rc = ctl_fail(err, errlen, -EINVAL, "container %s shares the namespace of "
 				      "%s: use --network container:%s", target->name,
 				      target->mode_ref, target->mode_ref);
 			goto fail_free;
@@ -607,7 +555,7 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 	} else {
 		net = net_find(c->nets, network);
 		if (net == NULL) {
-			rc = ctr_fail(err, errlen, -ENOENT, "network %s not found: create it with "
+			rc = ctl_fail(err, errlen, -ENOENT, "network %s not found: create it with "
 				      "'dpctl network create %s' or pick one from 'dpctl network "
 				      "ls'", network, network);
 			goto fail_free;
@@ -620,22 +568,22 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 	warnings = json_array();
 	if (ct->mode == CTR_MODE_CONTAINER &&
 	    (json_array_size(publish) > 0 || publish_all)) {
-		rc = ctr_fail(err, errlen, -EINVAL, "conflicting options: port publishing and "
+		rc = ctl_fail(err, errlen, -EINVAL, "conflicting options: port publishing and "
 			      "the container type network mode");
 		goto fail_warn;
 	}
 	if (ct->mode == CTR_MODE_CONTAINER && json_array_size(expose) > 0) {
-		rc = ctr_fail(err, errlen, -EINVAL, "conflicting options: port exposing and "
+		rc = ctl_fail(err, errlen, -EINVAL, "conflicting options: port exposing and "
 			      "the container type network mode");
 		goto fail_warn;
 	}
 	if (macstr[0] != '\0' && ct->mode != CTR_MODE_BRIDGE) {
-		rc = ctr_fail(err, errlen, -EINVAL, "conflicting options: mac-address and the "
+		rc = ctl_fail(err, errlen, -EINVAL, "conflicting options: mac-address and the "
 			      "network mode: --mac needs a bridge network");
 		goto fail_warn;
 	}
 	if (ipstr[0] != '\0' && ct->mode != CTR_MODE_BRIDGE) {
-		rc = ctr_fail(err, errlen, -EINVAL, "user specified IP address is supported on "
+		rc = ctl_fail(err, errlen, -EINVAL, "user specified IP address is supported on "
 			      "bridge networks only: leave out --ip with --network %s", network);
 		goto fail_warn;
 	}
@@ -646,12 +594,12 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 		publish_all = false;
 	}
 	if (ipstr[0] != '\0' && cfg_parse_ip(ipstr, &want_ip) < 0) {
-		rc = ctr_fail(err, errlen, -EINVAL, "invalid IPv4 address \"%s\" for --ip: write "
+		rc = ctl_fail(err, errlen, -EINVAL, "invalid IPv4 address \"%s\" for --ip: write "
 			      "it as a.b.c.d", ipstr);
 		goto fail_warn;
 	}
 	if (macstr[0] != '\0' && ipam_parse_mac(macstr, mac) < 0) {
-		rc = ctr_fail(err, errlen, -EINVAL, "invalid MAC address \"%s\" for --mac: write "
+		rc = ctl_fail(err, errlen, -EINVAL, "invalid MAC address \"%s\" for --mac: write "
 			      "it as 02:42:ac:11:00:02 (unicast, not all zero)", macstr);
 		goto fail_warn;
 	}
@@ -662,15 +610,15 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 		ct->pid = (pid_t)json_integer_value(pidv);
 		ct->pid_start = ctr_proc_start(ct->pid, NULL);
 		if (ct->pid_start == 0) {
-			rc = ctr_fail(err, errlen, -ESRCH, "process %d is not running",
+			rc = ctl_fail(err, errlen, -ESRCH, "process %d is not running",
 				      (int)ct->pid);
 			goto fail_warn;
 		}
 	}
 	ct->cmd = cmd != NULL ? json_deep_copy(cmd) : NULL;
 	ct->detach = detach;
-	ct->created_ns = ctr_now_ns();
-	ctr_random_hex(ct->id, CTR_ID_LEN);
+	ct->created_ns = ctl_now_ns();
+	ctl_random_hex(ct->id, CTR_ID_LEN);
 
 	/* From here on things are made: every failure unwinds through ctr_teardown. */
 	if (ct->mode == CTR_MODE_BRIDGE || ct->mode == CTR_MODE_NONE) {
@@ -679,11 +627,11 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 		rc = netns_add(ct->nsname);
 		if (rc < 0) {
 			if (rc == -EEXIST)
-				ctr_fail(err, errlen, rc, "namespace %s already exists (see 'ip "
+				ctl_fail(err, errlen, rc, "namespace %s already exists (see 'ip "
 					 "netns'): delete it with 'ip netns del %s' or pick "
 					 "another --name", ct->netns, ct->nsname);
 			else
-				ctr_fail(err, errlen, rc, "cannot create namespace %s: %s",
+				ctl_fail(err, errlen, rc, "cannot create namespace %s: %s",
 					 ct->netns, strerror(-rc));
 			ct->nsname[0] = '\0'; /* not ours to delete */
 			goto fail_teardown;
@@ -696,7 +644,7 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 	if (ct->netns[0] != '\0') {
 		nsfd = ctr_nsfd(ct);
 		if (nsfd < 0) {
-			rc = ctr_fail(err, errlen, nsfd, "cannot open namespace %s: %s", ct->netns,
+			rc = ctl_fail(err, errlen, nsfd, "cannot open namespace %s: %s", ct->netns,
 				      strerror(-nsfd));
 			goto fail_teardown;
 		}
@@ -721,7 +669,7 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 
 		rc = netns_run(nsfd, ctr_ns_configure, &job);
 		if (rc < 0) {
-			ctr_fail(err, errlen, rc, "cannot set lo up in %s: %s", ct->netns,
+			ctl_fail(err, errlen, rc, "cannot set lo up in %s: %s", ct->netns,
 				 strerror(-rc));
 			goto fail_teardown;
 		}
@@ -815,20 +763,20 @@ ctl_ctr_connect(struct ctl *c, json_t *args, json_t **result, char *err, size_t 
 		return rc;
 	n = net_find(c->nets, network);
 	if (n == NULL)
-		return ctr_fail(err, errlen, -ENOENT, "network %s not found: see 'dpctl network "
+		return ctl_fail(err, errlen, -ENOENT, "network %s not found: see 'dpctl network "
 				"ls'", network);
 	if (n->driver == NET_DRIVER_HOST)
-		return ctr_fail(err, errlen, -EINVAL, "container cannot be disconnected from host "
+		return ctl_fail(err, errlen, -EINVAL, "container cannot be disconnected from host "
 				"network or connected to host network");
 	if (n->driver != NET_DRIVER_BRIDGE)
-		return ctr_fail(err, errlen, -EINVAL, "container cannot be connected to multiple "
+		return ctl_fail(err, errlen, -EINVAL, "container cannot be connected to multiple "
 				"networks with one of the networks in private (none) mode");
 	if (ipstr[0] != '\0' && cfg_parse_ip(ipstr, &want_ip) < 0)
-		return ctr_fail(err, errlen, -EINVAL, "invalid IPv4 address \"%s\" for --ip: "
+		return ctl_fail(err, errlen, -EINVAL, "invalid IPv4 address \"%s\" for --ip: "
 				"write it as a.b.c.d", ipstr);
 	ct = ctr_find(name);
 	if (ct == NULL && path[0] == '\0')
-		return ctr_fail(err, errlen, -ENOENT, "No such container: %s: see 'dpctl ps', or "
+		return ctl_fail(err, errlen, -ENOENT, "No such container: %s: see 'dpctl ps', or "
 				"attach a namespace made elsewhere with --netns PATH", name);
 	if (ct != NULL && path[0] != '\0') {
 		uint64_t dev = 0, ino = 0;
@@ -839,29 +787,29 @@ ctl_ctr_connect(struct ctl *c, json_t *args, json_t **result, char *err, size_t 
 			close(fd);
 		}
 		if (fd < 0 || dev != ct->ns_dev || ino != ct->ns_ino)
-			return ctr_fail(err, errlen, -EEXIST, "container %s exists with namespace "
+			return ctl_fail(err, errlen, -EEXIST, "container %s exists with namespace "
 					"%s: leave out --netns, or pick another name", ct->name,
 					ct->netns[0] ? ct->netns : "(host)");
 	}
 	if (ct == NULL) {
 		/* A namespace made by another runtime becomes a container record. */
 		if (ctrs.n == CTR_MAX)
-			return ctr_fail(err, errlen, -ENOSPC, "too many containers (%d)", CTR_MAX);
+			return ctl_fail(err, errlen, -ENOSPC, "too many containers (%d)", CTR_MAX);
 		rc = ctr_check_name(name, err, errlen);
 		if (rc < 0)
 			return rc;
 		if (path[0] != '/')
-			return ctr_fail(err, errlen, -EINVAL, "--netns %s is not an absolute path: "
+			return ctl_fail(err, errlen, -EINVAL, "--netns %s is not an absolute path: "
 					"give one such as /proc/PID/ns/net or /run/netns/NAME",
 					path);
 		nsfd = netns_open(path);
 		if (nsfd < 0)
-			return ctr_fail(err, errlen, nsfd, "%s is not a network namespace "
+			return ctl_fail(err, errlen, nsfd, "%s is not a network namespace "
 					"(%s): give a path such as /proc/PID/ns/net or "
 					"/run/netns/NAME", path, strerror(-nsfd));
 		if (ctr_is_own_netns(nsfd)) {
 			close(nsfd);
-			return ctr_fail(err, errlen, -EINVAL, "%s is the host's own namespace "
+			return ctl_fail(err, errlen, -EINVAL, "%s is the host's own namespace "
 					"(dpnetd's): a container there would put its interface "
 					"on the host; use 'dpctl run --network host' instead", path);
 		}
@@ -877,28 +825,28 @@ ctl_ctr_connect(struct ctl *c, json_t *args, json_t **result, char *err, size_t 
 		netns_ident(nsfd, &ct->ns_dev, &ct->ns_ino);
 		ct->mode = CTR_MODE_BRIDGE;
 		snprintf(ct->mode_ref, sizeof(ct->mode_ref), "%s", n->name);
-		ct->created_ns = ctr_now_ns();
-		ctr_random_hex(ct->id, CTR_ID_LEN);
+		ct->created_ns = ctl_now_ns();
+		ctl_random_hex(ct->id, CTR_ID_LEN);
 	} else {
 		if (ct->mode == CTR_MODE_HOST)
-			return ctr_fail(err, errlen, -EINVAL, "container cannot be disconnected "
+			return ctl_fail(err, errlen, -EINVAL, "container cannot be disconnected "
 					"from host network or connected to host network");
 		if (ct->mode == CTR_MODE_CONTAINER)
-			return ctr_fail(err, errlen, -EINVAL, "container sharing network namespace "
+			return ctl_fail(err, errlen, -EINVAL, "container sharing network namespace "
 					"with another container or host cannot be connected to "
 					"any other network");
 		if (ct->mode == CTR_MODE_NONE)
-			return ctr_fail(err, errlen, -EINVAL, "container cannot be connected to "
+			return ctl_fail(err, errlen, -EINVAL, "container cannot be connected to "
 					"multiple networks with one of the networks in private "
 					"(none) mode");
 		for (unsigned int i = 0; i < ct->n_ifs; i++)
 			if (strcmp(ct->ifs[i].net_id, n->id) == 0)
-				return ctr_fail(err, errlen, -EEXIST, "endpoint with name %s "
+				return ctl_fail(err, errlen, -EEXIST, "endpoint with name %s "
 						"already exists in network %s", ct->name,
 						n->name);
 		nsfd = ctr_nsfd(ct);
 		if (nsfd < 0)
-			return ctr_fail(err, errlen, nsfd, "cannot open the namespace %s of "
+			return ctl_fail(err, errlen, nsfd, "cannot open the namespace %s of "
 					"container %s: %s", ct->netns, ct->name,
 					strerror(-nsfd));
 	}
@@ -950,20 +898,20 @@ ctl_ctr_disconnect(struct ctl *c, json_t *args, json_t **result, char *err, size
 		return rc;
 	ct = ctr_find(name);
 	if (ct == NULL)
-		return ctr_fail(err, errlen, -ENOENT, "No such container: %s: see 'dpctl ps'",
+		return ctl_fail(err, errlen, -ENOENT, "No such container: %s: see 'dpctl ps'",
 				name);
 	n = net_find(c->nets, network);
 	if (n == NULL)
-		return ctr_fail(err, errlen, -ENOENT, "network %s not found: see 'dpctl network "
+		return ctl_fail(err, errlen, -ENOENT, "network %s not found: see 'dpctl network "
 				"ls'", network);
 	if (ct->mode == CTR_MODE_HOST && n->driver == NET_DRIVER_HOST)
-		return ctr_fail(err, errlen, -EINVAL, "container cannot be disconnected from host "
+		return ctl_fail(err, errlen, -EINVAL, "container cannot be disconnected from host "
 				"network or connected to host network");
 	for (i = 0; i < ct->n_ifs; i++)
 		if (strcmp(ct->ifs[i].net_id, n->id) == 0)
 			break;
 	if (i == ct->n_ifs)
-		return ctr_fail(err, errlen, -ENOENT, "container %s is not connected to network "
+		return ctl_fail(err, errlen, -ENOENT, "container %s is not connected to network "
 				"%s", ct->name, n->name);
 	gone = ct->ifs[i];
 	ctr_if_unrealize(ct, &gone);
@@ -1024,7 +972,7 @@ ctl_ctr_port(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 		return rc;
 	ct = ctr_find(name);
 	if (ct == NULL)
-		return ctr_fail(err, errlen, -ENOENT, "No such container: %s: see 'dpctl ps'",
+		return ctl_fail(err, errlen, -ENOENT, "No such container: %s: see 'dpctl ps'",
 				name);
 	*result = json_pack("{s:s, s:s, s:o}", "name", ct->name, "nat", "pending", "ports",
 			    ctr_maps_json(ct));
@@ -1053,21 +1001,21 @@ ctl_ctr_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 		return rc;
 	ct = ctr_find(name);
 	if (ct == NULL)
-		return ctr_fail(err, errlen, -ENOENT, "No such container: %s: see 'dpctl ps'",
+		return ctl_fail(err, errlen, -ENOENT, "No such container: %s: see 'dpctl ps'",
 				name);
 	for (unsigned int i = 0; i < ctrs.n; i++)
 		if (ctrs.list[i]->mode == CTR_MODE_CONTAINER &&
 		    strcmp(ctrs.list[i]->mode_ref, ct->name) == 0)
-			return ctr_fail(err, errlen, -EBUSY, "container %s shares its network "
+			return ctl_fail(err, errlen, -EBUSY, "container %s shares its network "
 					"namespace with %s: remove %s first", ct->name,
 					ctrs.list[i]->name, ctrs.list[i]->name);
 	n_other = ctr_others(ct, pids, 8);
 	if (!force && ctr_alive(ct))
-		return ctr_fail(err, errlen, -EBUSY, "You cannot remove a running container %s "
+		return ctl_fail(err, errlen, -EBUSY, "You cannot remove a running container %s "
 				"(pid %d). Stop the container before attempting removal or force "
 				"remove: 'dpctl rm -f %s'", ct->name, (int)ct->pid, ct->name);
 	if (!force && n_other > 0)
-		return ctr_fail(err, errlen, -EBUSY, "You cannot remove container %s: process%s "
+		return ctl_fail(err, errlen, -EBUSY, "You cannot remove container %s: process%s "
 				"%d%s still run%s in its namespace; stop them or force remove: "
 				"'dpctl rm -f %s'", ct->name, n_other > 1 ? "es" : "",
 				(int)pids[0], n_other > 1 ? " and others" : "",

@@ -187,7 +187,7 @@ ctr_host_ifname(const char *prefix, char *buf)
 	char hex[9];
 
 	do {
-		ctr_random_hex(hex, 8);
+		ctl_random_hex(hex, 8);
 		snprintf(buf, IFNAMSIZ, "%s%s", prefix, hex);
 	} while (if_nametoindex(buf) != 0);
 }
@@ -226,12 +226,12 @@ ctr_if_plan(struct ctr *ct, int nsfd, struct net *n, uint32_t want_ip, const uin
 
 	memset(f, 0, sizeof(*f));
 	if (ct->n_ifs == CTR_MAX_IFS)
-		return ctr_fail(err, errlen, -ENOSPC, "container %s has %d interfaces, the "
+		return ctl_fail(err, errlen, -ENOSPC, "container %s has %d interfaces, the "
 				"most dpnet gives one: disconnect one first", ct->name,
 				CTR_MAX_IFS);
 	k = netns_run(nsfd, ctr_ns_free_eth, ct);
 	if (k < 0)
-		return ctr_fail(err, errlen, k, "cannot pick an interface name in %s: %s",
+		return ctl_fail(err, errlen, k, "cannot pick an interface name in %s: %s",
 				ct->netns, strerror(-k));
 	pool = ctr_pool(n, err, errlen);
 	if (pool == NULL)
@@ -310,20 +310,20 @@ ctr_if_realize(struct ctr *ct, int nsfd, struct ctr_if *f, bool restore, char *e
 
 	n = net_find(c->nets, f->net_id);
 	if (n == NULL)
-		return ctr_fail(err, errlen, -ENOENT, "network %s not found", f->net_name);
+		return ctl_fail(err, errlen, -ENOENT, "network %s not found", f->net_name);
 	memset(&cp, 0, sizeof(cp));
 	snprintf(cp.name, sizeof(cp.name), "%s", f->port);
 	snprintf(cp.iface, sizeof(cp.iface), "%s", f->host_if);
 	snprintf(cp.network, sizeof(cp.network), "%s", n->name);
 	snprintf(cp.role, sizeof(cp.role), "access");
 	if (port_find(f->port) != NULL)
-		return ctr_fail(err, errlen, -EEXIST, "port \"%s\" already exists: remove it "
+		return ctl_fail(err, errlen, -EEXIST, "port \"%s\" already exists: remove it "
 				"with 'dpctl del-port %s'", f->port, f->port);
 	if (f->attach == CTR_ATTACH_VETH) {
 		if (!(restore && if_nametoindex(f->host_if) != 0)) {
 			rc = nl_veth_add(f->host_if, f->ifname, nsfd, f->mac, f->mtu);
 			if (rc < 0)
-				return ctr_fail(err, errlen, rc, "cannot create the veth pair "
+				return ctl_fail(err, errlen, rc, "cannot create the veth pair "
 						"%s/%s: %s", f->host_if, f->ifname,
 						strerror(-rc));
 			link_made = true;
@@ -336,7 +336,7 @@ ctr_if_realize(struct ctr *ct, int nsfd, struct ctr_if *f, bool restore, char *e
 		if (rc == 0)
 			rc = nl_link_set(f->host_if, NULL, 0, true);
 		if (rc < 0) {
-			ctr_fail(err, errlen, rc, "cannot set up %s: %s", f->host_if,
+			ctl_fail(err, errlen, rc, "cannot set up %s: %s", f->host_if,
 				 strerror(-rc));
 			goto fail_link;
 		}
@@ -353,14 +353,14 @@ ctr_if_realize(struct ctr *ct, int nsfd, struct ctr_if *f, bool restore, char *e
 			return rc;
 		rc = nl_link_move(f->host_if, nsfd, f->ifname);
 		if (rc < 0) {
-			ctr_fail(err, errlen, rc, "cannot move %s into %s as %s: %s", f->host_if,
+			ctl_fail(err, errlen, rc, "cannot move %s into %s as %s: %s", f->host_if,
 				 ct->netns, f->ifname, strerror(-rc));
 			goto fail_port;
 		}
 	}
 	rc = netns_run(nsfd, ctr_ns_configure, &job);
 	if (rc < 0) {
-		ctr_fail(err, errlen, rc, "cannot %s of %s in %s: %s", job.step, f->ifname,
+		ctl_fail(err, errlen, rc, "cannot %s of %s in %s: %s", job.step, f->ifname,
 			 ct->netns, strerror(-rc));
 		goto fail_port;
 	}

@@ -23,6 +23,7 @@
 #include "ipam.h"
 #include "network.h"
 #include "portmap.h"
+#include "util.h"
 
 #define CTR_MAX 1024                 /* containers */
 #define CTR_MAX_IFS 16               /* interfaces per container */
@@ -110,10 +111,6 @@ struct ctr_nsjob {
 };
 
 /* container.c */
-int ctr_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-uint64_t ctr_now_ns(void);
-void ctr_random_hex(char *out, size_t digits);
 /* By name, or a unique id prefix. */
 struct ctr *ctr_find(const char *name_or_id);
 bool ctr_name_taken(const char *name);

@@ -133,15 +133,6 @@ ctr_signal(struct ctr *ct, int sig)
 	kill(ct->pid, sig);
 }
 
-static uint64_t
-ctr_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Other processes in a namespace of ours (not the container's own process). */
 unsigned int
 ctr_others(struct ctr *ct, pid_t *pids, unsigned int max)
@@ -180,8 +171,8 @@ ctr_stop(struct ctr *ct)
 			ctr_signal(ct, sig);
 		for (unsigned int i = 0; i < n; i++)
 			kill(pids[i], sig);
-		deadline = ctr_mono_ms() + (round == 0 ? CTR_STOP_MS : 1000);
-		while (ctr_mono_ms() < deadline) {
+		deadline = ctl_mono_ms() + (round == 0 ? CTR_STOP_MS : 1000);
+		while (ctl_mono_ms() < deadline) {
 			if (!ctr_alive(ct) && ctr_others(ct, pids, 256) == 0)
 				return;
 			usleep(5000);
@@ -250,20 +241,20 @@ ctr_spawn(struct ctr *ct, char *err, size_t errlen)
 	snprintf(dir, sizeof(dir), "%s/containers", ctrs.c->state_dir);
 	rc = ctl_mkdirs(dir, 0700);
 	if (rc < 0)
-		return ctr_fail(err, errlen, rc, "cannot create %s for the container's log: %s",
+		return ctl_fail(err, errlen, rc, "cannot create %s for the container's log: %s",
 				dir, strerror(-rc));
 	ctr_log_path(ct, log, sizeof(log));
 	if (ct->mode != CTR_MODE_HOST) {
 		fd = ctr_nsfd(ct);
 		if (fd < 0)
-			return ctr_fail(err, errlen, fd, "cannot open the namespace %s: %s",
+			return ctl_fail(err, errlen, fd, "cannot open the namespace %s: %s",
 					ct->netns, strerror(-fd));
 	}
 	rc = netns_run(fd, ctr_spawn_fn, &s);
 	if (fd >= 0)
 		close(fd);
 	if (rc < 0)
-		return ctr_fail(err, errlen, rc, "exec: \"%s\": %s", argv[0],
+		return ctl_fail(err, errlen, rc, "exec: \"%s\": %s", argv[0],
 				rc == -ENOENT ? "executable file not found in $PATH" :
 				strerror(-rc));
 	ct->pid = s.pid;

@@ -305,7 +305,7 @@ ctr_state_restore(json_t *val, char *err, size_t errlen)
 	json_t *o;
 
 	if (!json_is_array(val))
-		return ctr_fail(err, errlen, -EINVAL, "the containers section is not a list");
+		return ctl_fail(err, errlen, -EINVAL, "the containers section is not a list");
 	/* Owners of namespaces first, then those that share them (container:NAME). */
 	for (int pass = 0; pass < 2; pass++) {
 		json_array_foreach(val, i, o) {

@@ -46,6 +46,7 @@
 #include "proto.h"
 #include "server.h"
 #include "state.h"
+#include "util.h"
 #include "uplink.h"
 
 RTE_LOG_REGISTER(ctl_logtype, dpnet.control, NOTICE);
@@ -454,7 +455,7 @@ static void
 dpnetd_serve(struct ctl *c, int sfd)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	uint64_t next_age = srv_now_ms() + DPNETD_AGE_MS;
+	uint64_t next_age = ctl_mono_ms() + DPNETD_AGE_MS;
 	bool quit = false;
 	int ep;
 
@@ -490,7 +491,7 @@ dpnetd_serve(struct ctl *c, int sfd)
 			}
 		}
 		fdb_learn_drain(c->dp->fdb, rte_rdtsc());
-		now = srv_now_ms();
+		now = ctl_mono_ms();
 		if (now >= next_age) {
 			fdb_age(c->dp->fdb, rte_rdtsc());
 			srv_tick(c->srv, now);
@@ -566,7 +567,7 @@ main(int argc, char **argv)
 
 	ctl.cfg = &cfg;
 	ctl.nets = &nets;
-	ctl.start_ms = srv_now_ms();
+	ctl.start_ms = ctl_mono_ms();
 	ctl.start_wall_s = (uint64_t)time(NULL);
 	ctl.hugepages = rte_eal_has_hugepages() != 0;
 	ctl.eal_from_cli = o.eal_argc > 0;

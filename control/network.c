@@ -24,6 +24,7 @@
 
 #include "ctl.h"
 #include "network.h"
+#include "util.h"
 #include "state.h"
 
 /* The ids `dpctl network ls` shows for the defaults (INTERFACE.md). */
@@ -69,15 +70,6 @@ net_short_id(const struct net *n, char *buf)
 }
 
 static uint64_t
-net_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
 net_fnv1a(const char *s, uint64_t h)
 {
 	for (; *s != '\0'; s++) {
@@ -115,24 +107,6 @@ net_hash_id(const char *seed, unsigned int salt, char *id)
 }
 
 /* 64 random hex digits; falls back to the clock when getrandom is unavailable. */
-static void
-net_random_hex(char *id)
-{
-	uint8_t b[NET_FULL_ID_LEN / 2];
-	ssize_t n = getrandom(b, sizeof(b), GRND_NONBLOCK);
-
-	if (n != (ssize_t)sizeof(b)) {
-		char seed[64];
-
-		snprintf(seed, sizeof(seed), "%llu.%d", (unsigned long long)net_now_ns(),
-			 (int)rand());
-		net_hash_id(seed, 0, id);
-		return;
-	}
-	for (size_t i = 0; i < sizeof(b); i++)
-		snprintf(id + 2 * i, 3, "%02x", b[i]);
-}
-
 static bool
 net_is_hex_id(const char *s)
 {
@@ -237,21 +211,6 @@ net_pick_subnet(struct net_table *t, uint32_t *subnet, uint8_t *len)
 	return -ENOSPC;
 }
 
-static int
-net_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int
-net_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* Everything `network create` checks before anything changes. */
 static int
 net_check(struct net_table *t, const struct net_params *p, uint32_t *subnet, uint8_t *len,
@@ -262,33 +221,33 @@ net_check(struct net_table *t, const struct net_params *p, uint32_t *subnet, uin
 	uint32_t mask;
 
 	if (!cfg_name_valid(p->name, CFG_NET_NAME_MAX))
-		return net_fail(err, errlen, -EINVAL, "invalid network name \"%s\": use 1-%d "
+		return ctl_fail(err, errlen, -EINVAL, "invalid network name \"%s\": use 1-%d "
 				"letters, digits, '_', '.' or '-', starting with a letter or "
 				"digit", p->name, CFG_NET_NAME_MAX - 1);
 	if (p->driver != NULL && strcmp(p->driver, "bridge") != 0) {
 		if (strcmp(p->driver, "overlay") == 0 || strcmp(p->driver, "vlan") == 0)
-			return net_fail(err, errlen, -EOPNOTSUPP, "driver %s is not supported "
+			return ctl_fail(err, errlen, -EOPNOTSUPP, "driver %s is not supported "
 					"yet: only bridge networks can be created for now",
 					p->driver);
 		if (strcmp(p->driver, "host") == 0 || strcmp(p->driver, "null") == 0)
-			return net_fail(err, errlen, -EPERM, "only one instance of \"%s\" network "
+			return ctl_fail(err, errlen, -EPERM, "only one instance of \"%s\" network "
 					"is allowed", p->driver);
-		return net_fail(err, errlen, -ENOENT, "plugin \"%s\" not found: use --driver "
+		return ctl_fail(err, errlen, -ENOENT, "plugin \"%s\" not found: use --driver "
 				"bridge", p->driver);
 	}
 	if (p->subnet == 0 && p->prefix_len == 0 && (p->gateway != 0 || p->ip_range_len != 0))
-		return net_fail(err, errlen, -EINVAL, "every ip-range or gateway must have a "
+		return ctl_fail(err, errlen, -EINVAL, "every ip-range or gateway must have a "
 				"corresponding subnet");
 	if (p->mtu != 0 && (p->mtu < NET_MTU_MIN || p->mtu > NET_MTU_MAX))
-		return net_fail(err, errlen, -EINVAL, "invalid MTU %u: use %d-%d", p->mtu,
+		return ctl_fail(err, errlen, -EINVAL, "invalid MTU %u: use %d-%d", p->mtu,
 				NET_MTU_MIN, NET_MTU_MAX);
 	o = net_find(t, p->name);
 	if (o != NULL && strcmp(o->name, p->name) == 0)
-		return net_fail(err, errlen, -EEXIST, "network with name %s already exists",
+		return ctl_fail(err, errlen, -EEXIST, "network with name %s already exists",
 				p->name);
 	if (p->subnet == 0 && p->prefix_len == 0) {
 		if (net_pick_subnet(t, subnet, len) < 0)
-			return net_fail(err, errlen, -ENOSPC, "could not find an available, "
+			return ctl_fail(err, errlen, -ENOSPC, "could not find an available, "
 					"non-overlapping IPv4 address pool among the defaults "
 					"to assign to the network");
 		*gateway = *subnet + 1;
@@ -298,23 +257,23 @@ net_check(struct net_table *t, const struct net_params *p, uint32_t *subnet, uin
 	*len = p->prefix_len;
 	mask = cfg_prefix_mask(*len);
 	if (*len > 30 || *len < 8)
-		return net_fail(err, errlen, -EINVAL, "invalid subnet %s/%u: use a prefix "
+		return ctl_fail(err, errlen, -EINVAL, "invalid subnet %s/%u: use a prefix "
 				"length from 8 to 30 (room for a gateway and containers)",
 				cfg_format_ip(*subnet, a, sizeof(a)), *len);
 	if ((*subnet & ~mask) != 0)
-		return net_fail(err, errlen, -EINVAL, "invalid subnet %s/%u: it should be %s/%u",
+		return ctl_fail(err, errlen, -EINVAL, "invalid subnet %s/%u: it should be %s/%u",
 				cfg_format_ip(*subnet, a, sizeof(a)), *len,
 				cfg_format_ip(*subnet & mask, b, sizeof(b)), *len);
 	if ((*subnet >> 24) == 0 || (*subnet >> 24) == 127 || (*subnet >> 24) >= 224)
-		return net_fail(err, errlen, -EINVAL, "invalid subnet %s/%u: not a unicast "
+		return ctl_fail(err, errlen, -EINVAL, "invalid subnet %s/%u: not a unicast "
 				"range (0/8, 127/8 and 224/3 are reserved)",
 				cfg_format_ip(*subnet, a, sizeof(a)), *len);
 	*gateway = p->gateway;
 	if (*gateway != 0 && (*gateway & mask) != *subnet)
-		return net_fail(err, errlen, -EINVAL, "no matching subnet for gateway %s",
+		return ctl_fail(err, errlen, -EINVAL, "no matching subnet for gateway %s",
 				cfg_format_ip(*gateway, a, sizeof(a)));
 	if (*gateway != 0 && (*gateway == *subnet || *gateway == (*subnet | ~mask)))
-		return net_fail(err, errlen, -EINVAL, "invalid gateway %s: it is the network "
+		return ctl_fail(err, errlen, -EINVAL, "invalid gateway %s: it is the network "
 				"or broadcast address of %s/%u",
 				cfg_format_ip(*gateway, a, sizeof(a)),
 				cfg_format_ip(*subnet, b, sizeof(b)), *len);
@@ -324,23 +283,23 @@ net_check(struct net_table *t, const struct net_params *p, uint32_t *subnet, uin
 		uint32_t rmask = cfg_prefix_mask(p->ip_range_len);
 
 		if ((p->ip_range & ~rmask) != 0)
-			return net_fail(err, errlen, -EINVAL, "invalid ip-range %s/%u: it should "
+			return ctl_fail(err, errlen, -EINVAL, "invalid ip-range %s/%u: it should "
 					"be %s/%u", cfg_format_ip(p->ip_range, a, sizeof(a)),
 					p->ip_range_len,
 					cfg_format_ip(p->ip_range & rmask, b, sizeof(b)),
 					p->ip_range_len);
 		if (p->ip_range_len < *len || (p->ip_range & mask) != *subnet)
-			return net_fail(err, errlen, -EINVAL, "no matching subnet for range "
+			return ctl_fail(err, errlen, -EINVAL, "no matching subnet for range "
 					"%s/%u", cfg_format_ip(p->ip_range, a, sizeof(a)),
 					p->ip_range_len);
 		if (p->ip_range_len > 31)
-			return net_fail(err, errlen, -EINVAL, "invalid ip-range %s/%u: it leaves "
+			return ctl_fail(err, errlen, -EINVAL, "invalid ip-range %s/%u: it leaves "
 					"no address to allocate",
 					cfg_format_ip(p->ip_range, a, sizeof(a)), p->ip_range_len);
 	}
 	o = net_overlapping(t, *subnet, *len);
 	if (o != NULL)
-		return net_fail(err, errlen, -EADDRINUSE, "Pool overlaps with other one on this "
+		return ctl_fail(err, errlen, -EADDRINUSE, "Pool overlaps with other one on this "
 				"address space (network %s has %s/%u)", o->name,
 				cfg_format_ip(o->subnet, a, sizeof(a)), o->prefix_len);
 	return 0;
@@ -397,7 +356,7 @@ net_create(struct net_table *t, const struct net_params *p, char *err, size_t er
 			if (p->from_config)
 				net_hash_id(p->name, k, n->id);
 			else
-				net_random_hex(n->id);
+				ctl_random_hex(n->id, NET_FULL_ID_LEN);
 			if (!net_id_taken(t, n->id))
 				break;
 		}
@@ -413,7 +372,7 @@ net_create(struct net_table *t, const struct net_params *p, char *err, size_t er
 	n->mtu = p->mtu != 0 ? p->mtu : NET_MTU_DEFAULT;
 	n->internal = p->internal;
 	n->domain = (uint16_t)domain;
-	n->created_ns = p->created_ns != 0 ? p->created_ns : net_now_ns();
+	n->created_ns = p->created_ns != 0 ? p->created_ns : ctl_now_ns();
 	t->domain_used[domain] = true;
 	if (t->hooks.attach != NULL) {
 		rc = t->hooks.attach(t->hooks.arg, n, err, errlen);
@@ -443,10 +402,10 @@ int
 net_del(struct net_table *t, struct net *n, char *err, size_t errlen)
 {
 	if (n->builtin)
-		return net_fail(err, errlen, -EPERM, "%s is a pre-defined network and cannot be "
+		return ctl_fail(err, errlen, -EPERM, "%s is a pre-defined network and cannot be "
 				"removed", n->name);
 	if (n->n_eps > 0 || n->n_ports > 0)
-		return net_fail(err, errlen, -EBUSY, "error while removing network: network %s "
+		return ctl_fail(err, errlen, -EBUSY, "error while removing network: network %s "
 				"id %s has active endpoints (%u container%s, %u port%s)", n->name,
 				n->id, n->n_eps, n->n_eps == 1 ? "" : "s",
 				n->n_ports, n->n_ports == 1 ? "" : "s");
@@ -459,7 +418,7 @@ net_del(struct net_table *t, struct net *n, char *err, size_t errlen)
 int
 net_table_init(struct net_table *t, const struct cfg *c, char *err, size_t errlen)
 {
-	uint64_t now = net_now_ns();
+	uint64_t now = ctl_now_ns();
 
 	memset(t, 0, sizeof(*t));
 	t->domain_used[NET_DOMAIN_UPLINK] = true;
@@ -600,13 +559,13 @@ net_endpoint_add(struct net_table *t, struct net *n, const char *ctr_id,
 
 	if (ctr_id == NULL || ctr_id[0] == '\0' || strlen(ctr_id) >= NET_CTR_ID_MAX ||
 	    (ctr_name != NULL && strlen(ctr_name) >= NET_CTR_NAME_MAX))
-		return net_fail(err, errlen, -EINVAL, "container id or name empty or too long");
+		return ctl_fail(err, errlen, -EINVAL, "container id or name empty or too long");
 	if (net_endpoint_find(n, ctr_id) != NULL)
-		return net_fail(err, errlen, -EEXIST, "endpoint with name %s already exists in "
+		return ctl_fail(err, errlen, -EEXIST, "endpoint with name %s already exists in "
 				"network %s", ctr_name != NULL ? ctr_name : ctr_id, n->name);
 	for (unsigned int i = 0; ip != 0 && i < n->n_eps; i++)
 		if (n->eps[i].ip == ip)
-			return net_fail(err, errlen, -EADDRINUSE, "Address already in use: %s is "
+			return ctl_fail(err, errlen, -EADDRINUSE, "Address already in use: %s is "
 					"taken by %s in network %s",
 					cfg_format_ip(ip, a, sizeof(a)), n->eps[i].name, n->name);
 	if (n->n_eps == n->cap_eps) {
@@ -614,7 +573,7 @@ net_endpoint_add(struct net_table *t, struct net *n, const char *ctr_id,
 		struct net_endpoint *eps = realloc(n->eps, cap * sizeof(*eps));
 
 		if (eps == NULL)
-			return net_fail(err, errlen, -ENOMEM, "out of memory");
+			return ctl_fail(err, errlen, -ENOMEM, "out of memory");
 		n->eps = eps;
 		n->cap_eps = cap;
 	}
@@ -622,7 +581,7 @@ net_endpoint_add(struct net_table *t, struct net *n, const char *ctr_id,
 	memset(ep, 0, sizeof(*ep));
 	snprintf(ep->ctr_id, sizeof(ep->ctr_id), "%s", ctr_id);
 	snprintf(ep->name, sizeof(ep->name), "%s", ctr_name != NULL ? ctr_name : ctr_id);
-	net_random_hex(ep->ep_id);
+	ctl_random_hex(ep->ep_id, NET_FULL_ID_LEN);
 	ep->ip = ip;
 	if (mac != NULL)
 		memcpy(ep->mac, mac, sizeof(ep->mac));
@@ -782,7 +741,7 @@ net_state_restore(struct net_table *t, json_t *arr, char *err, size_t errlen)
 	json_t *o;
 
 	if (!json_is_array(arr))
-		return net_fail(err, errlen, -EINVAL, "not an array");
+		return ctl_fail(err, errlen, -EINVAL, "not an array");
 	json_array_foreach(arr, i, o) {
 		const char *name = json_string_value(json_object_get(o, "name"));
 		const char *sub = json_string_value(json_object_get(o, "subnet"));
@@ -900,9 +859,9 @@ net_arg_cidr(const char *flag, const char *s, uint32_t *a, uint8_t *len, char *e
 	if (sscanf(s, "%19[0-9.]/%u%c", ip, &plen, &extra) != 2 || plen > 32 ||
 	    cfg_parse_ip(ip, &addr) < 0) {
 		if (strcmp(flag, "subnet") == 0)
-			return net_fail(err, errlen, -EINVAL, "invalid subnet: invalid CIDR "
+			return ctl_fail(err, errlen, -EINVAL, "invalid subnet: invalid CIDR "
 					"address: %s", s);
-		return net_fail(err, errlen, -EINVAL, "invalid argument \"%s\" for \"--%s\" "
+		return ctl_fail(err, errlen, -EINVAL, "invalid argument \"%s\" for \"--%s\" "
 				"flag: invalid CIDR address: %s", s, flag, s);
 	}
 	*a = addr;
@@ -940,10 +899,10 @@ ctl_network_create(struct ctl *c, json_t *args, json_t **result, char *err, size
 	p.name = name;
 	p.driver = driver[0] != '\0' ? driver : "bridge";
 	if (strcmp(p.driver, "bridge") == 0 && json_object_get(args, "vni") != NULL)
-		return net_fail(err, errlen, -EINVAL, "--vni is for overlay networks: add "
+		return ctl_fail(err, errlen, -EINVAL, "--vni is for overlay networks: add "
 				"--driver overlay");
 	if (strcmp(p.driver, "bridge") == 0 && json_object_get(args, "vlan") != NULL)
-		return net_fail(err, errlen, -EINVAL, "--vlan is for vlan networks: add "
+		return ctl_fail(err, errlen, -EINVAL, "--vlan is for vlan networks: add "
 				"--driver vlan");
 	mtu = json_object_get(args, "mtu");
 	if (mtu != NULL && !json_is_null(mtu)) {
@@ -958,14 +917,14 @@ ctl_network_create(struct ctl *c, json_t *args, json_t **result, char *err, size
 				v = -1;
 		}
 		if (v < NET_MTU_MIN || v > NET_MTU_MAX)
-			return net_fail(err, errlen, -EINVAL, "invalid MTU \"%s\": use a number "
+			return ctl_fail(err, errlen, -EINVAL, "invalid MTU \"%s\": use a number "
 					"from %d to %d", json_is_string(mtu) ?
 					json_string_value(mtu) : "?", NET_MTU_MIN, NET_MTU_MAX);
 		p.mtu = (uint16_t)v;
 	}
 	internal = json_object_get(args, "internal");
 	if (internal != NULL && !json_is_null(internal) && !json_is_boolean(internal))
-		return net_fail(err, errlen, -EINVAL, "argument \"internal\" must be a boolean");
+		return ctl_fail(err, errlen, -EINVAL, "argument \"internal\" must be a boolean");
 	p.internal = json_is_true(internal);
 	if (subnet[0] != '\0') {
 		rc = net_arg_cidr("subnet", subnet, &p.subnet, &p.prefix_len, err, errlen);
@@ -973,7 +932,7 @@ ctl_network_create(struct ctl *c, json_t *args, json_t **result, char *err, size
 			return rc;
 	}
 	if (gateway[0] != '\0' && cfg_parse_ip(gateway, &p.gateway) < 0)
-		return net_fail(err, errlen, -EINVAL, "invalid argument \"%s\" for \"--gateway\" "
+		return ctl_fail(err, errlen, -EINVAL, "invalid argument \"%s\" for \"--gateway\" "
 				"flag: invalid string being converted to IP address: %s",
 				gateway, gateway);
 	if (rng[0] != '\0') {
@@ -981,7 +940,7 @@ ctl_network_create(struct ctl *c, json_t *args, json_t **result, char *err, size
 		if (rc < 0)
 			return rc;
 		if (p.ip_range_len == 0)
-			return net_fail(err, errlen, -EINVAL, "invalid ip-range %s: use a prefix "
+			return ctl_fail(err, errlen, -EINVAL, "invalid ip-range %s: use a prefix "
 					"inside the subnet", rng);
 	}
 	n = net_create(c->nets, &p, err, errlen);
@@ -1009,7 +968,7 @@ ctl_network_inspect(struct ctl *c, json_t *args, json_t **result, char *err, siz
 		return rc;
 	n = net_find(c->nets, name);
 	if (n == NULL)
-		return net_fail(err, errlen, -ENOENT, "network %s not found", name);
+		return ctl_fail(err, errlen, -ENOENT, "network %s not found", name);
 	arr = json_array();
 	o = net_inspect_json(c->nets, n);
 	/* json_array_append_new takes o even when it fails; without arr, drop o here. */
@@ -1038,10 +997,10 @@ ctl_network_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t e
 		return rc;
 	n = net_find(c->nets, name);
 	if (n == NULL)
-		return net_fail(err, errlen, -ENOENT, "network %s not found", name);
+		return ctl_fail(err, errlen, -ENOENT, "network %s not found", name);
 	snprintf(real, sizeof(real), "%s", n->name);
 	if (n->from_config)
-		return net_fail(err, errlen, -EPERM, "network %s is defined in the configuration "
+		return ctl_fail(err, errlen, -EPERM, "network %s is defined in the configuration "
 				"file %s: remove it there and restart dpnetd", n->name,
 				c->cfg->path);
 	rc = net_del(c->nets, n, err, errlen);

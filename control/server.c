@@ -24,6 +24,7 @@
 #include "proto.h"
 #include "ctl.h"
 #include "server.h"
+#include "util.h"
 #include "state.h"
 
 #define SRV_IDLE_QUIET_MS 60000   /* drop a client that sent nothing for this long */
@@ -68,15 +69,6 @@ struct srv {
 	struct srv_client *clients[SRV_MAX_CLIENTS]; /* connected clients */
 	unsigned int n_clients;                    /* non-NULL entries in clients */
 };
-
-uint64_t
-srv_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int
 srv_json_depth(const char *text, size_t len, int limit)
@@ -584,7 +576,7 @@ srv_read(struct srv_client *cl, uint64_t now)
 static void
 srv_accept(struct srv *s)
 {
-	uint64_t now = srv_now_ms();
+	uint64_t now = ctl_mono_ms();
 
 	for (;;) {
 		struct epoll_event ev = { .events = EPOLLIN };
@@ -638,7 +630,7 @@ srv_accept(struct srv *s)
 static void
 srv_client_event(struct srv *s, struct srv_client *cl, uint32_t events)
 {
-	uint64_t now = srv_now_ms();
+	uint64_t now = ctl_mono_ms();
 
 	if ((events & EPOLLIN) && srv_read(cl, now) < 0)
 		goto drop;

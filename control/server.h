@@ -70,8 +70,6 @@ unsigned int srv_clients(const struct srv *s);
  */
 int srv_probe(const char *path);
 
-/* CLOCK_MONOTONIC in milliseconds. */
-uint64_t srv_now_ms(void);
 /* The pid of the client whose request a handler is serving (SO_PEERCRED), or 0. */
 pid_t srv_request_peer_pid(void);
 

@@ -76,7 +76,7 @@ ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 	res = json_pack("{s:s, s:i, s:i, s:I, s:I, s:i, s:o, s:s, s:b, s:o,"
 			" s:i, s:s, s:s, s:s, s:s, s:i}",
 			"version", DPNET_VERSION, "protocol", PROTO_VERSION, "pid", (int)getpid(),
-			"uptime_s", (json_int_t)((srv_now_ms() - c->start_ms) / 1000),
+			"uptime_s", (json_int_t)((ctl_mono_ms() - c->start_ms) / 1000),
 			"started", (json_int_t)c->start_wall_s,
 			"workers", c->n_workers, "lcores", lcores != NULL ? lcores : json_null(),
 			"poll_mode", c->dp->poll.busy ? "busy" : "adaptive",
