@@ -18,6 +18,7 @@
 #include "drivers/port.h"
 #include "proto.h"
 #include "ctl.h"
+#include "util.h"
 #include "state.h"
 #include "uplink.h"
 
