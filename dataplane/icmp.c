@@ -52,9 +52,9 @@ icmp_echo_reply(struct rte_mbuf *m, const struct pkt_meta *meta)
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	/* The payload may be large or span segments: adjust, do not recompute. */
 	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
-	icmp->icmp_cksum = l3_cksum_adjust16(icmp->icmp_cksum, old_word,
-					     RTE_BE16(RTE_IP_ICMP_ECHO_REPLY << 8 |
-						      icmp->icmp_code));
+	icmp->icmp_cksum = cksum_adjust16(icmp->icmp_cksum, old_word,
+					  RTE_BE16(RTE_IP_ICMP_ECHO_REPLY << 8 |
+						   icmp->icmp_code));
 }
 
 /*

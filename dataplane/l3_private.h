@@ -36,6 +36,7 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
+#include "cksum.h"
 #include "dp.h"
 #include "l3.h"
 #include "pkt.h"
@@ -150,20 +151,6 @@ l3_ttl_dec(struct rte_ipv4_hdr *ip)
 
 	ip->hdr_checksum = (rte_be16_t)(sum + (sum >= 0xFFFF));
 	ip->time_to_live--;
-}
-
-/*
- * Checksum after one 16-bit word changes from old to new (RFC 1624, eq. 3:
- * HC' = ~(~HC + ~m + m')), all three in network byte order.
- */
-static inline rte_be16_t
-l3_cksum_adjust16(rte_be16_t cksum, rte_be16_t old, rte_be16_t new)
-{
-	uint32_t sum = (uint16_t)~cksum + (uint32_t)(uint16_t)~old + new;
-
-	sum = (sum & 0xFFFF) + (sum >> 16);
-	sum = (sum & 0xFFFF) + (sum >> 16);
-	return (rte_be16_t)~sum;
 }
 
 /* Worker: may this worker send one more ICMP error now? (token bucket) */

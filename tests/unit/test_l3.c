@@ -1075,7 +1075,7 @@ test_cksum_incremental(void)
 		rte_be16_t old = ip->packet_id, new = (rte_be16_t)rte_rand();
 
 		ip->packet_id = new;
-		ip->hdr_checksum = l3_cksum_adjust16(ip->hdr_checksum, old, new);
+		ip->hdr_checksum = cksum_adjust16(ip->hdr_checksum, old, new);
 		CU_ASSERT(ipv4_cksum_valid(ip));
 	}
 	/* The edge cases were really exercised (most adjustments land exactly). */
