@@ -84,6 +84,8 @@ char *ctl_format_mac(const uint8_t *b, char *buf, size_t len);
 int ctl_mac_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
 int ctl_mac_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
 int ctl_mac_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+/* Register the "macs" state section (static entries). */
+int ctl_mac_state_register(struct ctl *c);
 
 /* stats.c */
 int ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);

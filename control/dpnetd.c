@@ -615,6 +615,7 @@ main(int argc, char **argv)
 	}
 	net_state_register(&nets);
 	state_ports_register(dpnetd_port_restore, &ctl);
+	ctl_mac_state_register(&ctl);
 	ctr_init(&ctl);
 	for (unsigned int i = 0; i < cfg.n_ports; i++) {
 		err[0] = '\0';

@@ -1,6 +1,7 @@
 /*
  * mac.c - mac.ls: the MAC table of one network or of all, as brctl showmacs;
- * mac.add / mac.rm: static entries (never aged, never moved by traffic).
+ * mac.add / mac.rm: static entries (never aged, never moved by traffic), kept in
+ * the state file's "macs" section so that they survive a restart.
  *
  * The table is walked on the control thread (the only writer of keys); the
  * port and last-seen time of an entry are written by workers with relaxed
@@ -19,6 +20,7 @@
 #include "dataplane/fdb.h"
 #include "drivers/port.h"
 #include "ctl.h"
+#include "state.h"
 
 /* One row of the listing, gathered during the walk. */
 struct mac_row {
@@ -218,6 +220,7 @@ ctl_mac_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 			 "raise fdb.size in the config)", c->dp->fdb->size);
 		return rc;
 	}
+	state_save();
 	*result = json_pack("{s:s, s:s, s:s}", "network", net->name, "mac",
 			    json_string_value(json_object_get(args, "mac")), "port", portname);
 	return *result != NULL ? 0 : -ENOMEM;
@@ -242,7 +245,82 @@ ctl_mac_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 			 json_string_value(json_object_get(args, "mac")), net->name, net->name);
 		return -ENOENT;
 	}
+	state_save();
 	*result = json_pack("{s:s, s:s}", "network", net->name, "mac",
 			    json_string_value(json_object_get(args, "mac")));
 	return *result != NULL ? 0 : -ENOMEM;
+}
+
+/* State: the static entries, as [{network, mac, port}] (learned ones are not kept). */
+struct mac_dump {
+	struct ctl *c;          /* for the network table */
+	json_t *arr;            /* the section being built */
+};
+
+static int
+mac_dump_one(uint64_t key, const struct fdb_entry *e, void *arg)
+{
+	struct mac_dump *d = arg;
+	struct net *net = net_by_domain(d->c->nets, fdb_key_domain(key));
+	struct port *p = port_by_id(__atomic_load_n(&e->port, __ATOMIC_RELAXED));
+	struct rte_ether_addr mac;
+	char ms[32];
+
+	if (!e->is_static || net == NULL || p == NULL)
+		return 0;
+	fdb_key_mac(key, &mac);
+	if (json_array_append_new(d->arr, json_pack("{s:s, s:s, s:s}", "network", net->name,
+		    "mac", ctl_format_mac(mac.addr_bytes, ms, sizeof(ms)),
+		    "port", p->spec.name)) < 0) {
+		json_decref(d->arr);
+		d->arr = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+static json_t *
+mac_state_dump(void *arg)
+{
+	struct mac_dump d = { .c = arg, .arr = json_array() };
+
+	if (d.arr != NULL)
+		fdb_walk(d.c->dp->fdb, mac_dump_one, &d);
+	return d.arr;
+}
+
+static int
+mac_state_restore(void *arg, json_t *val, char *err, size_t errlen)
+{
+	struct ctl *c = arg;
+	size_t i;
+	json_t *o;
+
+	if (!json_is_array(val)) {
+		snprintf(err, errlen, "\"macs\" is not an array");
+		return -EINVAL;
+	}
+	json_array_foreach(val, i, o) {
+		const char *netname = json_string_value(json_object_get(o, "network"));
+		const char *macstr = json_string_value(json_object_get(o, "mac"));
+		const char *portname = json_string_value(json_object_get(o, "port"));
+		struct net *net = netname != NULL ? net_find(c->nets, netname) : NULL;
+		struct port *p = portname != NULL ? port_find(portname) : NULL;
+		struct rte_ether_addr mac;
+
+		if (net == NULL || p == NULL || macstr == NULL ||
+		    rte_ether_unformat_addr(macstr, &mac) != 0 || p->domain != net->domain ||
+		    fdb_add(c->dp->fdb, net->domain, &mac, p->port_id, true, rte_rdtsc()) != 0)
+			state_log(STATE_LOG_WARNING, "static MAC %zu (%s behind %s in %s) not "
+				  "restored: its network or port is gone, or it is invalid", i,
+				  macstr ? macstr : "?", portname ? portname : "?",
+				  netname ? netname : "?");
+	}
+	return 0;
+}
+
+int
+ctl_mac_state_register(struct ctl *c)
+{
+	return state_register("macs", STATE_ORDER_MACS, mac_state_dump, mac_state_restore, c);
 }

@@ -46,6 +46,7 @@
 #define STATE_ORDER_NETWORKS 10
 #define STATE_ORDER_PORTS 20
 #define STATE_ORDER_CONTAINERS 30
+#define STATE_ORDER_MACS 40         /* static MACs sit behind ports and container ports */
 
 /* Severity of a message handed to the log function. */
 enum state_log_level {
