@@ -78,14 +78,14 @@ dp_worker_main(void *arg)
 	       p->busy ? "busy" : "adaptive");
 	/* dp_start() registered and onlined us so no publish can miss us. */
 	while (likely(!__atomic_load_n(&dp->quit, __ATOMIC_RELAXED))) {
-		uint64_t t0 = rte_rdtsc();
+		/* poll_once reads the TSC into ctx->now_tsc first: the loop's start. */
 		unsigned int n = dp_worker_poll_once(ctx);
 
 		rte_rcu_qsbr_quiescent(dp->qs, ctx->worker_id);
 		ctx->cnt.loops++;
 		if (n) {
 			ctx->cnt.busy_loops++;
-			ctx->cnt.busy_cycles += rte_rdtsc() - t0;
+			ctx->cnt.busy_cycles += rte_rdtsc() - ctx->now_tsc;
 			idle = 0;
 			sleep_us = p->sleep_min_us;
 			continue;
