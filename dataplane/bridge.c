@@ -41,9 +41,6 @@
 #include "pipeline.h"
 #include "pkt.h"
 
-/* Ask the control thread again for the same MAC no sooner than this (1/100 s). */
-#define DP_LEARN_HZ_DIV 100
-
 static inline void
 br_learn_request(struct lcore_ctx *ctx, uint64_t key, uint16_t port)
 {
@@ -51,7 +48,7 @@ br_learn_request(struct lcore_ctx *ctx, uint64_t key, uint16_t port)
 	struct fdb_learn_req req = {.key = key, .port = port};
 
 	if (ctx->learn_key[slot] == key &&
-	    ctx->now_tsc - ctx->learn_tsc[slot] < ctx->fdb->tsc_hz / DP_LEARN_HZ_DIV)
+	    ctx->now_tsc - ctx->learn_tsc[slot] < ctx->learn_gap_tsc)
 		return;
 	ctx->learn_key[slot] = key;
 	ctx->learn_tsc[slot] = ctx->now_tsc;

@@ -59,6 +59,8 @@ dp_ctx_create(struct dp *dp, uint16_t worker_id)
 		return NULL;
 	ctx->dp = dp;
 	ctx->fdb = dp->fdb;
+	/* Ask the control thread again for one unknown MAC no sooner than 10 ms. */
+	ctx->learn_gap_tsc = dp->fdb->tsc_hz / 100;
 	ctx->l3 = dp->l3;
 	ctx->worker_id = worker_id;
 	ctx->view = dp->view;

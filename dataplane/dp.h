@@ -133,6 +133,7 @@ struct lcore_ctx {
 	struct br_cache_ent brc[DP_BR_CACHE];  /* MAC lookups, direct-mapped by signature */
 	uint64_t learn_key[DP_LEARN_CACHE];    /* recently requested keys (direct-mapped) */
 	uint64_t learn_tsc[DP_LEARN_CACHE];    /* when they were requested */
+	uint64_t learn_gap_tsc;                /* ask again for one MAC no sooner (10 ms) */
 	uint64_t icmp_credit_tsc;              /* ICMP error token bucket, in TSC cycles */
 	uint64_t icmp_last_tsc;                /* when the bucket was last refilled */
 	uint16_t icmp_ip_id;                   /* IP id of the next ICMP error we send */

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include <netinet/ip_icmp.h>
+
 #include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -75,11 +77,11 @@ icmp_error_wanted(struct rte_mbuf *m, const struct pkt_meta *meta)
 		return false;
 	if (meta->flags & PKT_F_ICMP && meta->l4_off != PKT_OFF_NONE) {
 		switch (p[meta->l4_off]) {
-		case 3:   /* destination unreachable */
-		case 4:   /* source quench */
-		case 5:   /* redirect */
-		case 11:  /* time exceeded */
-		case 12:  /* parameter problem */
+		case ICMP_DEST_UNREACH:
+		case ICMP_SOURCE_QUENCH:
+		case ICMP_REDIRECT:
+		case ICMP_TIME_EXCEEDED:
+		case ICMP_PARAMETERPROB:
 			return false;
 		default:
 			break;

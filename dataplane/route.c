@@ -21,6 +21,7 @@
  * neighbour hash lock-free; writes the mbufs it is given and its own context.
  */
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
@@ -34,10 +35,6 @@
 #include "pipeline.h"
 #include "pkt.h"
 
-#define ICMP_DEST_UNREACH 3
-#define ICMP_NET_UNREACH 0
-#define ICMP_TIME_EXCEEDED 11
-#define ICMP_EXC_TTL 0
 
 /* A frame waiting for its neighbour lookup. */
 struct l3_pending {

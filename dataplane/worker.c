@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <time.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
@@ -56,14 +55,6 @@ dp_worker_poll_once(struct lcore_ctx *ctx)
 	return total;
 }
 
-static void
-wk_sleep_us(uint32_t us)
-{
-	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000};
-
-	nanosleep(&ts, NULL);
-}
-
 int
 dp_worker_main(void *arg)
 {
@@ -95,7 +86,7 @@ dp_worker_main(void *arg)
 			continue;
 		}
 		rte_rcu_qsbr_thread_offline(dp->qs, ctx->worker_id);
-		wk_sleep_us(sleep_us);
+		rte_delay_us_sleep(sleep_us);
 		rte_rcu_qsbr_thread_online(dp->qs, ctx->worker_id);
 		ctx->cnt.sleeps++;
 		sleep_us = RTE_MIN(sleep_us * 2, p->sleep_max_us);
