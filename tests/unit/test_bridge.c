@@ -14,13 +14,13 @@
 #include <CUnit/Basic.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
-#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_udp.h>
 
+#include "harness.h"
 #include "dataplane/dp.h"
 #include "dataplane/fdb.h"
 #include "dataplane/pipeline.h"
@@ -128,25 +128,8 @@ suite_init(void)
 	if (dp == NULL)
 		return -1;
 	ctx = dp->workers[0];
-	for (unsigned int p = 0; p < NPORTS; p++) {
-		char name[32];
-		struct rte_eth_conf conf = {0};
-
-		snprintf(name, sizeof(name), "rx%u", p);
-		rxr[p] = rte_ring_create(name, RING_SZ, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(name, sizeof(name), "tx%u", p);
-		txr[p] = rte_ring_create(name, RING_SZ, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(name, sizeof(name), "net_ring_t%u", p);
-		int id = rte_eth_from_rings(name, &rxr[p], 1, &txr[p], 1, 0);
-		if (id < 0)
-			return -1;
-		pids[p] = (uint16_t)id;
-		if (rte_eth_dev_configure(pids[p], 1, 1, &conf) != 0 ||
-		    rte_eth_rx_queue_setup(pids[p], 0, 128, 0, NULL, dp->pool) != 0 ||
-		    rte_eth_tx_queue_setup(pids[p], 0, 128, 0, NULL) != 0 ||
-		    rte_eth_dev_start(pids[p]) != 0)
-			return -1;
-	}
+	if (th_ring_ports(dp, "br", NPORTS, RING_SZ, rxr, txr, pids) != 0)
+		return -1;
 	setup_view();
 	return 0;
 }
@@ -498,16 +481,13 @@ test_tx_full_counted(void)
 int
 main(int argc, char **argv)
 {
-	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix", "t_bridge",
-		       "--log-level", "error"};
 	CU_pSuite s;
 	unsigned int failed;
 
 	(void)argc;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "EAL unavailable: skipping\n");
+	(void)argv;
+	if (th_eal_init("t_bridge") < 0)
 		return 77;
-	}
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	s = CU_add_suite("bridge", suite_init, NULL);
@@ -527,10 +507,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "table full", test_table_full);
 	CU_add_test(s, "burst sizes", test_burst_sizes);
 	CU_add_test(s, "TX full counted", test_tx_full_counted);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	failed = th_run();
 	dp_destroy(dp);
 	rte_eal_cleanup();
 	return failed ? 1 : 0;

@@ -26,6 +26,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "harness.h"
 #include "dataplane/cksum.h"
 #include "dataplane/ct.h"
 #include "dataplane/ct_private.h"
@@ -918,16 +919,13 @@ test_cksum_random(void)
 int
 main(int argc, char **argv)
 {
-	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-		       "--no-telemetry", "--file-prefix", "t_ct", "--log-level", "*:error"};
 	CU_pSuite s;
 	unsigned int failed;
 
 	(void)argc;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "EAL unavailable: skipping\n");
+	(void)argv;
+	if (th_eal_init("t_ct") < 0)
 		return 77;
-	}
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	s = CU_add_suite("ct", NULL, NULL);
@@ -944,10 +942,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "concurrent creation", test_concurrent_create);
 	CU_add_test(s, "checksum updates = full recompute", test_cksum_random);
 	CU_add_test(s, "memory and rates (report)", test_measure);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	failed = th_run();
 	rte_eal_cleanup();
 	return failed ? 1 : 0;
 }

@@ -23,7 +23,6 @@
 #include <rte_arp.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
-#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
@@ -32,6 +31,7 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
+#include "harness.h"
 #include "dataplane/dp.h"
 #include "dataplane/fdb.h"
 #include "dataplane/l3.h"
@@ -337,25 +337,8 @@ suite_init(void)
 	if (dp == NULL)
 		return -1;
 	ctx = dp->workers[0];
-	for (unsigned int p = 0; p < NPORTS; p++) {
-		char name[32];
-		struct rte_eth_conf conf = {0};
-
-		snprintf(name, sizeof(name), "rx%u", p);
-		rxr[p] = rte_ring_create(name, RING_SZ, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(name, sizeof(name), "tx%u", p);
-		txr[p] = rte_ring_create(name, RING_SZ, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(name, sizeof(name), "net_ring_l3_%u", p);
-		int id = rte_eth_from_rings(name, &rxr[p], 1, &txr[p], 1, 0);
-		if (id < 0)
-			return -1;
-		pids[p] = (uint16_t)id;
-		if (rte_eth_dev_configure(pids[p], 1, 1, &conf) != 0 ||
-		    rte_eth_rx_queue_setup(pids[p], 0, 128, 0, NULL, dp->pool) != 0 ||
-		    rte_eth_tx_queue_setup(pids[p], 0, 128, 0, NULL) != 0 ||
-		    rte_eth_dev_start(pids[p]) != 0)
-			return -1;
-	}
+	if (th_ring_ports(dp, "l3", NPORTS, RING_SZ, rxr, txr, pids) != 0)
+		return -1;
 	/* Views and tables are set by reset() inside each test (it asserts). */
 	return 0;
 }
@@ -1264,16 +1247,13 @@ test_bridging_unchanged(void)
 int
 main(int argc, char **argv)
 {
-	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-		       "--no-telemetry", "--file-prefix", "t_l3", "--log-level", "*:error"};
 	CU_pSuite s;
 	unsigned int failed;
 
 	(void)argc;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
-		fprintf(stderr, "EAL unavailable: skipping\n");
+	(void)argv;
+	if (th_eal_init("t_l3") < 0)
 		return 77;
-	}
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 1;
 	s = CU_add_suite("l3", suite_init, NULL);
@@ -1298,10 +1278,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "routed frame output", test_routed_output);
 	CU_add_test(s, "not routable, bad checksum", test_not_routable);
 	CU_add_test(s, "bridging unchanged", test_bridging_unchanged);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
+	failed = th_run();
 	release();
 	dp_destroy(dp);
 	rte_eal_cleanup();
