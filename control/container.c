@@ -896,6 +896,9 @@ ctl_ctr_disconnect(struct ctl *c, json_t *args, json_t **result, char *err, size
 		rc = ctr_arg_bool(args, "force", &force, err, errlen);
 	if (rc < 0)
 		return rc;
+	/* Docker's -f forces the disconnect of a stopped or broken container; dpnet
+	 * never refuses those, so it is accepted (scripts pass it) and changes nothing. */
+	(void)force;
 	ct = ctr_find(name);
 	if (ct == NULL)
 		return ctl_fail(err, errlen, -ENOENT, "No such container: %s: see 'dpctl ps'",
