@@ -16,7 +16,9 @@
  * ingress port is dropped (a switch never sends a frame back where it came from).
  *
  * In a domain with a gateway (DP_NET_F_L3), a frame to the gateway MAC leaves
- * the bridge for the ARP stage (ARP) or the L3 stage (anything else), and an
+ * the bridge for the ARP stage (ARP), the NAT stage (untagged IPv4: conntrack
+ * and NAT come before routing, nat.h) or the L3 stage (anything else, which it
+ * drops with its reasons), and an
  * ARP request for the gateway address - or, with DP_NET_F_PROXY_ARP, for any
  * address routed to another domain - goes to the ARP stage instead of being
  * flooded. A gateway MAC is never learned (a frame from one is not ours to
@@ -225,7 +227,9 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 				gw_key = br_gw_key(v, gw_dom);
 			}
 			if (unlikely(keys[2 * i + 1] == gw_key)) {
-				meta->next = meta->flags & PKT_F_ARP ? PL_NEXT_ARP : PL_NEXT_L3;
+				meta->next = meta->flags & PKT_F_ARP ? PL_NEXT_ARP :
+					(meta->flags & (PKT_F_IPV4 | PKT_F_VLAN)) == PKT_F_IPV4 ?
+					PL_NEXT_NAT : PL_NEXT_L3;
 				continue;
 			}
 			/* Gateways are untagged: a tagged request floods like any frame. */

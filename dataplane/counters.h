@@ -39,7 +39,14 @@
 	X(TTL_EXCEEDED, "ttl-exceeded", "TTL ran out (ICMP time exceeded sent, rate-limited)") \
 	X(NO_NEIGHBOUR, "no-neighbour", "the next hop's MAC is unknown (no neighbour entry)") \
 	X(ARP_IGNORED, "arp-ignored",                                              \
-	  "ARP to a gateway that needs no answer: a reply, gratuitous, or not for us")
+	  "ARP to a gateway that needs no answer: a reply, gratuitous, or not for us") \
+	X(CT_FULL, "ct-full", "a new connection needing conntrack found the table full") \
+	X(CT_INVALID, "ct-invalid",                                                \
+	  "cannot open a connection that needs NAT (TCP without SYN, echo reply), or " \
+	  "an ICMP error to a host address quoting no known connection")           \
+	X(NAT_FRAGMENT, "nat-fragment", "an IPv4 fragment that would need NAT (dpnet does not reassemble)") \
+	X(NAT_PROTO, "nat-proto", "a protocol NAT cannot translate (not TCP/UDP/ICMP echo) that would need NAT") \
+	X(NAT_NO_PORT, "nat-no-port", "no free source port (or tuple) for MASQUERADE/hairpin SNAT")
 
 enum dp_drop {
 #define DP_DROP_ENUM(e, n, d) DP_DROP_##e,
@@ -56,6 +63,7 @@ extern const char *const dp_drop_descs[DP_DROP_MAX];
 	X(PARSE, "parse")            \
 	X(BRIDGE, "bridge")          \
 	X(ARP, "arp")                \
+	X(NAT, "nat")                \
 	X(L3, "l3")                  \
 	X(L2OUT, "l2out")
 

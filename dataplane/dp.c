@@ -18,6 +18,7 @@
 
 #include "dp.h"
 #include "l3_private.h"
+#include "nat.h"
 #include "pkt.h"
 
 RTE_LOG_REGISTER(dp_logtype, dpnet.dp, NOTICE);
@@ -94,6 +95,7 @@ struct dp *
 dp_create(uint32_t n_mbufs, uint16_t n_workers, uint32_t fdb_size, uint32_t fdb_age_s,
 	  const struct dp_poll_params *poll)
 {
+	struct nat_params np;
 	struct dp *dp;
 	size_t qsz;
 
@@ -135,6 +137,11 @@ dp_create(uint32_t n_mbufs, uint16_t n_workers, uint32_t fdb_size, uint32_t fdb_
 		if (dp->workers[w] == NULL || dp->workers[w]->txb[RTE_MAX_ETHPORTS - 1] == NULL)
 			goto fail;
 	}
+	/* After the workers: it hangs their NAT counters on their contexts. */
+	nat_params_default(&np);
+	dp->nat = nat_create(dp, &np);
+	if (dp->nat == NULL)
+		goto fail;
 	return dp;
 fail:
 	dp_destroy(dp);
@@ -147,6 +154,7 @@ dp_destroy(struct dp *dp)
 {
 	if (dp == NULL)
 		return;
+	nat_free(dp->nat);
 	for (uint16_t w = 0; w < DP_MAX_WORKERS; w++)
 		dp_ctx_free(dp->workers[w]);
 	rte_free((void *)(uintptr_t)dp->view);

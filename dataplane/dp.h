@@ -26,6 +26,8 @@
 #include "fdb.h"
 
 struct l3_tables;
+struct nat;
+struct nat_counters;
 
 #define DP_MAX_WORKERS 16
 #define DP_MAX_DOMAINS 256
@@ -137,6 +139,7 @@ struct lcore_ctx {
 	uint64_t icmp_credit_tsc;              /* ICMP error token bucket, in TSC cycles */
 	uint64_t icmp_last_tsc;                /* when the bucket was last refilled */
 	uint16_t icmp_ip_id;                   /* IP id of the next ICMP error we send */
+	struct nat_counters *nat_cnt;          /* this worker's NAT counters (nat.h) */
 	struct dp_counters cnt;                /* this worker's counters */
 };
 
@@ -146,6 +149,7 @@ struct dp {
 	struct rte_mempool *pool;              /* mbufs with PKT_PRIV_SIZE private area */
 	struct fdb *fdb;                       /* MAC table shared by all workers */
 	struct l3_tables *l3;                  /* routes and neighbours (l3.h, route.c) */
+	struct nat *nat;                       /* conntrack, NAT rules (nat.h, nat.c) */
 	struct dp_poll_params poll;            /* idle backoff */
 	uint16_t n_workers;                    /* worker lcores */
 	uint16_t n_launched;                   /* workers running (dp_start .. dp_stop) */
@@ -153,7 +157,8 @@ struct dp {
 	struct lcore_ctx *workers[DP_MAX_WORKERS]; /* per-worker context */
 };
 
-/* Create the data plane (pool, fdb, RCU, worker contexts). NULL + errno on failure. */
+/* Create the data plane (pool, fdb, RCU, worker contexts, the NAT state with
+ * nat_params_default()). NULL + errno on failure. */
 struct dp *dp_create(uint32_t n_mbufs, uint16_t n_workers, uint32_t fdb_size,
 		     uint32_t fdb_age_s, const struct dp_poll_params *poll);
 void dp_destroy(struct dp *dp);

@@ -24,13 +24,17 @@
  * network (a frame to 127.0.0.1 is never routed: the rule matches nothing).
  *
  * First packet of a connection (ct miss), ingress domain i:
+ *  0. No entry for a destination that is never routed (0.0.0.0, multicast,
+ *     broadcast) or a bad IPv4 header checksum: passed on untouched, L3 drops.
  *  1. DNAT: TCP/UDP to a host address whose (proto, host_ip, port), else
  *     (proto, 0, port), is a rule -> destination := (ctr_ip, ctr_port).
+ *     Not from an --internal network (Docker drops that traffic too).
  *     The rule's counters count this packet (iptables counts a nat rule's
  *     first packets only: its pkts are connections).
  *  2. The route of the (translated) destination gives the output domain o
  *     (l3_route_lookup; CONNECTED(d) or GATEWAY(d)).
- *  3. SNAT: (a) MASQUERADE - not DNATed, i a bridge network (DP_NET_F_L3, not
+ *  3. SNAT: (a) MASQUERADE - not DNATed, the destination not a host address
+ *     (that is local, as Linux's INPUT), i a bridge network (DP_NET_F_L3, not
  *     UPLINK, not INTERNAL), o the uplink's domain, uplink address != 0 ->
  *     source := the uplink address; counted per network i (nat_masq_*).
  *     (b) hairpin - DNATed and i is not the uplink's domain -> source := the
@@ -47,7 +51,10 @@
  *     flowing); -EINVAL (a packet that cannot open a connection: TCP without
  *     SYN, an echo reply) -> dropped (ct-invalid) when NAT would apply, else
  *     routed untracked; -EEXIST on the reply key while choosing a port -> next
- *     port; on the original key (another worker created it) -> use that entry.
+ *     port; on the original key (another worker, or an earlier packet of the
+ *     same burst, created it) -> use that entry. A reply key taken when there
+ *     is no port to choose: DNAT only -> dropped (nat-no-port); nothing
+ *     translated -> routed untracked.
  * Later packets (ct hit, direction dir): ct_conn_update, then the tuple is
  * rewritten to ct_conn_xlate(c, dir) (only the fields that differ).
  *
@@ -58,14 +65,27 @@
  * and port, the quoted IPv4 checksum incrementally) as that direction's
  * translation says, and recomputes the ICMP checksum over the message; one
  * quoting no known connection is routed untouched unless it is addressed to a
- * host address (then dropped: ct-invalid).
+ * host address (then dropped: ct-invalid). Precisely: the error travels in
+ * the direction dir of the connection whose key is the reverse of the quoted
+ * tuple; the outer source and destination become those of ct_conn_xlate(dir)
+ * where that translates them (so an error a DNATed container sends leaves
+ * from the host address, as Linux does), the quoted tuple becomes its
+ * reverse; the quoted TCP/UDP checksum is adjusted when it was quoted (UDP's
+ * always is, TCP's only with a full header), the ICMP checksum is recomputed
+ * over the whole message (rte_raw_cksum_mbuf). An error whose ICMP checksum is
+ * wrong, whose quoted header is cut short (less than an IPv4 header and 8
+ * bytes, or past the first segment) or a non-first fragment counts as quoting
+ * no known connection. Errors are not connections: no ct update.
  *
  * Fragments. dpnet does not reassemble. An IPv4 fragment (first or not) that
  * would be translated - a destination that is a host address, or a bridge
- * network's traffic routed to the uplink - is dropped and counted
- * (nat-fragment); fragments that need no translation are routed untouched.
+ * network's traffic routed to the uplink when MASQUERADE is on (uplink
+ * address != 0) or its source is a rule's container address (a published
+ * port's reply) - is dropped and counted (nat-fragment); fragments that need
+ * no translation are routed untouched, without a ct lookup.
  * Containers get their network's MTU and TCP sets DF, so fragments are rare.
- * Other protocols (not TCP/UDP/ICMP) that would need NAT: nat-proto.
+ * Other protocols (not TCP/UDP/ICMP), and ICMP messages that are neither
+ * echo nor error, that would need NAT (the same test): nat-proto.
  *
  * Expiry runs on the control thread (nat_expire, from its timer) in budgeted
  * slices; workers never expire entries.
@@ -117,9 +137,14 @@ struct nat_counters {
 	uint64_t masq_bytes[256];
 	uint64_t hairpin_pkts[256];             /* hairpin SNAT, by output domain */
 	uint64_t hairpin_bytes[256];
-	uint64_t translated;                    /* packets rewritten (any direction) */
+	uint64_t translated;                    /* packets rewritten (any direction,
+	                                         * ICMP errors included) */
 	uint64_t icmp_translated;               /* ICMP errors rewritten */
-	uint64_t untracked;                     /* routed without an entry (see rules) */
+	uint64_t untracked;                     /* passed to L3 without an entry:
+	                                         * first packets step 4 leaves alone or
+	                                         * ct refuses (not translated), and
+	                                         * fragments, other protocols that
+	                                         * need no NAT */
 };
 
 /*

@@ -44,6 +44,7 @@ static const pl_stage_fn pl_stages[DP_STAGE_MAX] = {
 	[DP_STAGE_PARSE] = parse_stage,
 	[DP_STAGE_BRIDGE] = br_stage,
 	[DP_STAGE_ARP] = arp_stage,
+	[DP_STAGE_NAT] = nat_stage,
 	[DP_STAGE_L3] = l3_stage,
 	[DP_STAGE_L2OUT] = l2out_stage,
 };
@@ -51,6 +52,7 @@ static const pl_stage_fn pl_stages[DP_STAGE_MAX] = {
 _Static_assert((int)DP_STAGE_PARSE == (int)PL_NEXT_PARSE, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_BRIDGE == (int)PL_NEXT_BRIDGE, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_ARP == (int)PL_NEXT_ARP, "stage and next codes agree");
+_Static_assert((int)DP_STAGE_NAT == (int)PL_NEXT_NAT, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_L3 == (int)PL_NEXT_L3, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_L2OUT == (int)PL_NEXT_L2OUT, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_MAX == (int)PL_NEXT_TX, "every stage code precedes TX");

@@ -25,12 +25,13 @@
 /*
  * Where a packet goes next. The codes of the stages equal their index in
  * DP_STAGES (counters.h) and increase along the path, so a stage can only
- * send a packet forward: parse -> bridge -> arp | l3 -> l2out -> dispatch.
+ * send a packet forward: parse -> bridge -> arp | nat -> l3 -> l2out -> dispatch.
  */
 enum pl_next {
 	PL_NEXT_PARSE = 0,    /* set by RX: parse the headers */
 	PL_NEXT_BRIDGE,       /* L2 forwarding within the ingress domain */
 	PL_NEXT_ARP,          /* an ARP request (or any ARP) for a gateway: answer it */
+	PL_NEXT_NAT,          /* IPv4 sent to a gateway MAC: conntrack and NAT (nat.h) */
 	PL_NEXT_L3,           /* sent to a gateway MAC: route, or answer a ping */
 	PL_NEXT_L2OUT,        /* routed: find the output port in meta->domain */
 	PL_NEXT_TX,           /* transmit on meta->out_port */
@@ -42,6 +43,7 @@ enum pl_next {
 uint16_t parse_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
 uint16_t br_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
 uint16_t arp_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
+uint16_t nat_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
 uint16_t l3_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
 uint16_t l2out_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
 

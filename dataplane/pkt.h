@@ -34,6 +34,7 @@ enum pkt_flag {
 	PKT_F_L2_MCAST = 1u << 9,  /* destination MAC has the group bit (incl. broadcast) */
 	PKT_F_IP_OPTS = 1u << 10,  /* IPv4 header carries options (IHL > 5) */
 	PKT_F_ROUTED = 1u << 11,   /* set by the L3 stage: domain is now the output domain */
+	PKT_F_NAT = 1u << 12,      /* set by the NAT stage: translated by conntrack (nat.h) */
 };
 
 /* The metadata; kept within one cache line with room for later stages. */

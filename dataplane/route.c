@@ -2,7 +2,8 @@
  * route.c - the L3 stage: IPv4 frames sent to a gateway MAC are answered
  * (pings of a gateway address), handed to the uplink's host (other traffic for
  * a gateway address), or routed: LPM lookup, policy (Docker's isolation between
- * bridge networks, --internal networks), TTL, neighbour lookup, MAC rewrite.
+ * bridge networks - except for frames the NAT stage translated, PKT_F_NAT -
+ * and --internal networks), TTL, neighbour lookup, MAC rewrite.
  * The decisions and their order are the contract in l3.h.
  *
  * Per chunk of at most DP_BURST frames, a first pass decides everything that
@@ -194,7 +195,9 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 	if (out_dom != meta->domain) {
 		uint8_t in_f = in_net->flags, out_f = out_net->flags;
 
-		if (unlikely(!((in_f | out_f) & DP_NET_F_UPLINK))) {
+		/* A translated frame (a published port reached from another bridge
+		 * network, or its reply) crosses networks: the NAT stage allowed it. */
+		if (unlikely(!((in_f | out_f) & DP_NET_F_UPLINK) && !(meta->flags & PKT_F_NAT))) {
 			l3_drop(meta, DP_DROP_ISOLATED);
 			return false;
 		}

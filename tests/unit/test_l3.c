@@ -1065,7 +1065,7 @@ test_cksum_incremental(void)
 	CU_ASSERT(edge_hits > 10000 / 8 / 2);
 }
 
-/* Bursts of every loop shape through parse, bridge, l3 and l2out directly. */
+/* Bursts of every loop shape through parse, bridge, nat, l3 and l2out directly. */
 static void
 test_burst_sizes(void)
 {
@@ -1084,6 +1084,9 @@ test_burst_sizes(void)
 			pkts[i] = mk_udp(&mac_c1, &mac_ga, ip_c1, IP4(8, 8, 4, (uint8_t)i), 64);
 		CU_ASSERT_EQUAL(parse_stage(ctx, pkts, n), n);
 		CU_ASSERT_EQUAL(br_stage(ctx, pkts, n), n);
+		for (uint16_t i = 0; i < n; i++)
+			CU_ASSERT_EQUAL(pkt_meta(pkts[i])->next, PL_NEXT_NAT);
+		CU_ASSERT_EQUAL(nat_stage(ctx, pkts, n), n);
 		for (uint16_t i = 0; i < n; i++)
 			CU_ASSERT_EQUAL(pkt_meta(pkts[i])->next, PL_NEXT_L3);
 		CU_ASSERT_EQUAL(l3_stage(ctx, pkts, n), n);
