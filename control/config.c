@@ -23,6 +23,12 @@ const char *const cfg_port_types[] = {
 
 static const char *const cfg_port_roles[] = { "access", "uplink", "host", NULL };
 
+const char *const cfg_ct_timeout_names[CFG_CT_MAX] = {
+#define CFG_CT_NAME(e, n) n,
+	CFG_CT_TIMEOUTS(CFG_CT_NAME)
+#undef CFG_CT_NAME
+};
+
 /* The defaults of the built-in "bridge" network; config networks must not overlap it. */
 #define CFG_BRIDGE_SUBNET 0xAC110000u /* 172.17.0.0 */
 #define CFG_BRIDGE_PREFIX 16
@@ -32,6 +38,7 @@ struct cfg_parser {
 	const char *file;       /* file name for messages */
 	yaml_document_t *doc;   /* the loaded document */
 	struct cfg *c;          /* what we fill */
+	int ct_max_line;        /* line of conntrack.max, for the memory check */
 	char *err;              /* error buffer */
 	size_t errlen;          /* its size */
 };
@@ -51,6 +58,25 @@ cfg_defaults(struct cfg *c)
 	c->poll.sleep_max_us = 1000;
 	c->fdb_size = 65536;
 	c->fdb_aging_s = 300;
+	c->nat.ephemeral_lo = 32768;      /* Linux's ip_local_port_range, as Docker */
+	c->nat.ephemeral_hi = 60999;
+	c->nat.snat_lo = 1024;            /* MASQUERADE never picks a privileged port */
+	c->nat.snat_hi = 65535;
+}
+
+uint32_t
+cfg_ct_max(const struct cfg *c)
+{
+	uint64_t n;
+
+	if (c->ct.max != 0)
+		return c->ct.max;
+	n = (uint64_t)c->memory_mb * 256; /* one per 4 KB */
+	if (n < 16384)
+		n = 16384;
+	if (n > 1048576)
+		n = 1048576;
+	return (uint32_t)n;
 }
 
 void
@@ -65,6 +91,10 @@ cfg_builtin(struct cfg *c)
 	snprintf(p->iface, sizeof(p->iface), "dpnet0");
 	snprintf(p->network, sizeof(p->network), "bridge");
 	snprintf(p->role, sizeof(p->role), "uplink");
+	/* The transfer network to the host: see CFG_TAP_ADDRESS and uplink.h. */
+	p->address = CFG_TAP_ADDRESS;
+	p->address_len = CFG_TAP_PREFIX;
+	p->gateway = CFG_TAP_GATEWAY;
 }
 
 bool
@@ -117,6 +147,70 @@ cfg_join(const char *const *list, char *buf, size_t len)
 	buf[0] = '\0';
 	for (int i = 0; list[i] != NULL && off < len; i++)
 		off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "", list[i]);
+}
+
+/* An uplink's address and gateway: only on the uplink, the gateway beside it. */
+static int
+cfg_port_check_address(const struct cfg_port *p, bool cli, enum cfg_port_field *field,
+		       char *err, size_t errlen)
+{
+	uint32_t mask = cfg_prefix_mask(p->address_len), net = p->address & mask;
+	char a[16], g[16];
+
+	if (p->address == 0 && p->gateway == 0)
+		return 0;
+	*field = CFG_PF_ADDRESS;
+	if (p->address != 0 && strcmp(p->role, "uplink") != 0) {
+		snprintf(err, errlen, "only the uplink has an address (%s): dpnet's address in "
+			 "a bridge network is that network's gateway; drop %s or make the "
+			 "port %s", cli ? "--role uplink" : "role: uplink",
+			 cli ? "--address" : "address:", cli ? "--role uplink" : "role: uplink");
+		return -EINVAL;
+	}
+	*field = CFG_PF_GATEWAY;
+	if (p->address == 0) {
+		snprintf(err, errlen, "a gateway needs the uplink's own address: %s A.B.C.D/N "
+			 "(dpnet's address on the uplink network, with the gateway inside it)",
+			 cli ? "give --address" : "add address:");
+		return -EINVAL;
+	}
+	cfg_format_ip(p->address, a, sizeof(a));
+	if (p->gateway == 0) {
+		if (strcmp(p->type, "tap") == 0) {
+			char n[16];
+
+			snprintf(err, errlen, "a tap uplink with an address needs %s: the host "
+				 "side's address on %s, in %s/%u (e.g. %s)",
+				 cli ? "--gateway IP" : "gateway: IP",
+				 p->iface[0] ? p->iface : p->name, cfg_format_ip(net, n, sizeof(n)),
+				 p->address_len,
+				 cfg_format_ip(p->address == net + 1 ? net + 2 : net + 1, g,
+					       sizeof(g)));
+			return -EINVAL;
+		}
+		return 0;
+	}
+	cfg_format_ip(p->gateway, g, sizeof(g));
+	if ((p->gateway & mask) != net) {
+		char n[16];
+
+		snprintf(err, errlen, "gateway %s is not inside the uplink's subnet %s/%u (of "
+			 "address %s/%u): the next hop must be on the uplink network",
+			 g, cfg_format_ip(net, n, sizeof(n)), p->address_len, a, p->address_len);
+		return -EINVAL;
+	}
+	if (p->gateway == p->address) {
+		snprintf(err, errlen, "gateway %s is dpnet's own address: give the next hop's "
+			 "address", g);
+		return -EINVAL;
+	}
+	if (p->gateway == net || p->gateway == (net | ~mask)) {
+		snprintf(err, errlen, "gateway %s is the network or broadcast address of %s/%u: "
+			 "give a host address", g, cfg_format_ip(net, a, sizeof(a)),
+			 p->address_len);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int
@@ -201,7 +295,7 @@ cfg_port_check(const struct cfg_port *p, bool cli, enum cfg_port_field *field, c
 			 p->iface);
 		return -EINVAL;
 	}
-	return 0;
+	return cfg_port_check_address(p, cli, field, err, errlen);
 }
 
 int
@@ -212,6 +306,58 @@ cfg_parse_ip(const char *s, uint32_t *addr)
 	if (inet_pton(AF_INET, s, &in) != 1)
 		return -EINVAL;
 	*addr = ntohl(in.s_addr);
+	return 0;
+}
+
+int
+cfg_parse_host_cidr(const char *s, uint32_t *addr, uint8_t *prefix_len, char *err,
+		    size_t errlen)
+{
+	uint32_t mask;
+	char n[16];
+
+	if (cfg_parse_cidr(s, addr, prefix_len) < 0) {
+		snprintf(err, errlen, "invalid address \"%s\": write it as A.B.C.D/N, e.g. "
+			 "192.0.2.10/24", s);
+		return -EINVAL;
+	}
+	if (*prefix_len < 8 || *prefix_len > 30) {
+		snprintf(err, errlen, "prefix /%u of \"%s\" is out of range: use /8 to /30",
+			 *prefix_len, s);
+		return -EINVAL;
+	}
+	mask = cfg_prefix_mask(*prefix_len);
+	if ((*addr & ~mask) == 0 || (*addr & ~mask) == ~mask) {
+		snprintf(err, errlen, "\"%s\" is the network or broadcast address of %s/%u: "
+			 "give a host address", s, cfg_format_ip(*addr & mask, n, sizeof(n)),
+			 *prefix_len);
+		return -EINVAL;
+	}
+	if ((*addr >> 24) == 0 || (*addr >> 24) == 127 || (*addr >> 28) >= 14) {
+		snprintf(err, errlen, "\"%s\" is not a unicast host address (0/8, 127/8, "
+			 "multicast or reserved)", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+cfg_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	unsigned long a, b;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	a = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '-' || end[1] < '0' || end[1] > '9')
+		return -EINVAL;
+	b = strtoul(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || a < 1 || b > 65535 || a > b)
+		return -EINVAL;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
 	return 0;
 }
 
@@ -554,9 +700,11 @@ static int
 cfg_port_entry(struct cfg_parser *ps, const yaml_node_t *n, unsigned int i)
 {
 	static const char *const keys[] = {
-		"name", "type", "iface", "devargs", "network", "role", NULL,
+		"name", "type", "iface", "devargs", "network", "role", "address", "gateway",
+		NULL,
 	};
 	struct cfg_port *port = &ps->c->ports[i];
+	char s[64], why[256];
 	yaml_node_pair_t *p, *top;
 	char base[32], path[64];
 	int rc;
@@ -582,8 +730,21 @@ cfg_port_entry(struct cfg_parser *ps, const yaml_node_t *n, unsigned int i)
 			rc = cfg_str(ps, v, path, port->devargs, sizeof(port->devargs));
 		else if (strcmp(k, "network") == 0)
 			rc = cfg_str(ps, v, path, port->network, sizeof(port->network));
-		else
+		else if (strcmp(k, "role") == 0)
 			rc = cfg_str(ps, v, path, port->role, sizeof(port->role));
+		else if (strcmp(k, "address") == 0) {
+			rc = cfg_str(ps, v, path, s, sizeof(s));
+			if (rc == 0 && cfg_parse_host_cidr(s, &port->address, &port->address_len,
+							   why, sizeof(why)) < 0)
+				rc = cfg_fail(ps, cfg_line(v), path, "%s", why);
+		} else {
+			rc = cfg_str(ps, v, path, s, sizeof(s));
+			if (rc == 0 && cfg_parse_ip(s, &port->gateway) < 0)
+				rc = cfg_fail(ps, cfg_line(v), path, "invalid gateway \"%s\": write "
+					      "an IPv4 address, e.g. 192.0.2.1", s);
+			if (rc == 0 && port->gateway == 0)
+				rc = cfg_fail(ps, cfg_line(v), path, "0.0.0.0 cannot be a gateway");
+		}
 	}
 	if (rc < 0)
 		return rc;
@@ -798,7 +959,7 @@ static int
 cfg_check_ports(struct cfg_parser *ps)
 {
 	static const char *const fields[] = {
-		"name", "type", "iface", "devargs", "network", "role",
+		"name", "type", "iface", "devargs", "network", "role", "address", "gateway",
 	};
 	struct cfg *c = ps->c;
 	int uplink = -1;
@@ -854,7 +1015,130 @@ cfg_check_ports(struct cfg_parser *ps)
 						"uplink", p->name, c->ports[uplink].name);
 			uplink = (int)i;
 		}
+		if (p->address != 0) {
+			char a[16], b[16];
+
+			snprintf(path, sizeof(path), "ports[%u].address", i);
+			if (cfg_overlap(p->address, p->address_len, CFG_BRIDGE_SUBNET,
+					CFG_BRIDGE_PREFIX))
+				return cfg_fail(ps, p->line, path, "%s/%u overlaps network "
+						"\"bridge\" (172.17.0.0/16): the uplink network "
+						"must be another one",
+						cfg_format_ip(p->address, a, sizeof(a)),
+						p->address_len);
+			for (unsigned int j = 0; j < c->n_networks; j++) {
+				struct cfg_network *o = &c->networks[j];
+
+				if (cfg_overlap(p->address, p->address_len, o->subnet,
+						o->prefix_len))
+					return cfg_fail(ps, p->line, path, "%s/%u overlaps network "
+							"\"%s\" (%s/%u): the uplink network must be "
+							"another one",
+							cfg_format_ip(p->address, a, sizeof(a)),
+							p->address_len, o->name,
+							cfg_format_ip(o->subnet, b, sizeof(b)),
+							o->prefix_len);
+			}
+		}
 	}
+	return 0;
+}
+
+/* nat: ephemeral_range and snat_ports, "LO-HI" each. */
+static int
+cfg_nat_section(struct cfg_parser *ps, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "ephemeral_range", "snat_ports", NULL };
+	struct cfg_nat *nat = &ps->c->nat;
+	yaml_node_pair_t *p, *top;
+	char path[64], s[64];
+	int rc;
+
+	rc = cfg_mapping(ps, n, "nat", keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		const char *k = cfg_key(ps, p);
+		yaml_node_t *v = cfg_value(ps, p);
+		bool eph = strcmp(k, "ephemeral_range") == 0;
+
+		snprintf(path, sizeof(path), "nat.%s", k);
+		rc = cfg_str(ps, v, path, s, sizeof(s));
+		if (rc < 0)
+			break;
+		if (cfg_parse_port_range(s, eph ? &nat->ephemeral_lo : &nat->snat_lo,
+					 eph ? &nat->ephemeral_hi : &nat->snat_hi) < 0)
+			rc = cfg_fail(ps, cfg_line(v), path, "invalid port range \"%s\": write "
+				      "LO-HI with 1 <= LO <= HI <= 65535, e.g. \"%s\"", s,
+				      eph ? "32768-60999" : "1024-65535");
+	}
+	return rc;
+}
+
+/* conntrack: max, timeouts (seconds, by state), tcp_loose. */
+static int
+cfg_conntrack_section(struct cfg_parser *ps, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "max", "timeouts", "tcp_loose", NULL };
+	static const char *tkeys[CFG_CT_MAX + 1];
+	struct cfg_ct *ct = &ps->c->ct;
+	yaml_node_pair_t *p, *top, *tp, *ttop;
+	char path[64], s[16];
+	int rc;
+
+	for (unsigned int i = 0; i < CFG_CT_MAX; i++)
+		tkeys[i] = cfg_ct_timeout_names[i];
+	tkeys[CFG_CT_MAX] = NULL;
+	rc = cfg_mapping(ps, n, "conntrack", keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		const char *k = cfg_key(ps, p);
+		yaml_node_t *v = cfg_value(ps, p);
+
+		snprintf(path, sizeof(path), "conntrack.%s", k);
+		if (strcmp(k, "max") == 0) {
+			rc = cfg_u32(ps, v, path, 1024, 1u << 26, &ct->max);
+			ps->ct_max_line = cfg_line(v);
+		} else if (strcmp(k, "tcp_loose") == 0) {
+			rc = cfg_str(ps, v, path, s, sizeof(s));
+			if (rc == 0 && (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0))
+				ct->tcp_loose = true;
+			else if (rc == 0 && (strcmp(s, "false") == 0 || strcmp(s, "no") == 0))
+				ct->tcp_loose = false;
+			else if (rc == 0)
+				rc = cfg_fail(ps, cfg_line(v), path, "unknown value \"%s\": use "
+					      "true or false", s);
+		} else {
+			rc = cfg_mapping(ps, v, path, tkeys, &tp, &ttop);
+			for (; rc == 0 && tp < ttop; tp++) {
+				const char *tk = cfg_key(ps, tp);
+				char tpath[96];
+				int idx = cfg_index(tkeys, tk);
+
+				snprintf(tpath, sizeof(tpath), "conntrack.timeouts.%s", tk);
+				/* Ten years at most: seconds times the TSC rate fit 64 bits. */
+				rc = cfg_u32(ps, cfg_value(ps, tp), tpath, 1, 315360000,
+					     &ct->timeout_s[idx]);
+			}
+		}
+	}
+	return rc;
+}
+
+/* The conntrack table must leave room for the mbufs and the rest in eal.memory_mb. */
+static int
+cfg_check_memory(struct cfg_parser *ps)
+{
+	struct cfg *c = ps->c;
+	uint64_t ct_mb, budget_mb = c->memory_mb / 2;
+
+	if (c->ct.max == 0)
+		return 0;
+	ct_mb = ((uint64_t)c->ct.max * CFG_CT_BYTES_PER_CONN + (1u << 20) - 1) >> 20;
+	if (ct_mb > budget_mb)
+		return cfg_fail(ps, ps->ct_max_line, "conntrack.max", "%u connections need "
+				"about %llu MB, more than half of eal.memory_mb (%u MB): raise "
+				"eal.memory_mb to %llu or lower conntrack.max to %llu",
+				c->ct.max, (unsigned long long)ct_mb, c->memory_mb,
+				(unsigned long long)ct_mb * 2,
+				(unsigned long long)budget_mb * (1u << 20) / CFG_CT_BYTES_PER_CONN);
 	return 0;
 }
 
@@ -862,7 +1146,8 @@ static int
 cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
-		"eal", "mbufs", "workers", "poll", "fdb", "ports", "networks", NULL,
+		"eal", "mbufs", "workers", "poll", "fdb", "ports", "networks", "nat",
+		"conntrack", NULL,
 	};
 	struct cfg *c = ps->c;
 	yaml_node_pair_t *p, *top;
@@ -870,7 +1155,8 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 
 	if (root->type != YAML_MAPPING_NODE && !cfg_is_null(root))
 		return cfg_fail(ps, cfg_line(root), NULL, "expected a mapping of keys (eal, "
-				"mbufs, workers, poll, fdb, ports, networks), got %s",
+				"mbufs, workers, poll, fdb, ports, networks, nat, conntrack), "
+				"got %s",
 				cfg_kind(root));
 	rc = cfg_mapping(ps, root, "", keys, &p, &top);
 	for (; rc == 0 && p < top; p++) {
@@ -892,6 +1178,10 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 			rc = cfg_fdb(ps, v);
 		} else if (strcmp(k, "ports") == 0) {
 			rc = cfg_list(ps, v, k, CFG_MAX_PORTS, &c->n_ports, cfg_port_entry);
+		} else if (strcmp(k, "nat") == 0) {
+			rc = cfg_nat_section(ps, v);
+		} else if (strcmp(k, "conntrack") == 0) {
+			rc = cfg_conntrack_section(ps, v);
 		} else {
 			rc = cfg_list(ps, v, k, CFG_MAX_NETWORKS, &c->n_networks,
 				      cfg_network_entry);
@@ -901,6 +1191,8 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 		rc = cfg_check_networks(ps);
 	if (rc == 0)
 		rc = cfg_check_ports(ps);
+	if (rc == 0)
+		rc = cfg_check_memory(ps);
 	return rc;
 }
 

@@ -8,7 +8,9 @@
  * the line and the key:
  *     /etc/dpnet.yaml:12: ports[1].type: unknown port type "foo": use one of ...
  * cfg_builtin() gives the configuration used without --config (TAP mode: one TAP
- * uplink "dpnet0" in the bridge network).
+ * uplink "dpnet0" in the bridge network, with dpnet's uplink address
+ * CFG_TAP_ADDRESS on a link-local /30 whose other end, CFG_TAP_GATEWAY, is the
+ * host's side of dpnet0; see uplink.h).
  *
  * The module is pure: no DPDK, no global state, no I/O except reading the file.
  * The checks on one port (cfg_port_check) and on names are shared with the
@@ -33,6 +35,9 @@
 #define CFG_EAL_ARG_MAX 256      /* length of one EAL argument */
 #define CFG_MAX_WORKERS 16       /* as DP_MAX_WORKERS */
 #define CFG_PATH_MAX 4096        /* file names */
+#define CFG_TAP_ADDRESS 0xA9FE1102u /* 169.254.17.2: TAP mode's uplink address */
+#define CFG_TAP_GATEWAY 0xA9FE1101u /* 169.254.17.1: the host's side of dpnet0 */
+#define CFG_TAP_PREFIX 30           /* of the transfer network 169.254.17.0/30 */
 
 /* eal.hugepages: use them when available, insist on them, or never use them. */
 enum cfg_hugepages {
@@ -49,6 +54,12 @@ struct cfg_port {
 	char devargs[CFG_DEVARGS_MAX];    /* extra devargs, or the device for dpdk */
 	char network[CFG_NET_NAME_MAX];   /* bridge network to join; "" means bridge */
 	char role[16];                    /* access, uplink or host; "" means access */
+	uint32_t address;                 /* role uplink: dpnet's own address there (host
+	                                   * order; 0: none, published ports then answer
+	                                   * only on the networks' gateway addresses) */
+	uint8_t address_len;              /* its prefix length (the uplink's subnet) */
+	uint32_t gateway;                 /* role uplink: next hop of the default route
+	                                   * (0: none); a TAP uplink's host side */
 	int line;                         /* line of the entry in the file, 0 if none */
 };
 
@@ -71,6 +82,52 @@ struct cfg_poll {
 	uint32_t sleep_max_us;            /* ceiling of the doubling sleeps */
 };
 
+/*
+ * nat: host ports -P/-p PORT pick from, source ports MASQUERADE and hairpin
+ * may choose. Host order, inclusive.
+ */
+struct cfg_nat {
+	uint16_t ephemeral_lo;            /* ephemeral_range: "32768-60999" */
+	uint16_t ephemeral_hi;
+	uint16_t snat_lo;                 /* snat_ports: "1024-65535" */
+	uint16_t snat_hi;
+};
+
+/* Timeouts of conntrack (seconds), by key; 0 = Linux's default (ct_params_default). */
+#define CFG_CT_TIMEOUTS(X)                  \
+	X(TCP_SYN_SENT, "tcp_syn_sent")     \
+	X(TCP_SYN_RECV, "tcp_syn_recv")     \
+	X(TCP_ESTABLISHED, "tcp_established") \
+	X(TCP_FIN_WAIT, "tcp_fin_wait")     \
+	X(TCP_CLOSE_WAIT, "tcp_close_wait") \
+	X(TCP_LAST_ACK, "tcp_last_ack")     \
+	X(TCP_TIME_WAIT, "tcp_time_wait")   \
+	X(TCP_CLOSE, "tcp_close")           \
+	X(UDP, "udp")                       \
+	X(UDP_STREAM, "udp_stream")         \
+	X(ICMP, "icmp")
+
+enum cfg_ct_timeout {
+#define CFG_CT_ENUM(e, n) CFG_CT_##e,
+	CFG_CT_TIMEOUTS(CFG_CT_ENUM)
+#undef CFG_CT_ENUM
+	CFG_CT_MAX
+};
+
+/* Names of the conntrack.timeouts keys, by enum cfg_ct_timeout. */
+extern const char *const cfg_ct_timeout_names[CFG_CT_MAX];
+
+/* conntrack: the table's size and timeouts. */
+struct cfg_ct {
+	uint32_t max;                     /* connections; 0 = sized from eal.memory_mb
+	                                   * (cfg_ct_max) */
+	uint32_t timeout_s[CFG_CT_MAX];   /* seconds; 0 = Linux's default */
+	bool tcp_loose;                   /* pick up mid-stream TCP (Linux's tcp_loose) */
+};
+
+#define CFG_CT_BYTES_PER_CONN 320u   /* table memory per connection, with margin
+                                      * (ct.h measures 278 B with RCU) */
+
 struct cfg {
 	char path[CFG_PATH_MAX];          /* file it came from, "" when built in */
 	char eal_args[CFG_MAX_EAL_ARGS][CFG_EAL_ARG_MAX]; /* eal.args, added to ours */
@@ -87,7 +144,14 @@ struct cfg {
 	unsigned int n_ports;             /* entries used in ports */
 	struct cfg_network networks[CFG_MAX_NETWORKS]; /* bridge networks besides "bridge" */
 	unsigned int n_networks;          /* entries used in networks */
+	struct cfg_nat nat;               /* nat: port ranges */
+	struct cfg_ct ct;                 /* conntrack: size, timeouts */
 };
+
+/* The conntrack table size in use: conntrack.max, or one connection per 4 KB
+ * of eal.memory_mb (131072 for the default 512 MB: ~40 MB of table), at least
+ * 16384 and at most 1048576. */
+uint32_t cfg_ct_max(const struct cfg *c);
 
 /* The defaults of every key; no ports, no networks. */
 void cfg_defaults(struct cfg *c);
@@ -113,6 +177,8 @@ enum cfg_port_field {
 	CFG_PF_DEVARGS,
 	CFG_PF_NETWORK,
 	CFG_PF_ROLE,
+	CFG_PF_ADDRESS,
+	CFG_PF_GATEWAY,
 };
 
 /*
@@ -128,6 +194,16 @@ extern const char *const cfg_port_types[];
 int cfg_port_type_index(const char *type);
 /* Index of a role name (access, uplink, host: enum port_role order), or -1. */
 int cfg_port_role_index(const char *role);
+
+/*
+ * Parse "A.B.C.D/N" as a host address with its prefix (an uplink's address):
+ * /8 to /30, not the network or broadcast address. Returns 0 or -EINVAL with
+ * why in err (no file, line or key: the caller adds them).
+ */
+int cfg_parse_host_cidr(const char *s, uint32_t *addr, uint8_t *prefix_len, char *err,
+			size_t errlen);
+/* Parse "LO-HI" (1 <= LO <= HI <= 65535). Returns 0 or -EINVAL. */
+int cfg_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi);
 
 /* Parse "a.b.c.d/n" (prefix bits beyond n must be 0). Returns 0 or -EINVAL. */
 int cfg_parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix_len);

@@ -95,6 +95,23 @@ test_builtin(void)
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].network, "bridge");
 	CU_ASSERT_EQUAL(cfg.path[0], '\0');
 	CU_ASSERT_EQUAL(cfg.workers, 1);
+	/* TAP mode's transfer network to the host: 169.254.17.2/30 via .1. */
+	CU_ASSERT_EQUAL(cfg.ports[0].address, 0xA9FE1102u);
+	CU_ASSERT_EQUAL(cfg.ports[0].address_len, 30);
+	CU_ASSERT_EQUAL(cfg.ports[0].gateway, 0xA9FE1101u);
+	/* NAT defaults: Docker's (Linux's) ephemeral range, unprivileged SNAT ports,
+	 * conntrack sized from the 512 MB of EAL memory, Linux's timeouts. */
+	CU_ASSERT(cfg.nat.ephemeral_lo == 32768 && cfg.nat.ephemeral_hi == 60999);
+	CU_ASSERT(cfg.nat.snat_lo == 1024 && cfg.nat.snat_hi == 65535);
+	CU_ASSERT_EQUAL(cfg.ct.max, 0);
+	CU_ASSERT_EQUAL(cfg_ct_max(&cfg), 131072);
+	CU_ASSERT_FALSE(cfg.ct.tcp_loose);
+	for (unsigned int i = 0; i < CFG_CT_MAX; i++)
+		CU_ASSERT_EQUAL(cfg.ct.timeout_s[i], 0);
+	cfg.memory_mb = 64;
+	CU_ASSERT_EQUAL(cfg_ct_max(&cfg), 16384);
+	cfg.memory_mb = 1024 * 1024;
+	CU_ASSERT_EQUAL(cfg_ct_max(&cfg), 1048576);
 }
 
 static const char full_yaml[] =
@@ -125,6 +142,8 @@ static const char full_yaml[] =
 	"    type: dpdk\n"
 	"    devargs: 0000:03:00.0\n"
 	"    role: uplink\n"
+	"    address: 192.0.2.10/24\n"
+	"    gateway: 192.0.2.1\n"
 	"  - {name: t0, type: tap, iface: tap-t0, network: front}\n"
 	"  - name: v0\n"
 	"    type: vhost\n"
@@ -141,7 +160,25 @@ static const char full_yaml[] =
 	"  - name: n0\n"
 	"    type: null\n"
 	"  - name: r0\n"
-	"    type: ring\n";
+	"    type: ring\n"
+	"nat:\n"
+	"  ephemeral_range: \"40000-40999\"\n"
+	"  snat_ports: 2000-3000\n"
+	"conntrack:\n"
+	"  max: 4096\n"
+	"  tcp_loose: true\n"
+	"  timeouts:\n"
+	"    tcp_syn_sent: 1\n"
+	"    tcp_syn_recv: 2\n"
+	"    tcp_established: 3\n"
+	"    tcp_fin_wait: 4\n"
+	"    tcp_close_wait: 5\n"
+	"    tcp_last_ack: 6\n"
+	"    tcp_time_wait: 7\n"
+	"    tcp_close: 8\n"
+	"    udp: 9\n"
+	"    udp_stream: 10\n"
+	"    icmp: 11\n";
 
 static void
 test_full(void)
@@ -202,6 +239,22 @@ test_full(void)
 			       "rx_pcap=/tmp/in.pcap,tx_pcap=/tmp/out.pcap");
 	CU_ASSERT_STRING_EQUAL(cfg.ports[5].type, "null");
 	CU_ASSERT_STRING_EQUAL(cfg.ports[6].type, "ring");
+	/* The uplink's address and gateway; none on the others. */
+	CU_ASSERT_STRING_EQUAL(cfg_format_ip(cfg.ports[0].address, ip, sizeof(ip)), "192.0.2.10");
+	CU_ASSERT_EQUAL(cfg.ports[0].address_len, 24);
+	CU_ASSERT_STRING_EQUAL(cfg_format_ip(cfg.ports[0].gateway, ip, sizeof(ip)), "192.0.2.1");
+	for (unsigned int i = 1; i < cfg.n_ports; i++)
+		CU_ASSERT(cfg.ports[i].address == 0 && cfg.ports[i].gateway == 0);
+	/* nat and conntrack. */
+	CU_ASSERT(cfg.nat.ephemeral_lo == 40000 && cfg.nat.ephemeral_hi == 40999);
+	CU_ASSERT(cfg.nat.snat_lo == 2000 && cfg.nat.snat_hi == 3000);
+	CU_ASSERT_EQUAL(cfg.ct.max, 4096);
+	CU_ASSERT_EQUAL(cfg_ct_max(&cfg), 4096);
+	CU_ASSERT_TRUE(cfg.ct.tcp_loose);
+	for (unsigned int i = 0; i < CFG_CT_MAX; i++)
+		CU_ASSERT_EQUAL(cfg.ct.timeout_s[i], i + 1);
+	CU_ASSERT_STRING_EQUAL(cfg_ct_timeout_names[CFG_CT_TCP_ESTABLISHED], "tcp_established");
+	CU_ASSERT_STRING_EQUAL(cfg_ct_timeout_names[CFG_CT_ICMP], "icmp");
 }
 
 /*
@@ -214,7 +267,7 @@ test_samples(void)
 {
 	static const char *const files[] = {
 		"dpnet.yaml", "tap-mode.yaml", "no-ports.yaml", "pcap-loop.yaml",
-		"two-networks.yaml", NULL,
+		"two-networks.yaml", "nat-short-timeouts.yaml", NULL,
 	};
 	const char *env = getenv("MESON_SOURCE_ROOT");
 	char dir[512], path[600], err[1024];
@@ -258,14 +311,16 @@ struct err_case {
 static const struct err_case err_cases[] = {
 	/* unknown keys, at every level */
 	{ "workers: 1\nworkres: 2\n",
-	  "2: workres: unknown key: use one of eal, mbufs, workers, poll, fdb, ports, networks" },
+	  "2: workres: unknown key: use one of eal, mbufs, workers, poll, fdb, ports, networks, "
+	  "nat, conntrack" },
 	{ "poll:\n  mode: busy\n  spin: 3\n",
 	  "3: poll.spin: unknown key: use one of mode, spin_polls, sleep_min_us, sleep_max_us" },
 	{ "eal:\n  memory: 3\n",
 	  "2: eal.memory: unknown key: use one of args, memory_mb, file_prefix, hugepages" },
 	{ "fdb:\n  age: 3\n", "2: fdb.age: unknown key: use one of size, aging_s" },
 	{ "ports:\n  - name: a\n    type: null\n    ifname: x\n",
-	  "4: ports[0].ifname: unknown key: use one of name, type, iface, devargs, network, role" },
+	  "4: ports[0].ifname: unknown key: use one of name, type, iface, devargs, network, role, "
+	  "address, gateway" },
 	{ "networks:\n  - name: a\n    cidr: 10.0.0.0/8\n",
 	  "3: networks[0].cidr: unknown key: use one of name, driver, subnet, gateway" },
 	/* duplicate keys */
@@ -297,7 +352,7 @@ static const struct err_case err_cases[] = {
 	{ "fdb:\n  size: 10\n", "2: fdb.size: 10 is out of range: use 1024 to 16777216" },
 	/* structure */
 	{ "- a\n- b\n", "1: expected a mapping of keys (eal, mbufs, workers, poll, fdb, ports, "
-	  "networks), got a list" },
+	  "networks, nat, conntrack), got a list" },
 	{ "ports: 3\n", "1: ports: expected a list (entries starting with '- '), got a value" },
 	{ "ports:\n  - tap\n",
 	  "2: ports[0]: expected a mapping (name:, type:, ...), got a value" },
@@ -381,6 +436,97 @@ static const struct err_case err_cases[] = {
 	{ "networks:\n  - name: a\n    subnet: 10.0.0.0/24\n    gateway: ten\n",
 	  "4: networks[0].gateway: invalid gateway \"ten\": write an IPv4 address, e.g. "
 	  "172.18.0.1" },
+	/* the uplink's address and gateway */
+#define UP "ports:\n  - name: u\n    type: null\n    role: uplink\n"
+	{ UP "    address: 10.0.0.5\n",
+	  "5: ports[0].address: invalid address \"10.0.0.5\": write it as A.B.C.D/N, e.g. "
+	  "192.0.2.10/24" },
+	{ UP "    address: 10.0.0.300/24\n",
+	  "5: ports[0].address: invalid address \"10.0.0.300/24\": write it as A.B.C.D/N, e.g. "
+	  "192.0.2.10/24" },
+	{ UP "    address: 10.0.0.5/31\n",
+	  "5: ports[0].address: prefix /31 of \"10.0.0.5/31\" is out of range: use /8 to /30" },
+	{ UP "    address: 10.0.0.0/24\n",
+	  "5: ports[0].address: \"10.0.0.0/24\" is the network or broadcast address of "
+	  "10.0.0.0/24: give a host address" },
+	{ UP "    address: 10.0.0.255/24\n",
+	  "5: ports[0].address: \"10.0.0.255/24\" is the network or broadcast address of "
+	  "10.0.0.0/24: give a host address" },
+	{ UP "    address: 127.0.0.2/8\n",
+	  "5: ports[0].address: \"127.0.0.2/8\" is not a unicast host address (0/8, 127/8, "
+	  "multicast or reserved)" },
+	{ UP "    address: 224.0.0.5/24\n",
+	  "5: ports[0].address: \"224.0.0.5/24\" is not a unicast host address (0/8, 127/8, "
+	  "multicast or reserved)" },
+	{ UP "    address: [10.0.0.5/24]\n",
+	  "5: ports[0].address: expected a value, got a list" },
+	{ UP "    gateway: 10.0.0.1\n",
+	  "2: ports[0].gateway: a gateway needs the uplink's own address: add address: "
+	  "A.B.C.D/N (dpnet's address on the uplink network, with the gateway inside it)" },
+	{ UP "    address: 10.0.0.5/24\n    gateway: 10.0.1.1\n",
+	  "2: ports[0].gateway: gateway 10.0.1.1 is not inside the uplink's subnet 10.0.0.0/24 "
+	  "(of address 10.0.0.5/24): the next hop must be on the uplink network" },
+	{ UP "    address: 10.0.0.5/24\n    gateway: 10.0.0.5\n",
+	  "2: ports[0].gateway: gateway 10.0.0.5 is dpnet's own address: give the next hop's "
+	  "address" },
+	{ UP "    address: 10.0.0.5/24\n    gateway: 10.0.0.255\n",
+	  "2: ports[0].gateway: gateway 10.0.0.255 is the network or broadcast address of "
+	  "10.0.0.0/24: give a host address" },
+	{ UP "    address: 10.0.0.5/24\n    gateway: 0.0.0.0\n",
+	  "6: ports[0].gateway: 0.0.0.0 cannot be a gateway" },
+	{ UP "    address: 10.0.0.5/24\n    gateway: gw\n",
+	  "6: ports[0].gateway: invalid gateway \"gw\": write an IPv4 address, e.g. 192.0.2.1" },
+	{ "ports:\n  - name: a\n    type: null\n    address: 10.0.0.5/24\n",
+	  "2: ports[0].address: only the uplink has an address (role: uplink): dpnet's address "
+	  "in a bridge network is that network's gateway; drop address: or make the port "
+	  "role: uplink" },
+	{ "ports:\n  - name: t\n    type: tap\n    role: uplink\n    address: 169.254.9.2/30\n",
+	  "2: ports[0].gateway: a tap uplink with an address needs gateway: IP: the host side's "
+	  "address on t, in 169.254.9.0/30 (e.g. 169.254.9.1)" },
+	{ UP "    address: 172.17.200.1/24\n",
+	  "2: ports[0].address: 172.17.200.1/24 overlaps network \"bridge\" (172.17.0.0/16): "
+	  "the uplink network must be another one" },
+	{ "networks:\n  - name: n\n    subnet: 10.1.0.0/16\n" UP "    address: 10.0.0.1/8\n",
+	  "5: ports[0].address: 10.0.0.1/8 overlaps network \"n\" (10.1.0.0/16): the uplink "
+	  "network must be another one" },
+#undef UP
+	/* nat */
+	{ "nat:\n  ephemeral_range: 70000-80000\n",
+	  "2: nat.ephemeral_range: invalid port range \"70000-80000\": write LO-HI with 1 <= LO "
+	  "<= HI <= 65535, e.g. \"32768-60999\"" },
+	{ "nat:\n  ephemeral_range: 9000\n",
+	  "2: nat.ephemeral_range: invalid port range \"9000\": write LO-HI with 1 <= LO <= HI "
+	  "<= 65535, e.g. \"32768-60999\"" },
+	{ "nat:\n  snat_ports: 2000-1000\n",
+	  "2: nat.snat_ports: invalid port range \"2000-1000\": write LO-HI with 1 <= LO <= HI "
+	  "<= 65535, e.g. \"1024-65535\"" },
+	{ "nat:\n  snat_ports: 0-100\n",
+	  "2: nat.snat_ports: invalid port range \"0-100\": write LO-HI with 1 <= LO <= HI <= "
+	  "65535, e.g. \"1024-65535\"" },
+	{ "nat:\n  ports: 1-2\n",
+	  "2: nat.ports: unknown key: use one of ephemeral_range, snat_ports" },
+	/* conntrack */
+	{ "conntrack:\n  max: 10\n", "2: conntrack.max: 10 is out of range: use 1024 to 67108864" },
+	{ "conntrack:\n  max: lots\n",
+	  "2: conntrack.max: expected an integer from 1024 to 67108864, got \"lots\"" },
+	{ "conntrack:\n  max: 4000000\n",
+	  "2: conntrack.max: 4000000 connections need about 1221 MB, more than half of "
+	  "eal.memory_mb (512 MB): raise eal.memory_mb to 2442 or lower conntrack.max to "
+	  "838860" },
+	{ "conntrack:\n  tcp_loose: maybe\n",
+	  "2: conntrack.tcp_loose: unknown value \"maybe\": use true or false" },
+	{ "conntrack:\n  timeouts:\n    tcp_established: 0\n",
+	  "3: conntrack.timeouts.tcp_established: 0 is out of range: use 1 to 315360000" },
+	{ "conntrack:\n  timeouts:\n    udp: -1\n",
+	  "3: conntrack.timeouts.udp: expected an integer from 1 to 315360000, got \"-1\"" },
+	{ "conntrack:\n  timeouts:\n    tcp_idle: 5\n",
+	  "3: conntrack.timeouts.tcp_idle: unknown key: use one of tcp_syn_sent, tcp_syn_recv, "
+	  "tcp_established, tcp_fin_wait, tcp_close_wait, tcp_last_ack, tcp_time_wait, "
+	  "tcp_close, udp, udp_stream, icmp" },
+	{ "conntrack:\n  timeouts: 30\n",
+	  "2: conntrack.timeouts: expected a mapping of keys, got a value" },
+	{ "conntrack:\n  timeouts:\n    icmp: 5\n    icmp: 6\n",
+	  "4: conntrack.timeouts.icmp: duplicate key (first on line 3)" },
 };
 
 static void
