@@ -1,19 +1,102 @@
 #!/usr/bin/python3
 """perf/gen.py - write the benchmark's input pcap.
 
-Usage: /usr/bin/python3 perf/gen.py OUT.pcap [--frames N] [--srcs S] [--dsts D] [--size BYTES]
+Usage:
+  /usr/bin/python3 perf/gen.py OUT.pcap [--frames N] [--srcs S] [--dsts D] [--size BYTES]
+  /usr/bin/python3 perf/gen.py OUT.pcap --flows N --dst-ip A --dst-port P --dst-mac M
+                               [--src-net A] [--size BYTES]
 
-N Ethernet/IPv4/UDP frames of BYTES bytes (default 60: 64 on the wire with the
-FCS), source MACs cycling through S addresses and destination MACs through D
-(locally administered unicast, never broadcast), UDP source ports varying so
-the frames are not all identical. Deterministic: same arguments, same bytes.
-net_pcap with infinite_rx=1 loads the whole file into mbufs once, so keep N
-well below the mbuf pool (default 256).
+L2 (the default): N Ethernet/IPv4/UDP frames of BYTES bytes (default 60: 64 on
+the wire with the FCS), source MACs cycling through S addresses and destination
+MACs through D (locally administered unicast, never broadcast), UDP source
+ports varying so the frames are not all identical.
+
+Flows (--flows, the NAT benchmark): one frame per flow, N distinct flows from
+"outside" to one address and UDP port (a published port on the uplink
+address): flow i comes from address src-net + 1 + (i % 4096) (default from
+198.18.0.1 to 198.18.16.0) and source port 1024 + i // 4096 (so N <= 264M),
+Ethernet destination M (dpnet's MAC on the uplink), source 02:00:5e:01:00:01,
+IPv4 with DF and the id i, correct IPv4 and UDP checksums. Replayed with
+infinite_rx=1, the first pass over the file opens N connections and every
+later pass hits them. Written without scapy (millions of frames take seconds);
+the first frames are checked against scapy's encoding when scapy is there.
+
+Deterministic: same arguments, same bytes. net_pcap with infinite_rx=1 loads
+the whole file into mbufs once, so the mbuf pool of whoever replays it must
+hold N frames plus its rings.
 """
 import argparse
+import ipaddress
 import struct
 
-from scapy.all import Ether, IP, UDP
+
+def csum_fold(s):
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def l2_frames(a, f):
+    from scapy.all import Ether, IP, UDP
+    for i in range(a.frames):
+        src = "02:00:5e:01:%02x:%02x" % ((i % a.srcs) >> 8, (i % a.srcs) & 0xFF)
+        dst = "02:00:5e:02:%02x:%02x" % ((i % a.dsts) >> 8, (i % a.dsts) & 0xFF)
+        f0 = Ether(src=src, dst=dst) / IP(src="198.18.0.1", dst="198.19.0.1") / \
+            UDP(sport=1024 + i % 50000, dport=9)
+        raw = bytes(f0)
+        raw += b"\0" * (a.size - len(raw))
+        f.write(struct.pack("<IIII", 1700000000, i, len(raw), len(raw)))
+        f.write(raw)
+    return "%d frames of %d bytes, %d source and %d destination MACs" % (
+        a.frames, a.size, a.srcs, a.dsts)
+
+
+def flow_frame(i, a, dst_ip, src_base, eth):
+    """Frame of flow i (bytes)."""
+    src_ip = src_base + 1 + (i % 4096)
+    sport = 1024 + i // 4096
+    proto, l4len = 17, 8
+    pay = a.size - 14 - 20 - l4len
+    ip_len = 20 + l4len + pay
+    # IPv4 header, checksum over the 10 words.
+    hdr = struct.pack("!BBHHHBBHII", 0x45, 0, ip_len, i & 0xFFFF, 0x4000, 64, proto, 0,
+                      src_ip, dst_ip)
+    s = sum(struct.unpack("!10H", hdr))
+    ipck = 0xFFFF - csum_fold(s)
+    hdr = hdr[:10] + struct.pack("!H", ipck) + hdr[12:]
+    # Pseudo-header + L4 header + zero payload.
+    l4_total = l4len + pay
+    ps = (src_ip >> 16) + (src_ip & 0xFFFF) + (dst_ip >> 16) + (dst_ip & 0xFFFF) + proto + l4_total
+    l4 = struct.pack("!HHHH", sport, a.dst_port, l4_total, 0)
+    ck = 0xFFFF - csum_fold(ps + sum(struct.unpack("!4H", l4)))
+    l4 = l4[:6] + struct.pack("!H", ck or 0xFFFF)
+    return eth + hdr + l4 + b"\0" * pay
+
+
+def flow_frames(a, f):
+    dst_ip = int(ipaddress.IPv4Address(a.dst_ip))
+    src_base = int(ipaddress.IPv4Address(a.src_net))
+    eth = bytes.fromhex(a.dst_mac.replace(":", "")) + bytes.fromhex("02005e010001") + b"\x08\x00"
+    hdr = struct.pack("<IIII", 1700000000, 0, a.size, a.size)
+    for i in range(a.flows):
+        f.write(hdr)
+        f.write(flow_frame(i, a, dst_ip, src_base, eth))
+    try:   # the encoding checked against scapy's on a few frames
+        from scapy.all import Ether
+        for i in (0, 1, 4097, a.flows - 1):
+            if 0 <= i < a.flows:
+                raw = flow_frame(i, a, dst_ip, src_base, eth)
+                p = Ether(raw)
+                l4 = p.payload.payload
+                del p.payload.chksum
+                del l4.chksum
+                want = bytes(Ether(bytes(p)))
+                if want[:len(raw)] != raw:
+                    raise SystemExit("gen.py: frame %d differs from scapy's encoding" % i)
+    except ImportError:
+        pass
+    return "%d UDP flows to %s:%d (MAC %s), one frame of %d bytes each" % (
+        a.flows, a.dst_ip, a.dst_port, a.dst_mac, a.size)
 
 
 def main():
@@ -23,22 +106,20 @@ def main():
     ap.add_argument("--srcs", type=int, default=4)
     ap.add_argument("--dsts", type=int, default=4)
     ap.add_argument("--size", type=int, default=60)
+    ap.add_argument("--flows", type=int, default=0)
+    ap.add_argument("--dst-ip")
+    ap.add_argument("--dst-port", type=int, default=8080)
+    ap.add_argument("--dst-mac")
+    ap.add_argument("--src-net", default="198.18.0.0")
     a = ap.parse_args()
     if a.size < 42:
         ap.error("--size must be at least 42 (Ethernet + IPv4 + UDP headers)")
+    if a.flows and (not a.dst_ip or not a.dst_mac):
+        ap.error("--flows needs --dst-ip and --dst-mac")
     with open(a.out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for i in range(a.frames):
-            src = "02:00:5e:01:%02x:%02x" % ((i % a.srcs) >> 8, (i % a.srcs) & 0xFF)
-            dst = "02:00:5e:02:%02x:%02x" % ((i % a.dsts) >> 8, (i % a.dsts) & 0xFF)
-            f0 = Ether(src=src, dst=dst) / IP(src="198.18.0.1", dst="198.19.0.1") / \
-                UDP(sport=1024 + i % 50000, dport=9)
-            raw = bytes(f0)
-            raw += b"\0" * (a.size - len(raw))
-            f.write(struct.pack("<IIII", 1700000000, i, len(raw), len(raw)))
-            f.write(raw)
-    print("%s: %d frames of %d bytes, %d source and %d destination MACs" %
-          (a.out, a.frames, a.size, a.srcs, a.dsts))
+        what = flow_frames(a, f) if a.flows else l2_frames(a, f)
+    print("%s: %s" % (a.out, what))
 
 
 if __name__ == "__main__":
