@@ -593,8 +593,9 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 		snat = v->nets[out].gw_ip;
 		kind = NAT_K_HAIRPIN;
 	}
-	/* 4. Tracked? */
-	if (natf == 0 && snat == 0 && (u == DP_DOMAIN_NONE || (in != u && out != u))) {
+	/* 4. Tracked? Not what is for a host address and not DNATed: it is local,
+	 * never translated, and scans of the uplink address fill no table. */
+	if (natf == 0 && snat == 0 && (host || u == DP_DOMAIN_NONE || (in != u && out != u))) {
 		nc->untracked++;
 		return;
 	}

@@ -46,7 +46,11 @@
  *     dropped (nat-no-port). ICMP echo: the id plays the port.
  *  4. Tracked when anything was translated, or i or o is the uplink's domain
  *     (so that a reply to a connection the host opened is not masqueraded);
- *     traffic between a network and its own gateway is not tracked.
+ *     traffic between a network and its own gateway is not tracked, nor is
+ *     any other traffic for a host address that was not DNATed: it is local
+ *     (answered by L3 or handed to the host), never translated, and so a
+ *     scan of the uplink address fills no table and a port published later
+ *     is not shadowed by an entry of an earlier, refused attempt.
  *     ct_conn_new: -ENOSPC -> dropped (ct-full; existing connections keep
  *     flowing); -EINVAL (a packet that cannot open a connection: TCP without
  *     SYN, an echo reply) -> dropped (ct-invalid) when NAT would apply, else
