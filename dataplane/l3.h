@@ -41,7 +41,8 @@
  *  gateway address only); else dropped (gateway-local). Otherwise the LPM
  *  (then the default route 0.0.0.0/0): no route or BLACKHOLE -> ICMP net
  *  unreachable (no-route); output domain o without DP_NET_F_L3 -> no-route;
- *  i != o and neither is u -> isolated; o == u from an internal i, or i == u
+ *  i != o and neither is u -> isolated (unless the frame carries PKT_F_NAT: the
+ *  NAT stage translated it for a published port, nat.h); o == u from an internal i, or i == u
  *  into an internal o from a source other than o's gateway address (the
  *  host's own address there, as Docker lets the host reach internal networks)
  *  -> internal; TTL <= 1 -> ICMP time exceeded; neighbour (o, CONNECTED ? dst
