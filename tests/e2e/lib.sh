@@ -650,3 +650,246 @@ tcp_ok() {
 	[ $rc -eq 0 ] || fail "TCP listener on $addr:$port in $to exited with status $rc"
 	cmp -s "$src" "$dst" || fail "TCP from $from to $addr:$port: $(stat -c %s "$dst" 2>/dev/null || echo 0) bytes arrived, not the 4 MiB sent"
 }
+
+# ---------------------------------------------------------------- NAT (issue 4)
+#
+# In TAP mode dpnet's uplink address is NAT_UP on the link-local /30 whose other
+# end, NAT_HOST, is the host's side of dpnet0: published ports answer on NAT_UP
+# (and on the networks' gateway addresses, for containers), and MASQUERADE gives
+# container traffic leaving through dpnet0 the source NAT_UP.
+
+NAT_UP=169.254.17.2
+NAT_HOST=169.254.17.1
+NAT_PY="$E2E_TMP/natpeer.py"
+
+# nat_peer_write: write $NAT_PY, the servers and clients of the NAT tests (run
+# with $PY, in the host's namespace or a container's):
+#   serve-tcp [--bind A] PORT   per line received, answer "PEER-IP PEER-PORT LINE"
+#   serve-udp [--bind A] PORT   per datagram, answer "PEER-IP PEER-PORT DATA"
+#   tcp HOST PORT MSG           one connection, one exchange; prints
+#                               "LOCAL-IP LOCAL-PORT <the server's answer>"
+#   udp HOST PORT MSG           one datagram (3 tries, 2 s each); prints
+#                               "LOCAL-IP LOCAL-PORT FROM-IP FROM-PORT <answer>"
+#   many HOST PORT N READY GO   N connections at once; when all are attempted the
+#                               number up goes to the file READY; after the file GO
+#                               appears (<= 60 s), one exchange on each; exit 0 iff
+#                               all N worked
+#   hold HOST PORT READY GO     one connection: an exchange, then "LOCAL-PORT" in
+#                               READY, wait for GO, a second exchange on it
+# Every socket has a timeout: nothing waits for ever.
+nat_peer_write() {
+	[ -f "$NAT_PY" ] && return 0
+	cat >"$NAT_PY" <<'PYEOF'
+import os, socket, sys, threading, time
+
+def answer_tcp(c, a):
+    try:
+        f = c.makefile("rb")
+        for line in f:
+            c.sendall(b"%s %d %s\n" % (a[0].encode(), a[1], line.strip()))
+    except OSError:
+        pass
+    finally:
+        c.close()
+
+def serve(args, kind):
+    bind = ""
+    if args[0] == "--bind":
+        bind, args = args[1], args[2:]
+    port = int(args[0])
+    if kind == "tcp":
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((bind, port))
+        s.listen(1024)
+        while True:
+            c, a = s.accept()
+            threading.Thread(target=answer_tcp, args=(c, a), daemon=True).start()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((bind, port))
+    while True:
+        d, a = s.recvfrom(4096)
+        s.sendto(b"%s %d %s" % (a[0].encode(), a[1], d), a)
+
+def readline(s):
+    buf = b""
+    while not buf.endswith(b"\n"):
+        b = s.recv(4096)
+        if not b:
+            raise OSError("connection closed after %r" % buf)
+        buf += b
+    return buf.decode().strip()
+
+def exchange(s, msg):
+    s.sendall(msg.encode() + b"\n")
+    return readline(s)
+
+def wait_file(path, secs):
+    end = time.time() + secs
+    while not os.path.exists(path):
+        if time.time() > end:
+            sys.exit("no %s within %d s" % (path, secs))
+        time.sleep(0.05)
+
+def put(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text + "\n")
+    os.rename(path + ".tmp", path)
+
+def main():
+    cmd, a = sys.argv[1], sys.argv[2:]
+    if cmd in ("serve-tcp", "serve-udp"):
+        serve(a, cmd[6:])
+    host, port = a[0], int(a[1])
+    if cmd == "tcp":
+        s = socket.create_connection((host, port), timeout=5)
+        s.settimeout(5)
+        l = s.getsockname()
+        print("%s %d %s" % (l[0], l[1], exchange(s, a[2])))
+    elif cmd == "udp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(2)
+        s.connect((host, port))
+        for _ in range(3):
+            s.send(a[2].encode())
+            try:
+                d, f = s.recvfrom(4096)
+            except socket.timeout:
+                continue
+            l = s.getsockname()
+            print("%s %d %s %d %s" % (l[0], l[1], f[0], f[1], d.decode()))
+            return
+        sys.exit("udp %s:%d: no answer to 3 datagrams" % (host, port))
+    elif cmd == "many":
+        n, ready, go = int(a[2]), a[3], a[4]
+        socks, errs = [None] * n, []
+        def conn(i):
+            try:
+                s = socket.create_connection((host, port), timeout=20)
+                s.settimeout(20)
+                socks[i] = s
+            except OSError as e:
+                errs.append("connect %d: %s" % (i, e))
+        ts = [threading.Thread(target=conn, args=(i,)) for i in range(n)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        put(ready, str(sum(s is not None for s in socks)))
+        wait_file(go, 60)
+        good = [False] * n
+        def talk(i):
+            try:
+                r = exchange(socks[i], "m%d" % i)
+                if r.endswith(" m%d" % i):
+                    good[i] = True
+                else:
+                    errs.append("connection %d: answer %r" % (i, r))
+            except OSError as e:
+                errs.append("exchange %d: %s" % (i, e))
+        ts = [threading.Thread(target=talk, args=(i,)) for i in range(n) if socks[i]]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        print("%d of %d connections worked" % (sum(good), n))
+        for e in errs[:10]:
+            print(e, file=sys.stderr)
+        sys.exit(0 if all(good) else 1)
+    elif cmd == "hold":
+        ready, go = a[2], a[3]
+        s = socket.create_connection((host, port), timeout=5)
+        s.settimeout(5)
+        r1 = exchange(s, "first")
+        put(ready, str(s.getsockname()[1]))
+        wait_file(go, 60)
+        r2 = exchange(s, "second")
+        print(r1)
+        print(r2)
+        if not (r1.endswith(" first") and r2.endswith(" second")):
+            sys.exit("hold: answers %r, %r" % (r1, r2))
+    else:
+        sys.exit("natpeer.py: unknown command %s" % cmd)
+
+main()
+PYEOF
+}
+
+# ctr_start NAME [RUN-OPTIONS...] -- CMD...: `dpctl run -d --name NAME OPTIONS
+# -- CMD`, tracked for clean-up; fails the test if refused.
+ctr_start() {
+	local name=$1
+	shift
+	track_ctr "$name"
+	run dpctl run -d --name "$name" "$@" >/dev/null
+	ctr_remember
+}
+
+# listening NS tcp|udp PORT: something listens on PORT in namespace NS.
+listening() {
+	local opt=-ltnH
+	[ "$2" = udp ] && opt=-lunH
+	nsexec "$1" ss "$opt" | awk '{print $4}' | grep -qE "[:.]$3\$"
+}
+
+# wait_listening NS tcp|udp PORT: wait (at most 10 s) for a listener.
+wait_listening() {
+	wait_until 10 listening "$@" || fail "nothing listens on $2 port $3 in $1 after 10 s"
+}
+
+# ct_count [GREP-E-PATTERN]: the number of `dpctl conntrack ls` lines (matching).
+ct_count() {
+	local out
+	out=$(dpctl conntrack ls 2>"$E2E_TMP/ct.err") || fail "dpctl conntrack ls failed: $(cat "$E2E_TMP/ct.err")"
+	grep -cE "${1:-.}" <<<"$out" || true
+}
+
+# ct_find PROTO ORIG-SRC ORIG-DST SPORT DPORT [REPLY-SRC REPLY-DST RSPORT RDPORT]:
+# print the `dpctl conntrack ls` lines (conntrack -L layout) of the connection
+# whose original tuple is that (and whose reply tuple is that, when given); a
+# field "-" matches anything; for ICMP the echo id plays both ports. Status 1
+# when there is none.
+ct_find() {
+	# (stderr: conntrack's "N flow entries have been shown." and errors, kept aside)
+	dpctl conntrack ls 2>"$E2E_TMP/ct.err" | "$PY" -c '
+import re, sys
+want = sys.argv[1:]
+found = False
+tup = re.compile(r"src=(\S+) dst=(\S+) (?:sport=(\d+) dport=(\d+)|type=\d+ code=\d+ id=(\d+))")
+def same(got, w):
+    return all(x == "-" or x == y for x, y in zip(w, got))
+for line in sys.stdin:
+    f = line.split()
+    if not f or f[0] != want[0]:
+        continue
+    t = [(m[0], m[1], m[2] or m[4], m[3] or m[4]) for m in tup.findall(line)]
+    if not t or not same(t[0], want[1:5]):
+        continue
+    if len(want) > 5 and (len(t) < 2 or not same(t[1], want[5:9])):
+        continue
+    found = True
+    print(line.rstrip())
+sys.exit(0 if found else 1)
+' "$@"
+}
+
+# ct_stat NAME: counter NAME (entries, created, expired...) of `dpctl conntrack stats --json`.
+ct_stat() {
+	dpctl conntrack stats --json | json "(d.get('stats') or d.get('result') or d)['$1']"
+}
+
+# nat_counter WORD...: "PKTS BYTES" of the one `dpctl nat ls` rule line holding
+# every WORD as a whole field (iptables -vnL layout: pkts and bytes first; K/M/G expanded).
+nat_counter() {
+	dpctl nat ls | "$PY" -c '
+import sys
+words = sys.argv[1:]
+text = sys.stdin.read()
+rows = [l for l in text.splitlines() if all(w in l.split() for w in words)
+        and l.split() and l.split()[0][:1].isdigit()]
+if len(rows) != 1:
+    sys.exit("nat ls: %d rule lines hold %s:\n%s" % (len(rows), words, text))
+def num(s):
+    m = {"K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+    return int(float(s[:-1]) * m[s[-1]]) if s[-1] in m else int(s)
+f = rows[0].split()
+print(num(f[0]), num(f[1]))
+' "$@"
+}
