@@ -26,6 +26,7 @@
 #include "ctl.h"
 #include "state.h"
 #include "uplink.h"
+#include "util.h"
 
 _Static_assert(CFG_NAME_MAX == PORT_NAME_MAX, "port name sizes differ");
 _Static_assert(CFG_NET_NAME_MAX == PORT_NET_MAX, "network name sizes differ");
@@ -199,7 +200,7 @@ ctl_port_create(struct ctl *c, const struct cfg_port *cp, bool cli, char *err, s
 	ctl_view_add(v, c->n_workers, p);
 	dp_view_publish(c->dp, v);
 	if (spec.role == PORT_ROLE_UPLINK) {
-		rc = uplink_port_added(c, p, err, errlen);
+		rc = uplink_port_added(c, p, cp, err, errlen);
 		if (rc < 0) {
 			v = dp_view_clone(c->dp);
 			if (v != NULL) {
@@ -277,11 +278,12 @@ int
 ctl_port_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
 {
 	static const char *const allowed[] = {
-		"name", "type", "iface", "devargs", "network", "role", NULL,
+		"name", "type", "iface", "devargs", "network", "role", "address", "gateway",
+		NULL,
 	};
 	struct dp_counters sum;
 	struct cfg_port cp;
-	char type[64];
+	char type[64], address[64], gateway[64], why[256];
 	struct port *p;
 	int rc;
 
@@ -301,8 +303,18 @@ ctl_port_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 				 errlen);
 	if (rc == 0)
 		rc = ctl_arg_str(args, "role", false, cp.role, sizeof(cp.role), err, errlen);
+	if (rc == 0)
+		rc = ctl_arg_str(args, "address", false, address, sizeof(address), err, errlen);
+	if (rc == 0)
+		rc = ctl_arg_str(args, "gateway", false, gateway, sizeof(gateway), err, errlen);
 	if (rc < 0)
 		return rc;
+	if (address[0] != '\0' &&
+	    cfg_parse_host_cidr(address, &cp.address, &cp.address_len, why, sizeof(why)) < 0)
+		return ctl_fail(err, errlen, -EINVAL, "--address: %s", why);
+	if (gateway[0] != '\0' && (cfg_parse_ip(gateway, &cp.gateway) < 0 || cp.gateway == 0))
+		return ctl_fail(err, errlen, -EINVAL, "--gateway: invalid address \"%s\": write "
+				"an IPv4 address, e.g. 192.0.2.1", gateway);
 	/* Any type the buffer cannot hold is unknown: let cfg_port_check say so. */
 	if (strlen(type) < sizeof(cp.type))
 		memcpy(cp.type, type, strlen(type) + 1);

@@ -451,6 +451,23 @@ state_str(json_t *o, const char *key, char *buf, size_t len)
 	return 0;
 }
 
+/* An uplink's "address" (CIDR) and "gateway", absent in older files. */
+static int
+state_addr(json_t *o, struct cfg_port *cp)
+{
+	char a[64], g[64], why[256];
+
+	if (state_str(o, "address", a, sizeof(a)) < 0 ||
+	    state_str(o, "gateway", g, sizeof(g)) < 0)
+		return -EINVAL;
+	if (a[0] != '\0' && cfg_parse_host_cidr(a, &cp->address, &cp->address_len, why,
+						 sizeof(why)) < 0)
+		return -EINVAL;
+	if (g[0] != '\0' && cfg_parse_ip(g, &cp->gateway) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 static int
 state_ports_restore(void *arg, json_t *val, char *err, size_t errlen)
 {
@@ -472,7 +489,8 @@ state_ports_restore(void *arg, json_t *val, char *err, size_t errlen)
 		    state_str(o, "iface", cp.iface, sizeof(cp.iface)) < 0 ||
 		    state_str(o, "devargs", cp.devargs, sizeof(cp.devargs)) < 0 ||
 		    state_str(o, "network", cp.network, sizeof(cp.network)) < 0 ||
-		    state_str(o, "role", cp.role, sizeof(cp.role)) < 0 || cp.name[0] == '\0') {
+		    state_str(o, "role", cp.role, sizeof(cp.role)) < 0 || cp.name[0] == '\0' ||
+		    state_addr(o, &cp) < 0) {
 			state_log(STATE_LOG_WARNING, "state: ports[%zu] is malformed: skipped", i);
 			continue;
 		}
@@ -509,6 +527,19 @@ state_port_remember(const struct cfg_port *cp)
 		      "role", cp->role);
 	if (o == NULL || json_array_append_new(state.ports, o) < 0)
 		return -ENOMEM;
+	if (cp->address != 0) {
+		char a[16], cidr[24];
+
+		snprintf(cidr, sizeof(cidr), "%s/%u", cfg_format_ip(cp->address, a, sizeof(a)),
+			 cp->address_len);
+		json_object_set_new(o, "address", json_string(cidr));
+	}
+	if (cp->gateway != 0) {
+		char g[16];
+
+		json_object_set_new(o, "gateway", json_string(cfg_format_ip(cp->gateway, g,
+									     sizeof(g))));
+	}
 	return 0;
 }
 

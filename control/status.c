@@ -3,13 +3,11 @@
  *
  * Version, uptime, workers and their lcores, poll mode, whether EAL got
  * hugepages, and the uplink: its port and the IPv4 address where published
- * ports answer (the address of the uplink's host interface when it has one,
- * else none).
+ * ports answer (dpnet's own address on the uplink network, uplink.h; "none"
+ * when the uplink has no address: published ports then answer only on the
+ * networks' gateway addresses, from the containers).
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,26 +19,6 @@
 #include "util.h"
 #include "state.h"
 #include "uplink.h"
-
-/* First IPv4 address of a host interface, or "" when it has none. */
-static void
-status_iface_addr(const char *iface, char *buf, size_t len)
-{
-	struct ifaddrs *ifa, *i;
-
-	buf[0] = '\0';
-	if (iface[0] == '\0' || getifaddrs(&ifa) < 0)
-		return;
-	for (i = ifa; i != NULL; i = i->ifa_next) {
-		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET ||
-		    strcmp(i->ifa_name, iface) != 0)
-			continue;
-		inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, buf,
-			  (socklen_t)len);
-		break;
-	}
-	freeifaddrs(ifa);
-}
 
 int
 ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
@@ -57,17 +35,13 @@ ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 	n = port_list(ports, RTE_MAX_ETHPORTS);
 	for (unsigned int i = 0; i < n && uplink == NULL; i++) {
 		struct port *p = ports[i];
-		char addr[INET_ADDRSTRLEN];
 
 		if (p->spec.role != PORT_ROLE_UPLINK)
 			continue;
-		if (p->spec.type == PORT_TAP || p->spec.type == PORT_AFPACKET)
-			status_iface_addr(p->spec.iface, addr, sizeof(addr));
-		else
-			addr[0] = '\0';
+		/* uplink_status adds the address: dpnet's own on the uplink network. */
 		uplink = json_pack("{s:s, s:s, s:s, s:s}", "name", p->spec.name,
 				   "type", port_type_name(p->spec.type), "iface", p->spec.iface,
-				   "address", addr[0] != '\0' ? addr : "none");
+				   "address", "none");
 		if (uplink != NULL)
 			uplink_status(c, uplink);
 	}

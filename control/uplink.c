@@ -37,6 +37,12 @@ static struct {
 	char iface[IFNAMSIZ];           /* host interface (TAP mode) */
 	struct rte_ether_addr peer_mac; /* the host interface's MAC: the peer's */
 	uint32_t peer_ip;               /* default route's next hop, 0 if none */
+	uint32_t address;               /* dpnet's address on the uplink network, 0 if none */
+	uint8_t address_len;            /* its prefix length */
+	uint32_t gateway;               /* the configured next hop (gateway:), 0 if none */
+	bool subnet_route;              /* the uplink subnet's connected route is ours */
+	bool host_addr;                 /* TAP: gateway/len is on the host interface */
+	bool gw_neigh;                  /* TAP: the neighbour (u, gateway) is ours */
 } up;
 
 static const uint8_t uplink_gw_mac[6] = UPLINK_GW_MAC;
@@ -250,6 +256,18 @@ uplink_tap_undo(struct ctl *c)
 		l3_route_del(c->dp, 0, 0);
 		up.peer_ip = 0;
 	}
+	if (up.gw_neigh) {
+		l3_neigh_del(c->dp, NET_DOMAIN_UPLINK, up.gateway);
+		up.gw_neigh = false;
+	}
+	if (up.host_addr) {
+		int rc = nl_addr_del(up.iface, up.gateway, up.address_len);
+
+		if (rc < 0 && rc != -EADDRNOTAVAIL && rc != -ENODEV)
+			CTL_LOG(WARNING, "cannot remove the uplink's host address from %s: %s",
+				up.iface, strerror(-rc));
+		up.host_addr = false;
+	}
 	for (unsigned int i = 0; i < NET_MAX; i++) {
 		struct net *n = &c->nets->nets[i];
 
@@ -303,7 +321,35 @@ uplink_tap_setup(struct ctl *c, struct port *p, char *err, size_t errlen)
 		if (rc < 0)
 			goto fail;
 	}
-	/* The host (bridge's gateway address on dpnet0) is the way out. */
+	/* With an address: the host's side of the transfer network (gateway:) is
+	 * the next hop, its address on dpnet0 and its MAC known from the start. */
+	if (up.address != 0 && up.gateway != 0) {
+		rc = nl_addr_add(up.iface, up.gateway, up.address_len);
+		if (rc < 0 && rc != -EEXIST) {
+			snprintf(err, errlen, "cannot add %s/%u to the uplink interface %s: %s",
+				 uplink_ip(up.gateway, a, sizeof(a)), up.address_len, up.iface,
+				 strerror(-rc));
+			goto fail;
+		}
+		up.host_addr = true;
+		rc = l3_neigh_add(c->dp, NET_DOMAIN_UPLINK, up.gateway, &up.peer_mac);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot add the neighbour %s of the uplink: %s",
+				 uplink_ip(up.gateway, a, sizeof(a)), strerror(-rc));
+			goto fail;
+		}
+		up.gw_neigh = true;
+		nh.gw_ip = up.gateway;
+		rc = l3_route_add(c->dp, 0, 0, &nh);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot add the default route via %s: %s",
+				 uplink_ip(nh.gw_ip, a, sizeof(a)), strerror(-rc));
+			goto fail;
+		}
+		up.peer_ip = nh.gw_ip;
+		return 0;
+	}
+	/* Without one: the host (bridge's gateway address on dpnet0) is the way out. */
 	if (bridge != NULL && bridge->attached) {
 		nh.gw_ip = bridge->gateway;
 		rc = l3_route_add(c->dp, 0, 0, &nh);
@@ -320,44 +366,136 @@ fail:
 	return rc;
 }
 
-int
-uplink_port_added(struct ctl *c, struct port *p, char *err, size_t errlen)
+/* Another uplink type with an address: the connected route is set already;
+ * the default route via gateway: when given (its MAC is not known until the
+ * neighbour resolution of the next issue: until then no-neighbour drops). */
+static int
+uplink_port_setup(struct ctl *c, char *err, size_t errlen)
 {
+	struct l3_nexthop nh = { .type = L3_NH_GATEWAY, .domain = NET_DOMAIN_UPLINK };
+	char a[16];
+	int rc;
+
+	if (up.gateway == 0)
+		return 0;
+	nh.gw_ip = up.gateway;
+	rc = l3_route_add(c->dp, 0, 0, &nh);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot add the default route via %s: %s",
+			 uplink_ip(nh.gw_ip, a, sizeof(a)), strerror(-rc));
+		return rc;
+	}
+	up.peer_ip = up.gateway;
+	return 0;
+}
+
+/* An address that clashes with a bridge network would make its routes ambiguous. */
+static int
+uplink_check_address(struct ctl *c, char *err, size_t errlen)
+{
+	char a[16], b[16];
+
+	for (unsigned int i = 0; i < NET_MAX; i++) {
+		const struct net *n = &c->nets->nets[i];
+		uint32_t m = cfg_prefix_mask(n->prefix_len < up.address_len ? n->prefix_len :
+					     up.address_len);
+
+		if (n->name[0] == '\0' || n->driver != NET_DRIVER_BRIDGE || !n->attached)
+			continue;
+		if (((n->subnet ^ up.address) & m) == 0) {
+			snprintf(err, errlen, "the uplink address %s/%u overlaps network %s "
+				 "(%s/%u): give the uplink another subnet",
+				 uplink_ip(up.address, a, sizeof(a)), up.address_len, n->name,
+				 uplink_ip(n->subnet, b, sizeof(b)), n->prefix_len);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+int
+uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char *err,
+		  size_t errlen)
+{
+	struct l3_nexthop conn = { .type = L3_NH_CONNECTED, .domain = NET_DOMAIN_UPLINK };
 	struct dp_net_view nv;
 	uint16_t pid = p->port_id, none = RTE_MAX_ETHPORTS;
-	char a[16];
+	char a[16], b[16], cidr[32];
 	int rc;
 
 	if (up.present) {
 		snprintf(err, errlen, "an uplink is already programmed (port id %u)", up.port_id);
 		return -EEXIST;
 	}
+	up.address = cp->address;
+	up.address_len = cp->address_len;
+	up.gateway = cp->gateway;
+	if (up.address != 0) {
+		rc = uplink_check_address(c, err, errlen);
+		if (rc < 0)
+			goto fail_clear;
+	}
 	memset(&nv, 0, sizeof(nv));
 	nv.flags = DP_NET_F_L3 | DP_NET_F_UPLINK | DP_NET_F_PROXY_ARP;
 	nv.mtu = NET_MTU_DEFAULT;
+	/* dpnet's own address there: ARP and ping answered, published ports. */
+	nv.gw_ip = up.address;
+	nv.subnet = up.address & cfg_prefix_mask(up.address_len);
+	nv.prefix_len = up.address != 0 ? up.address_len : 0;
 	memcpy(nv.gw_mac.addr_bytes, uplink_gw_mac, sizeof(uplink_gw_mac));
 	rc = uplink_publish(c, NET_DOMAIN_UPLINK, &nv, &pid);
 	if (rc < 0) {
 		snprintf(err, errlen, "out of memory while publishing the uplink");
-		return rc;
+		goto fail_clear;
 	}
 	up.port_id = pid;
-	if (p->spec.type == PORT_TAP) {
-		rc = uplink_tap_setup(c, p, err, errlen);
+	if (up.address != 0) {
+		rc = l3_route_add(c->dp, nv.subnet, nv.prefix_len, &conn);
 		if (rc < 0) {
-			uplink_publish(c, NET_DOMAIN_UPLINK, NULL, &none);
-			return rc;
+			snprintf(err, errlen, "cannot add the route %s/%u of the uplink: %s",
+				 uplink_ip(nv.subnet, a, sizeof(a)), nv.prefix_len,
+				 strerror(-rc));
+			goto fail_view;
 		}
-		CTL_LOG(INFO, "uplink %s (TAP %s, port id %u): domain %u, default route via %s",
-			p->spec.name, up.iface, pid, NET_DOMAIN_UPLINK,
-			up.peer_ip != 0 ? uplink_ip(up.peer_ip, a, sizeof(a)) : "none");
-	} else {
-		CTL_LOG(NOTICE, "uplink %s (%s, port id %u): domain %u; no route out yet (only a "
-			"TAP uplink is routed for now)", p->spec.name,
-			port_type_name(p->spec.type), pid, NET_DOMAIN_UPLINK);
+		up.subnet_route = true;
 	}
+	if (p->spec.type == PORT_TAP)
+		rc = uplink_tap_setup(c, p, err, errlen);
+	else
+		rc = uplink_port_setup(c, err, errlen);
+	if (rc < 0)
+		goto fail_route;
+	if (up.address != 0)
+		snprintf(cidr, sizeof(cidr), "%s/%u", uplink_ip(up.address, a, sizeof(a)),
+			 up.address_len);
+	else
+		snprintf(cidr, sizeof(cidr), "none");
+	CTL_LOG(INFO, "uplink %s (%s %s, port id %u): domain %u, address %s, default route "
+		"via %s", p->spec.name, port_type_name(p->spec.type),
+		p->spec.iface[0] ? p->spec.iface : p->spec.devargs, pid, NET_DOMAIN_UPLINK,
+		cidr, up.peer_ip != 0 ? uplink_ip(up.peer_ip, b, sizeof(b)) : "none");
+	if (p->spec.type != PORT_TAP && up.peer_ip != 0)
+		CTL_LOG(NOTICE, "uplink %s: the MAC of the gateway %s is not resolved yet (no "
+			"ARP on the uplink): traffic to the outside is dropped as no-neighbour",
+			p->spec.name, uplink_ip(up.peer_ip, a, sizeof(a)));
 	up.present = true;
 	return 0;
+fail_route:
+	if (up.subnet_route)
+		l3_route_del(c->dp, nv.subnet, nv.prefix_len);
+fail_view:
+	uplink_publish(c, NET_DOMAIN_UPLINK, NULL, &none);
+fail_clear:
+	memset(&up, 0, sizeof(up));
+	return rc;
+}
+
+void
+uplink_address(uint32_t *addr, uint8_t *prefix_len, uint32_t *gateway)
+{
+	*addr = up.present ? up.address : 0;
+	*prefix_len = up.present ? up.address_len : 0;
+	*gateway = up.present ? up.gateway : 0;
 }
 
 void
@@ -367,8 +505,15 @@ uplink_port_removed(struct ctl *c, struct port *p)
 
 	if (!up.present || up.port_id != p->port_id)
 		return;
-	if (up.tap)
+	if (up.tap) {
 		uplink_tap_undo(c);
+	} else if (up.peer_ip != 0) {
+		l3_route_del(c->dp, 0, 0);
+		up.peer_ip = 0;
+	}
+	if (up.subnet_route)
+		l3_route_del(c->dp, up.address & cfg_prefix_mask(up.address_len),
+			     up.address_len);
 	uplink_publish(c, NET_DOMAIN_UPLINK, NULL, &none);
 	memset(&up, 0, sizeof(up));
 	CTL_LOG(INFO, "uplink %s removed: no route out", p->spec.name);
@@ -382,6 +527,23 @@ uplink_status(struct ctl *c, json_t *o)
 
 	if (!up.present)
 		return;
+	/* Where published ports answer (from outside; containers may use their gateway). */
+	if (up.address != 0) {
+		snprintf(cidr, sizeof(cidr), "%s/%u", uplink_ip(up.address, a, sizeof(a)),
+			 up.address_len);
+		json_object_set_new(o, "address", json_string(a));
+		json_object_set_new(o, "address_cidr", json_string(cidr));
+	} else {
+		/* No uplink address: published ports answer on the gateway addresses
+		 * (from the containers): the bridge network's is the one to show. */
+		struct net *bridge = net_find(c->nets, "bridge");
+
+		json_object_set_new(o, "address", json_string(bridge != NULL && bridge->attached ?
+				    uplink_ip(bridge->gateway, a, sizeof(a)) : "none"));
+		json_object_set_new(o, "address_cidr", json_string(""));
+	}
+	json_object_set_new(o, "gateway", json_string(up.gateway != 0 ?
+				uplink_ip(up.gateway, a, sizeof(a)) : ""));
 	json_object_set_new(o, "mode", json_string(up.tap ? "tap" : "port"));
 	json_object_set_new(o, "domain", json_integer(NET_DOMAIN_UPLINK));
 	json_object_set_new(o, "gw_mac", json_string(ctl_format_mac(uplink_gw_mac, mac,
@@ -393,6 +555,11 @@ uplink_status(struct ctl *c, json_t *o)
 	json_object_set_new(o, "default_via", json_string(up.peer_ip != 0 ?
 				uplink_ip(up.peer_ip, a, sizeof(a)) : ""));
 	addrs = json_array();
+	if (addrs != NULL && up.host_addr) {
+		snprintf(cidr, sizeof(cidr), "%s/%u", uplink_ip(up.gateway, a, sizeof(a)),
+			 up.address_len);
+		json_array_append_new(addrs, json_string(cidr));
+	}
 	for (unsigned int i = 0; addrs != NULL && i < NET_MAX; i++) {
 		struct net *n = &c->nets->nets[i];
 

@@ -14,12 +14,35 @@
  *
  * The uplink port (role uplink) is in its own domain u = NET_DOMAIN_UPLINK, not
  * in any network's L2 domain:
- *   view->nets[u] = { gw_ip 0, DP_NET_F_L3 | DP_NET_F_UPLINK | DP_NET_F_PROXY_ARP,
+ *   view->nets[u] = { gw_ip = the port's address (0: none), its subnet,
+ *                     DP_NET_F_L3 | DP_NET_F_UPLINK | DP_NET_F_PROXY_ARP,
  *                     gw_mac = UPLINK_GW_MAC (distinct from dpnet0's own MAC) }
  *   view->uplink_port = its port id
- * and in TAP mode: dpnet0 up (IPv6 off: no chatter into the switch), every
- * attached network's gateway address on it, the neighbour (u, 172.17.0.1) ->
- * dpnet0's MAC and the default route 0.0.0.0/0 -> L3_NH_GATEWAY(u, 172.17.0.1).
+ *
+ * The uplink address (port keys address: A.B.C.D/N and gateway: A.B.C.D, or
+ * add-port --address/--gateway) is dpnet's own address on the uplink network:
+ * the existing ARP and ICMP stages answer for it because it is u's gw_ip, and
+ * it is where published ports answer and the source MASQUERADE gives
+ * (dataplane/nat.h). With it: the connected route subnet/N -> CONNECTED(u) and,
+ * when gateway: is given, the default route 0.0.0.0/0 -> GATEWAY(u, gateway).
+ * A non-TAP uplink (afpacket, ring, pcap, dpdk) does not resolve the gateway's
+ * MAC yet (the next issue's neighbour resolution): traffic out is dropped as
+ * no-neighbour until then.
+ *
+ * TAP mode: dpnet0 up (IPv6 off: no chatter into the switch), every attached
+ * network's gateway address on it (the host reaches containers as through
+ * docker0), and the neighbours (u, gw_ip of d) -> dpnet0's MAC. The built-in
+ * configuration gives dpnet0 a transfer network: dpnet's uplink address
+ * 169.254.17.2/30, and 169.254.17.1/30 (gateway:) on the host's side of
+ * dpnet0, which dpnet sets itself, with the neighbour (u, 169.254.17.1) ->
+ * dpnet0's MAC and the default route -> GATEWAY(u, 169.254.17.1). The host
+ * reaches published ports on 169.254.17.2 (and containers also on their
+ * gateway address). Why a link-local /30: 169.254.0.0/16 is never routed, so
+ * it cannot clash with a network the host or a container uses, and a /30 holds
+ * exactly the two ends; CFG_TAP_* in config.h, changed with address:/gateway:
+ * in a config file. A TAP uplink without address: (an older config) keeps the
+ * former behaviour: no uplink address, the default route via the bridge
+ * network's gateway address on dpnet0 (the host).
  * The host ARPs on dpnet0 for a container address, dpnet answers (proxy ARP)
  * with UPLINK_GW_MAC and routes the frame into the container's domain.
  *
@@ -31,8 +54,10 @@
 #define DPNET_UPLINK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
+struct cfg_port;
 struct ctl;
 struct port;
 
@@ -42,11 +67,16 @@ struct port;
 /* Install the network hooks on c->nets (call once the data plane exists). */
 void uplink_init(struct ctl *c);
 /*
- * The uplink port p was created and published in domain NET_DOMAIN_UPLINK:
- * program the uplink domain (and, for a TAP, the host side). On failure
- * everything this did is undone; the caller then removes the port.
+ * The uplink port p (configured as cp: address, gateway) was created and
+ * published in domain NET_DOMAIN_UPLINK: program the uplink domain (and, for a
+ * TAP, the host side). On failure everything this did is undone; the caller
+ * then removes the port.
  */
-int uplink_port_added(struct ctl *c, struct port *p, char *err, size_t errlen);
+int uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char *err,
+		      size_t errlen);
+/* dpnet's address on the uplink network (0: none or no uplink), its prefix
+ * length and the configured gateway (0: none): where published ports answer. */
+void uplink_address(uint32_t *addr, uint8_t *prefix_len, uint32_t *gateway);
 /* The uplink port is about to be removed: undo uplink_port_added. */
 void uplink_port_removed(struct ctl *c, struct port *p);
 /* Extra members for status's "uplink" object (domain, MACs, host addresses). */
