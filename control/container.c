@@ -110,7 +110,8 @@ ctr_free(struct ctr *ct)
 	free(ct);
 }
 
-static void
+/* Take ct out of the list; returns where it was. */
+static unsigned int
 ctr_list_del(struct ctr *ct)
 {
 	for (unsigned int i = 0; i < ctrs.n; i++)
@@ -118,8 +119,9 @@ ctr_list_del(struct ctr *ct)
 			memmove(&ctrs.list[i], &ctrs.list[i + 1],
 				(ctrs.n - i - 1) * sizeof(ctrs.list[0]));
 			ctrs.n--;
-			return;
+			return i;
 		}
+	return ctrs.n;
 }
 
 const char *
@@ -216,6 +218,44 @@ ctr_network_text(const struct ctr *ct, char *buf, size_t len)
 					ct->ifs[i].net_name);
 }
 
+/* The address published ports go to: the first bridge network's (or the
+ * namespace owner's for container:NAME, which cannot publish). */
+static uint32_t
+ctr_pub_ip(const struct ctr *ct)
+{
+	return ct->mode == CTR_MODE_BRIDGE && ct->n_ifs > 0 ? ct->ifs[0].ip : 0;
+}
+
+static const char *
+ctr_nat_state(const struct ctr *ct)
+{
+	return ctl_nat_state(ct->id, ct->n_maps, ctr_pub_ip(ct));
+}
+
+void
+ctr_pub_walk(void (*fn)(const struct ctr_pub *p, void *arg), void *arg)
+{
+	for (unsigned int i = 0; i < ctrs.n; i++) {
+		const struct ctr *ct = ctrs.list[i];
+		struct ctr_pub p = {
+			.id = ct->id, .name = ct->name, .ip = ctr_pub_ip(ct),
+			.network = ct->n_ifs > 0 ? ct->ifs[0].net_name : "",
+			.maps = ct->maps, .n_maps = ct->n_maps,
+		};
+
+		if (ct->n_maps > 0)
+			fn(&p, arg);
+	}
+}
+
+/* Drop the connections of the addresses a container no longer has. */
+static void
+ctr_nat_forget(const struct ctr_if *ifs, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		ctl_nat_forget_ip(ctrs.c, ifs[i].ip);
+}
+
 static json_t *
 ctr_json(struct ctr *ct)
 {
@@ -258,12 +298,27 @@ ctr_json(struct ctr *ct)
 		      "name", ct->name, "id", sid, "full_id", ct->id,
 		      "mode", ctr_mode_names[ct->mode], "network", net, "ip", first_ip,
 		      "networks", ifs, "ports", ports, "published", ctr_maps_json(ct),
-		      "exposed", exps, "command", cmd, "nat", "pending",
+		      "exposed", exps, "command", cmd, "nat", ctr_nat_state(ct),
 		      "netns", ct->netns, "status", ctr_status(ct, status, sizeof(status)),
 		      "pid", ctr_alive(ct) ? (int)ct->pid : 0,
 		      "running", json_boolean(ctr_alive(ct)),
 		      "detached", ct->detach, "created", (json_int_t)ct->created_ns);
 	return o;
+}
+
+/* After connect/disconnect: the rules follow the first network's address. The
+ * change itself is done; a failure here leaves the rules as they were (logged,
+ * "nat" then says "pending") rather than undoing the user's command. */
+static void
+ctr_nat_resync(struct ctl *c, const struct ctr *ct)
+{
+	char msg[512];
+
+	if (ct->n_maps == 0)
+		return;
+	if (ctl_nat_sync(c, msg, sizeof(msg)) < 0)
+		CTL_LOG(WARNING, "container %s: its DNAT rules could not follow the change: %s",
+			ct->name, msg);
 }
 
 /* ---------------------------------------------------------------- arguments */
@@ -368,6 +423,7 @@ static int
 ctr_parse_ports(struct ctr *ct, json_t *publish, json_t *expose, bool publish_all, char *err,
 		size_t errlen)
 {
+	const struct cfg_nat *eph = &ctrs.c->cfg->nat;
 	struct pm_map *taken;
 	unsigned int n_taken = 0;
 	size_t i;
@@ -385,8 +441,8 @@ ctr_parse_ports(struct ctr *ct, json_t *publish, json_t *expose, bool publish_al
 			return rc;
 	}
 	json_array_foreach(publish, i, w) {
-		rc = pm_parse_publish(json_string_value(w), ct->maps, &ct->n_maps, PM_MAX, err,
-				      errlen);
+		rc = pm_parse_publish(json_string_value(w), ct->maps, &ct->n_maps, PM_MAX,
+				      eph->ephemeral_lo, eph->ephemeral_hi, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
@@ -411,7 +467,8 @@ ctr_parse_ports(struct ctr *ct, json_t *publish, json_t *expose, bool publish_al
 		if (published)
 			continue;
 		snprintf(e, sizeof(e), "%u/%s", ct->exps[k].port, pm_proto_name(ct->exps[k].proto));
-		rc = pm_parse_publish(e, ct->maps, &ct->n_maps, PM_MAX, err, errlen);
+		rc = pm_parse_publish(e, ct->maps, &ct->n_maps, PM_MAX, eph->ephemeral_lo,
+				      eph->ephemeral_hi, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
@@ -689,6 +746,13 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 			goto fail_teardown;
 	}
 	ctrs.list[ctrs.n++] = ct;
+	if (ct->n_maps > 0) {
+		rc = ctl_nat_sync(c, err, errlen);
+		if (rc < 0) {
+			ctrs.n--;
+			goto fail_teardown;
+		}
+	}
 	CTL_LOG(INFO, "container %s created (%s%s%s%s)", ct->name, ctr_mode_names[ct->mode],
 		ct->n_ifs ? ", " : "", ct->n_ifs ? ct->ifs[0].net_name : "",
 		ct->n_ifs ? (ct->ifs[0].attach == CTR_ATTACH_VETH ? " via veth" : " via tap") :
@@ -865,6 +929,7 @@ ctl_ctr_connect(struct ctl *c, json_t *args, json_t **result, char *err, size_t 
 	ct->n_ifs++;
 	if (made != NULL)
 		ctrs.list[ctrs.n++] = made;
+	ctr_nat_resync(c, ct);
 	CTL_LOG(INFO, "container %s connected to %s (%s, %s)", ct->name, n->name, f->ifname,
 		ctr_attach_names[f->attach]);
 	state_save();
@@ -923,6 +988,8 @@ ctl_ctr_disconnect(struct ctl *c, json_t *args, json_t **result, char *err, size
 	ct->n_ifs--;
 	if (gone.gw_route)
 		ctr_reroute(ct);
+	ctr_nat_resync(c, ct);
+	ctr_nat_forget(&gone, 1);
 	CTL_LOG(INFO, "container %s disconnected from %s (%s)", ct->name, n->name, gone.ifname);
 	state_save();
 	*result = ctr_json(ct);
@@ -977,8 +1044,8 @@ ctl_ctr_port(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 	if (ct == NULL)
 		return ctl_fail(err, errlen, -ENOENT, "No such container: %s: see 'dpctl ps'",
 				name);
-	*result = json_pack("{s:s, s:s, s:o}", "name", ct->name, "nat", "pending", "ports",
-			    ctr_maps_json(ct));
+	*result = json_pack("{s:s, s:s, s:o}", "name", ct->name, "nat", ctr_nat_state(ct),
+			    "ports", ctr_maps_json(ct));
 	return *result != NULL ? 0 : -ENOMEM;
 }
 
@@ -987,13 +1054,13 @@ ctl_ctr_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 {
 	static const char *const allowed[] = { "name", "force", NULL };
 	char name[CTR_NAME_MAX + 16];
+	static struct ctr_if ifs[CTR_MAX_IFS];
 	pid_t pids[8];
 	struct ctr *ct;
 	bool force;
-	unsigned int n_other;
+	unsigned int n_other, n_ifs, at;
 	int rc;
 
-	(void)c;
 	ctr_tick();
 	rc = ctl_args_allowed(args, "container.rm", allowed, err, errlen);
 	if (rc == 0)
@@ -1023,8 +1090,22 @@ ctl_ctr_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 				"'dpctl rm -f %s'", ct->name, n_other > 1 ? "es" : "",
 				(int)pids[0], n_other > 1 ? " and others" : "",
 				n_other > 1 ? "" : "s", ct->name);
+	/* Its rules go first, so that no new connection reaches it while it goes. */
+	at = ctr_list_del(ct);
+	if (ct->n_maps > 0) {
+		rc = ctl_nat_sync(c, err, errlen);
+		if (rc < 0) {
+			memmove(&ctrs.list[at + 1], &ctrs.list[at],
+				(ctrs.n - at) * sizeof(ctrs.list[0]));
+			ctrs.list[at] = ct;
+			ctrs.n++;
+			return rc;
+		}
+	}
+	n_ifs = ct->n_ifs;
+	memcpy(ifs, ct->ifs, n_ifs * sizeof(ifs[0]));
 	ctr_teardown(ct);
-	ctr_list_del(ct);
+	ctr_nat_forget(ifs, n_ifs);
 	CTL_LOG(INFO, "container %s removed", ct->name);
 	*result = json_pack("{s:s, s:s}", "name", ct->name, "id", ct->id);
 	ctr_free(ct);

@@ -28,8 +28,11 @@
  * mistakes), survive a daemon restart, and `rm` stops them (SIGTERM, SIGKILL
  * after CTR_STOP_MS).
  *
- * Port maps (-p, -P, --expose) are parsed, checked and shown; the NAT that makes
- * them work is not there yet ("nat": "pending" in the JSON).
+ * Port maps (-p, -P, --expose) are parsed, checked, shown and made into DNAT
+ * rules by control/nat.c (ctl_nat_sync after every change: run, rm, connect,
+ * disconnect, restore): a container's published ports go to its address on
+ * its first bridge network (ifs[0]), as Docker's go to the default network's.
+ * "nat" in the JSON says whether they are programmed ("active").
  *
  * Every successful change calls state_save(); the "containers" section of the
  * state file restores them (ctr_state_restore): namespaces that still exist are
@@ -50,6 +53,10 @@
  *   container.ps {}                -> [ps object, ...]
  *   container.port {name}          -> {name, nat, ports:[{container_port, proto,
  *                                      host_ip, host_port}]}
+ * "nat" is "active" (DNAT rules programmed for every published port), "none"
+ * (nothing published), "no-network" (published, but no bridge network to
+ * reach: host/none mode or disconnected from all) or "pending" (not all of
+ * them programmed: see the daemon's log).
  *   container.rm {name, force?:bool} -> {name, id}
  */
 #ifndef DPNET_CONTAINER_H
@@ -57,7 +64,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
+
+#include "portmap.h"
 
 struct ctl;
 
@@ -81,6 +91,18 @@ int ctr_init(struct ctl *c);
 void ctr_fini(void);
 /* Now and then (main loop): reap exited children. */
 void ctr_tick(void);
+
+/* What NAT needs of a container that publishes ports. */
+struct ctr_pub {
+	const char *id;               /* full id (stable key of its rules) */
+	const char *name;             /* its name (chain DPNET-<name>) */
+	uint32_t ip;                  /* address on its first bridge network, 0: none */
+	const char *network;          /* that network's name, "" if none */
+	const struct pm_map *maps;    /* published ports (host ports assigned) */
+	unsigned int n_maps;          /* entries */
+};
+/* Call fn for every container with published ports, in creation order. */
+void ctr_pub_walk(void (*fn)(const struct ctr_pub *p, void *arg), void *arg);
 
 /* The container a dpnet port belongs to, or NULL (port.del refuses such ports). */
 const char *ctr_port_owner(const char *port_name);

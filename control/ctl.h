@@ -20,6 +20,12 @@
  *                                 -> {id, short_id, name}
  *   network.inspect {name}        -> [Docker's inspect object]
  *   network.rm {name}             -> {name}
+ *   nat.ls                        -> {chains:[{name, policy?, references?, pkts,
+ *                                     bytes, rules:[{pkts, bytes, target, prot, opt,
+ *                                     in, out, source, destination, extra, ...}]}]}
+ *   conntrack.ls {proto?, src?, dst?} -> {entries:[...], count, max}
+ *   conntrack.stats               -> {entries, max, created, expired, ..., drops:{}}
+ *   conntrack.flush               -> {deleted}
  *
  * This header needs no DPDK header, so pure modules (network.c) can include it.
  */
@@ -89,6 +95,29 @@ int ctl_mac_state_register(struct ctl *c);
 
 /* stats.c */
 int ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+
+/* nat.c: DNAT rules from the containers' port maps, conntrack settings and
+ * expiry, and the nat/conntrack commands. */
+/* Before the workers start: the conntrack table and NAT settings from c->cfg. */
+int ctl_nat_configure(struct ctl *c, char *err, size_t errlen);
+/* Program the rules of every container's published ports (the whole set). On
+ * failure the rules in force stay as they were; err says why. */
+int ctl_nat_sync(struct ctl *c, char *err, size_t errlen);
+/* Main loop: expire connections in slices (every ~10 ms, whole table ~1 s). */
+void ctl_nat_tick(struct ctl *c, uint64_t now_ms);
+/* A container address went away: drop its connections. */
+void ctl_nat_forget_ip(struct ctl *c, uint32_t ip);
+/* "active", "none", "no-network" or "pending" for a container (container.h). */
+const char *ctl_nat_state(const char *ctr_id, unsigned int n_maps, uint32_t ip);
+int ctl_nat_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_conntrack_ls(struct ctl *c, json_t *args, json_t **result, char *err,
+		     size_t errlen);
+int ctl_conntrack_stats(struct ctl *c, json_t *args, json_t **result, char *err,
+			size_t errlen);
+int ctl_conntrack_flush(struct ctl *c, json_t *args, json_t **result, char *err,
+			size_t errlen);
+/* The "nat" object of stats: translated packets, conntrack entries. */
+json_t *ctl_nat_stats_json(struct ctl *c);
 
 /* status.c */
 int ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);

@@ -41,6 +41,7 @@ static const char dpctl_usage_text[] =
 	"Ports:\n"
 	"  add-port NAME --type tap|afpacket|vhost|pcap|null|ring|dpdk [--iface IF]\n"
 	"           [--devargs STR] [--network NET] [--role access|uplink|host]\n"
+	"           [--address CIDR] [--gateway IP]   an uplink's own address, next hop\n"
 	"  del-port NAME\n"
 	"  port ls                 NAME TYPE NETWORK MAC STATE RX-PKTS TX-PKTS DROPS\n"
 	"  port stats NAME\n"
@@ -58,8 +59,15 @@ static const char dpctl_usage_text[] =
 	"  connect [--ip IP] [--attach veth|tap] NETWORK NAME [--netns PATH]\n"
 	"  disconnect NETWORK NAME\n"
 	"  ps                      NAME NETWORK IP PORTS\n"
-	"  port NAME               published ports, as docker port (NAT pending)\n"
+	"  port NAME               published ports, as docker port\n"
 	"  rm [-f] NAME            stop its process, free its address, port, namespace\n"
+	"NAT (published ports reach containers on the uplink address, see status):\n"
+	"  nat ls [-x]             DNAT and MASQUERADE rules, as iptables -t nat -vnL;\n"
+	"                          as in iptables, a rule counts each connection's first\n"
+	"                          packet (-x: exact numbers)\n"
+	"  conntrack ls [-p tcp|udp|icmp] [-s IP] [-d IP]   connections, as conntrack -L\n"
+	"  conntrack stats         entries, max, created, expired, refused, NAT drops\n"
+	"  conntrack flush         forget every connection (they restart from scratch)\n"
 	"Tables and counters:\n"
 	"  mac ls [NETWORK]        PORT MAC LOCAL AGEING, as brctl showmacs\n"
 	"  mac add NETWORK MAC PORT  a static MAC (never aged), as ovs-appctl fdb/add\n"
@@ -302,7 +310,7 @@ dpctl_print_stats(json_t *res)
 	static const char *const shead[] = { "STAGE", "CALLS", "PKTS", "CYCLES", "CYCLES/PKT" };
 	static const char *const dhead[] = { "DROP REASON", "PKTS" };
 	struct dpctl_table t = { .ncols = 10 };
-	json_t *o, *l3, *fdb = json_object_get(res, "fdb");
+	json_t *o, *l3, *nat, *fdb = json_object_get(res, "fdb");
 	const char *key;
 	char v[10][32];
 	size_t i;
@@ -355,6 +363,18 @@ dpctl_print_stats(json_t *res)
 	       dpctl_num(l3, "routed", v[0], 32), dpctl_num(l3, "arp_replies", v[1], 32),
 	       dpctl_num(l3, "icmp_echo_replies", v[2], 32), dpctl_num(l3, "icmp_errors", v[3], 32),
 	       dpctl_num(l3, "icmp_ratelimited", v[4], 32));
+	nat = json_object_get(res, "nat");
+	if (json_is_object(nat))
+		printf("nat: %s packets translated (%s ICMP errors), %s untracked; connections: "
+		       "%s DNAT, %s MASQUERADE, %s hairpin; conntrack %s entries of %s\n",
+		       dpctl_num(nat, "translated", v[0], 32),
+		       dpctl_num(nat, "icmp_translated", v[1], 32),
+		       dpctl_num(nat, "untracked", v[2], 32),
+		       dpctl_num(nat, "dnat_connections", v[3], 32),
+		       dpctl_num(nat, "masquerade_connections", v[4], 32),
+		       dpctl_num(nat, "hairpin_connections", v[5], 32),
+		       dpctl_num(nat, "conntrack_entries", v[6], 32),
+		       dpctl_num(nat, "conntrack_max", v[7], 32));
 }
 
 static void
@@ -386,7 +406,15 @@ dpctl_print_status(json_t *res)
 	if (json_is_object(up)) {
 		printf("uplink:      %s (%s%s%s)\n", dpctl_str(up, "name"), dpctl_str(up, "type"),
 		       dpctl_str(up, "iface")[0] != '\0' ? " " : "", dpctl_str(up, "iface"));
-		printf("address:     %s\n", dpctl_str(up, "address"));
+		/* Where published ports answer: the uplink's own address, or (none
+		 * configured) the bridge network's gateway, for the containers. */
+		if (dpctl_str(up, "address_cidr")[0] != '\0')
+			printf("address:     %s (published ports answer here)\n",
+			       dpctl_str(up, "address_cidr"));
+		else
+			printf("address:     %s\n", dpctl_str(up, "address"));
+		if (dpctl_str(up, "gateway")[0] != '\0')
+			printf("gateway:     %s\n", dpctl_str(up, "gateway"));
 		if (json_array_size(json_object_get(up, "addresses")) > 1) {
 			json_t *ad;
 
@@ -411,6 +439,172 @@ dpctl_print_status(json_t *res)
 	       dpctl_str(res, "state_error")[0] != '\0' ? ": last save failed: " : "",
 	       dpctl_str(res, "state_error"));
 	printf("eal:         %s\n", dpctl_str(res, "eal_args"));
+}
+
+/* nat ls -x: exact counters instead of iptables's K/M/G. */
+static bool dpctl_exact;
+
+/* A counter as iptables -v prints it (print_num): exact up to 99999, then K,
+ * M, G, T rounded; with -x the whole number in a wider column. */
+static const char *
+dpctl_ipt_num(json_t *o, const char *key, int width_x, char *buf, size_t len)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n = (unsigned long long)json_integer_value(json_object_get(o, key));
+
+	if (dpctl_exact) {
+		snprintf(buf, len, "%*llu", width_x, n);
+		return buf;
+	}
+	if (n <= 99999) {
+		snprintf(buf, len, "%5llu", n);
+		return buf;
+	}
+	for (int u = 0;; u++) {
+		n = (n + 500) / 1000;
+		if (n <= 9999 || u == 3) {
+			snprintf(buf, len, "%4llu%c", n, units[u]);
+			return buf;
+		}
+	}
+}
+
+/* Print a line without its trailing blanks (iptables pads its last column). */
+static void
+dpctl_put_trimmed(char *line)
+{
+	size_t n = strlen(line);
+
+	while (n > 0 && line[n - 1] == ' ')
+		line[--n] = '\0';
+	printf("%s\n", line);
+}
+
+/* As iptables -t nat -vnL (its print_header and print_firewall columns). */
+static void
+dpctl_print_nat(json_t *res)
+{
+	json_t *ch, *r;
+	size_t i, k;
+	char line[768];
+
+	json_array_foreach(json_object_get(res, "chains"), i, ch) {
+		const char *name = dpctl_str(ch, "name");
+
+		if (i > 0)
+			putchar('\n');
+		if (json_object_get(ch, "policy") != NULL)
+			printf("Chain %s (policy %s %" JSON_INTEGER_FORMAT " packets, %"
+			       JSON_INTEGER_FORMAT " bytes)\n", name, dpctl_str(ch, "policy"),
+			       json_integer_value(json_object_get(ch, "policy_pkts")),
+			       json_integer_value(json_object_get(ch, "policy_bytes")));
+		else
+			printf("Chain %s (%" JSON_INTEGER_FORMAT " references)\n", name,
+			       json_integer_value(json_object_get(ch, "references")));
+		snprintf(line, sizeof(line), "%*s %*s %-9s  prot opt %-6s %-6s  %-19s  %-19s",
+			 dpctl_exact ? 8 : 5, "pkts", dpctl_exact ? 10 : 5, "bytes", "target",
+			 "in", "out", "source", "destination");
+		dpctl_put_trimmed(line);
+		json_array_foreach(json_object_get(ch, "rules"), k, r) {
+			const char *extra = dpctl_str(r, "extra");
+			char p[32], b[32];
+
+			snprintf(line, sizeof(line), "%s %s %-9s  %-5s%-2s  %-6s %-6s  %-19s  %-19s "
+				 "%s%s", dpctl_ipt_num(r, "pkts", 8, p, sizeof(p)),
+				 dpctl_ipt_num(r, "bytes", 10, b, sizeof(b)),
+				 dpctl_str(r, "target"), dpctl_str(r, "prot"), dpctl_str(r, "opt"),
+				 dpctl_str(r, "in"), dpctl_str(r, "out"), dpctl_str(r, "source"),
+				 dpctl_str(r, "destination"), extra[0] ? " " : "", extra);
+			dpctl_put_trimmed(line);
+		}
+	}
+}
+
+/* One direction of a connection: "src=A dst=B sport=P dport=Q" (ICMP: type code id). */
+static void
+dpctl_ct_tuple(json_t *t, char *buf, size_t len)
+{
+	char a[32], b[32], c[32];
+
+	if (json_object_get(t, "type") != NULL)
+		snprintf(buf, len, "src=%s dst=%s type=%s code=%s id=%s", dpctl_str(t, "src"),
+			 dpctl_str(t, "dst"), dpctl_num(t, "type", a, sizeof(a)),
+			 dpctl_num(t, "code", b, sizeof(b)), dpctl_num(t, "id", c, sizeof(c)));
+	else
+		snprintf(buf, len, "src=%s dst=%s sport=%s dport=%s", dpctl_str(t, "src"),
+			 dpctl_str(t, "dst"), dpctl_num(t, "sport", a, sizeof(a)),
+			 dpctl_num(t, "dport", b, sizeof(b)));
+}
+
+/* As conntrack -L; the count on stderr, as conntrack prints it. */
+static void
+dpctl_print_conntrack(json_t *res)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(res, "entries"), i, e) {
+		char orig[160], reply[160], n[32], t[32];
+		const char *state = dpctl_str(e, "state");
+
+		dpctl_ct_tuple(json_object_get(e, "orig"), orig, sizeof(orig));
+		dpctl_ct_tuple(json_object_get(e, "reply"), reply, sizeof(reply));
+		printf("%-8s %s %s %s%s%s %s%s%s\n", dpctl_str(e, "proto"),
+		       dpctl_num(e, "protonum", n, sizeof(n)), dpctl_num(e, "timeout", t, sizeof(t)),
+		       state, state[0] ? " " : "", orig,
+		       json_is_true(json_object_get(e, "unreplied")) ? "[UNREPLIED] " : "", reply,
+		       json_is_true(json_object_get(e, "assured")) ? " [ASSURED]" : "");
+	}
+	fflush(stdout);
+	fprintf(stderr, "dpctl: %zu flow entries have been shown.\n",
+		json_array_size(json_object_get(res, "entries")));
+}
+
+static void
+dpctl_print_conntrack_stats(json_t *res)
+{
+	json_t *drops = json_object_get(res, "drops"), *tmo = json_object_get(res, "timeouts");
+	char v[8][32], line[1024];
+	const char *key;
+	size_t off = 0;
+	json_t *d;
+
+	printf("entries:          %s of %s\n", dpctl_num(res, "entries", v[0], 32),
+	       dpctl_num(res, "max", v[1], 32));
+	printf("created:          %s\n", dpctl_num(res, "created", v[0], 32));
+	printf("expired:          %s\n", dpctl_num(res, "expired", v[0], 32));
+	printf("deleted:          %s\n", dpctl_num(res, "deleted", v[0], 32));
+	printf("refused (full):   %s\n", dpctl_num(res, "refused_full", v[0], 32));
+	printf("refused (exists): %s\n", dpctl_num(res, "refused_exist", v[0], 32));
+	printf("translated:       %s packets (%s ICMP errors); %s untracked\n",
+	       dpctl_num(res, "translated", v[0], 32), dpctl_num(res, "icmp_translated", v[1], 32),
+	       dpctl_num(res, "untracked", v[2], 32));
+	line[0] = '\0';
+	json_object_foreach(drops, key, d)
+		if (off < sizeof(line))
+			off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s %"
+						JSON_INTEGER_FORMAT, off ? ", " : "", key,
+						json_integer_value(d));
+	printf("drops:            %s\n", line[0] ? line : "none");
+	printf("timeouts (s):     tcp syn_sent %s, syn_recv %s, established %s, fin_wait %s, "
+	       "close_wait %s, last_ack %s, time_wait %s, close %s\n",
+	       dpctl_num(tmo, "tcp_syn_sent", v[0], 32), dpctl_num(tmo, "tcp_syn_recv", v[1], 32),
+	       dpctl_num(tmo, "tcp_established", v[2], 32),
+	       dpctl_num(tmo, "tcp_fin_wait", v[3], 32), dpctl_num(tmo, "tcp_close_wait", v[4], 32),
+	       dpctl_num(tmo, "tcp_last_ack", v[5], 32), dpctl_num(tmo, "tcp_time_wait", v[6], 32),
+	       dpctl_num(tmo, "tcp_close", v[7], 32));
+	printf("                  udp %s, udp stream %s, icmp %s%s\n",
+	       dpctl_num(tmo, "udp", v[0], 32), dpctl_num(tmo, "udp_stream", v[1], 32),
+	       dpctl_num(tmo, "icmp", v[2], 32),
+	       json_is_true(json_object_get(res, "tcp_loose")) ? "; tcp_loose" : "");
+}
+
+static void
+dpctl_print_conntrack_flush(json_t *res)
+{
+	char n[32];
+
+	printf("%s flow entries have been deleted.\n", dpctl_num(res, "deleted", n, sizeof(n)));
 }
 
 /* ---- the conversation ---- */
@@ -612,11 +806,13 @@ dpctl_parse_add_port(int argc, char **argv, struct dpctl_req *r)
 {
 	static const char usage[] = "dpctl add-port NAME --type tap|afpacket|vhost|pcap|null|"
 		"ring|dpdk [--iface IF] [--devargs STR] [--network NET] "
-		"[--role access|uplink|host]";
+		"[--role access|uplink|host] [--address CIDR] [--gateway IP]";
 	static const char *const opts[][2] = {
 		{ "--type", "type" }, { "--iface", "iface" }, { "--devargs", "devargs" },
-		{ "--network", "network" }, { "--role", "role" },
+		{ "--network", "network" }, { "--role", "role" }, { "--address", "address" },
+		{ "--gateway", "gateway" },
 	};
+	const unsigned int n_opts = sizeof(opts) / sizeof(opts[0]);
 	const char *name = NULL;
 
 	r->cmd = "port.add";
@@ -624,7 +820,7 @@ dpctl_parse_add_port(int argc, char **argv, struct dpctl_req *r)
 		const char *v = NULL;
 		unsigned int k;
 
-		for (k = 0; k < 5 && v == NULL; k++)
+		for (k = 0; k < n_opts && v == NULL; k++)
 			v = dpctl_opt(argc, argv, &i, opts[k][0], usage);
 		if (v != NULL) {
 			dpctl_set(r->args, opts[k - 1][1], v);
@@ -975,6 +1171,42 @@ dpctl_parse_rm(int argc, char **argv, struct dpctl_req *r)
 }
 
 static void
+dpctl_parse_conntrack(int argc, char **argv, struct dpctl_req *r)
+{
+	static const char usage[] = "dpctl conntrack ls [-p tcp|udp|icmp] [-s IP] [-d IP] | "
+		"conntrack stats | conntrack flush";
+	const char *sub = argc > 0 ? argv[0] : "";
+
+	if (strcmp(sub, "stats") == 0 || strcmp(sub, "flush") == 0) {
+		r->cmd = sub[0] == 's' ? "conntrack.stats" : "conntrack.flush";
+		r->print = sub[0] == 's' ? dpctl_print_conntrack_stats :
+			   dpctl_print_conntrack_flush;
+		dpctl_positional(argc - 1, argv + 1, r, usage, NULL, 0, 0);
+		return;
+	}
+	if (strcmp(sub, "ls") != 0 && strcmp(sub, "list") != 0 && strcmp(sub, "-L") != 0)
+		dpctl_usage_error(usage, sub[0] ? "unknown conntrack command \"%s\"" :
+				  "conntrack needs a subcommand%s", sub);
+	r->cmd = "conntrack.ls";
+	r->print = dpctl_print_conntrack;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+
+		if ((v = dpctl_opt(argc, argv, &i, "-p", usage)) != NULL ||
+		    (v = dpctl_opt(argc, argv, &i, "--proto", usage)) != NULL)
+			dpctl_set(r->args, "proto", v);
+		else if ((v = dpctl_opt(argc, argv, &i, "-s", usage)) != NULL ||
+			 (v = dpctl_opt(argc, argv, &i, "--src", usage)) != NULL)
+			dpctl_set(r->args, "src", v);
+		else if ((v = dpctl_opt(argc, argv, &i, "-d", usage)) != NULL ||
+			 (v = dpctl_opt(argc, argv, &i, "--dst", usage)) != NULL)
+			dpctl_set(r->args, "dst", v);
+		else
+			dpctl_usage_error(usage, "unexpected argument \"%s\"", argv[i]);
+	}
+}
+
+static void
 dpctl_parse(int argc, char **argv, struct dpctl_req *r)
 {
 	static const char *const name_key[] = { "name" };
@@ -1072,6 +1304,23 @@ dpctl_parse(int argc, char **argv, struct dpctl_req *r)
 						  argv[k]);
 	} else if (strcmp(cmd, "rm") == 0) {
 		dpctl_parse_rm(argc - 1, argv + 1, r);
+	} else if (strcmp(cmd, "nat") == 0) {
+		const char *sub = argc > 1 ? argv[1] : "";
+
+		if (strcmp(sub, "ls") != 0)
+			dpctl_usage_error("dpctl nat ls [-x]", sub[0] ? "unknown nat command "
+					  "\"%s\"" : "nat needs a subcommand%s", sub);
+		r->cmd = "nat.ls";
+		r->print = dpctl_print_nat;
+		for (int k = 2; k < argc; k++) {
+			if (strcmp(argv[k], "-x") == 0 || strcmp(argv[k], "--exact") == 0)
+				dpctl_exact = true;
+			else
+				dpctl_usage_error("dpctl nat ls [-x]", "unexpected argument \"%s\"",
+						  argv[k]);
+		}
+	} else if (strcmp(cmd, "conntrack") == 0) {
+		dpctl_parse_conntrack(argc - 1, argv + 1, r);
 	} else if (strcmp(cmd, "stats") == 0) {
 		r->cmd = "stats";
 		r->print = dpctl_print_stats;

@@ -10,8 +10,9 @@
  *
  * The main lcore is the control thread: one epoll loop over the signalfd
  * (SIGINT, SIGTERM) and the server's epoll set, with a 10 ms timeout so MAC
- * learn requests are drained promptly and aging runs every second, while an
- * idle daemon wakes only 100 times a second.
+ * learn requests are drained promptly, conntrack expires in 10 ms slices
+ * (nat.c) and aging runs every second, while an idle daemon wakes only 100
+ * times a second.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -412,6 +413,10 @@ static const struct srv_cmd dpnetd_cmds[] = {
 	{ "container.ps", ctl_ctr_ps },
 	{ "container.port", ctl_ctr_port },
 	{ "container.rm", ctl_ctr_rm },
+	{ "nat.ls", ctl_nat_ls },
+	{ "conntrack.ls", ctl_conntrack_ls },
+	{ "conntrack.stats", ctl_conntrack_stats },
+	{ "conntrack.flush", ctl_conntrack_flush },
 	{ NULL, NULL },
 };
 
@@ -492,6 +497,7 @@ dpnetd_serve(struct ctl *c, int sfd)
 		}
 		fdb_learn_drain(c->dp->fdb, rte_rdtsc());
 		now = ctl_mono_ms();
+		ctl_nat_tick(c, now);
 		if (now >= next_age) {
 			fdb_age(c->dp->fdb, rte_rdtsc());
 			srv_tick(c->srv, now);
@@ -606,6 +612,13 @@ main(int argc, char **argv)
 			   "lower mbufs or raise eal.memory_mb", cfg.mbufs, cfg.memory_mb,
 			   strerror(rc));
 	}
+	/* The conntrack table as configured, before any traffic (nat.c). */
+	if (ctl_nat_configure(&ctl, err, sizeof(err)) < 0) {
+		dp_destroy(ctl.dp);
+		rte_eal_cleanup();
+		dpnetd_die("%s%s%s", cfg.path[0] != '\0' ? cfg.path : "", cfg.path[0] != '\0' ?
+			   ": " : "", err);
+	}
 	/* Networks first (routes, gateways), so the uplink finds them; then ports. */
 	uplink_init(&ctl);
 	if (net_attach_all(&nets, err, sizeof(err)) < 0) {
@@ -629,8 +642,11 @@ main(int argc, char **argv)
 			dpnetd_die("built-in port %s: %s", cfg.ports[i].name, err);
 		}
 	}
-	/* What `dpctl` made before a restart (or a kill -9): networks, ports, containers. */
+	/* What `dpctl` made before a restart (or a kill -9): networks, ports, containers;
+	 * then the containers' published ports become DNAT rules again. */
 	state_restore();
+	if (ctl_nat_sync(&ctl, err, sizeof(err)) < 0)
+		CTL_LOG(ERR, "published ports not restored: %s", err);
 	rc = dp_start(ctl.dp, ctl.lcores, ctl.n_workers);
 	if (rc < 0) {
 		ctl_port_destroy_all(&ctl);

@@ -100,7 +100,7 @@ pm_proto(const char *s, size_t *len, uint8_t *proto, char *err, size_t errlen)
 
 int
 pm_parse_publish(const char *s, struct pm_map *maps, unsigned int *n, unsigned int max,
-		 char *err, size_t errlen)
+		 uint16_t eph_lo, uint16_t eph_hi, char *err, size_t errlen)
 {
 	const char *parts[3] = { NULL, NULL, NULL };
 	size_t plen[3] = { 0, 0, 0 }, len;
@@ -188,8 +188,8 @@ pm_parse_publish(const char *s, struct pm_map *maps, unsigned int *n, unsigned i
 		m->ctr_port = (uint16_t)(clo + i);
 		m->proto = proto;
 		if (hlo == 0) {            /* no host port: pick an ephemeral one */
-			m->host_lo = PM_EPHEMERAL_LO;
-			m->host_hi = PM_EPHEMERAL_HI;
+			m->host_lo = eph_lo;
+			m->host_hi = eph_hi;
 		} else if (hlo != hhi && clo == chi) { /* one of the host range */
 			m->host_lo = hlo;
 			m->host_hi = hhi;

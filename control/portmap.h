@@ -11,8 +11,8 @@
  * picking happens in pm_assign against the ports already allocated, because
  * only the caller knows them.
  *
- * Only the table lives here: the DNAT that makes a published port reach the
- * container is the NAT module's (pending; `ps --json` says "nat": "pending").
+ * Only the table lives here: the DNAT rules that make a published port reach
+ * the container are made from it by control/nat.c.
  *
  * Pure (no DPDK, no I/O). Addresses are IPv4, host byte order; 0 = 0.0.0.0.
  */
@@ -36,7 +36,7 @@ struct pm_map {
 	uint32_t host_ip;       /* 0: every address of the host */
 	uint16_t host_port;     /* 0 until pm_assign picked one */
 	uint16_t host_lo;       /* range to pick from when host_port is 0 */
-	uint16_t host_hi;       /*   (PM_EPHEMERAL_* when none was given) */
+	uint16_t host_hi;       /*   (the ephemeral range when none was given) */
 	uint16_t ctr_port;      /* container port */
 	uint8_t proto;          /* enum pm_proto */
 };
@@ -48,10 +48,12 @@ struct pm_expose {
 
 /*
  * Parse one -p value and append its entries to maps (n in/out, at most max).
+ * A map without a host port picks one of eph_lo..eph_hi (the configured
+ * ephemeral range: nat.ephemeral_range, PM_EPHEMERAL_* by default).
  * Returns 0 or -EINVAL/-E2BIG with a message naming the bad part.
  */
 int pm_parse_publish(const char *s, struct pm_map *maps, unsigned int *n, unsigned int max,
-		     char *err, size_t errlen);
+		     uint16_t eph_lo, uint16_t eph_hi, char *err, size_t errlen);
 /* Parse one --expose value, appending to exps. */
 int pm_parse_expose(const char *s, struct pm_expose *exps, unsigned int *n, unsigned int max,
 		    char *err, size_t errlen);
@@ -63,7 +65,9 @@ bool pm_conflict(const struct pm_map *a, const struct pm_map *b);
  * Give every map with host_port 0 a port from its range that conflicts with
  * none of taken[0..n_taken) and none of the other maps; check the maps with a
  * fixed host port the same way. Returns 0, or -EADDRINUSE with Docker's message
- * ("Bind for 0.0.0.0:8080 failed: port is already allocated") or -ENOSPC.
+ * ("Bind for 0.0.0.0:8080 failed: port is already allocated") or -ENOSPC when
+ * every port of a range is taken (each candidate is tried once: a full range
+ * costs one pass over it, never a loop).
  */
 int pm_assign(struct pm_map *maps, unsigned int n, const struct pm_map *taken,
 	      unsigned int n_taken, char *err, size_t errlen);

@@ -5,7 +5,9 @@
  * reached or left the device, and its errors) and what the switch's workers
  * counted (frames handled, dropped, refused by TX). Every drop reason is listed,
  * zero or not, under the names of DP_DROP_REASONS, so scripts can rely on the
- * keys being there.
+ * keys being there. The "nat" object: packets translated, connections DNATed,
+ * masqueraded and hairpinned (first packets, as iptables counts), conntrack
+ * entries.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -105,6 +107,7 @@ ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen
 					    "icmp_echo_replies", (json_int_t)sum.icmp_echo_replies,
 					    "icmp_errors", (json_int_t)sum.icmp_errors,
 					    "icmp_ratelimited", (json_int_t)sum.icmp_ratelimited));
+	rc |= json_object_set_new(res, "nat", ctl_nat_stats_json(c));
 	rc |= json_object_set_new(res, "worker",
 				  json_pack("{s:I, s:I, s:I, s:I}",
 					    "loops", (json_int_t)sum.loops,

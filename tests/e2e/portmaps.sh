@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# portmaps: what `run -p/-P/--expose` records and shows (the NAT that makes
-# published ports work is the next issue: ps --json says "nat": "pending"), the
+# portmaps: what `run -p/-P/--expose` records and shows (ps --json and port
+# --json say "nat": "active": the maps are DNAT rules, tests/e2e/nat*.sh send
+# traffic through them; `dpctl nat ls` lists one chain per container), the
 # interfaces `connect`/`disconnect` add and remove (the default route moves to
 # the next network), and the offloads dpnet switches off on veth attachments.
 #
@@ -34,9 +35,16 @@ want=$'80/tcp -> 0.0.0.0:8080\n53/udp -> 127.0.0.1:5353\n70/tcp -> 0.0.0.0:7000\
 $PORT
 expected:
 $want"
-[ "$(ctr_get "$P1" "c['nat']")" = pending ] || fail "ps --json of $P1 does not say nat: pending"
-[ "$(dpctl port "$P1" --json | json "d['nat']")" = pending ] || fail "port --json does not say nat: pending"
-ok "-p/--expose/ranges: ps PORTS and 'dpctl port' as Docker shows them; NAT pending"
+[ "$(ctr_get "$P1" "c['nat']")" = active ] || fail "ps --json of $P1 does not say nat: active"
+[ "$(dpctl port "$P1" --json | json "d['nat']")" = active ] || fail "port --json does not say nat: active"
+NAT=$(dpctl nat ls) || fail "dpctl nat ls failed"
+for rule in "DPNET-$P1" "tcp dpt:8080 to:" "udp dpt:5353 to:" "tcp dpt:7001 to:"; do
+	[[ "$NAT" == *"$rule"* ]] || fail "nat ls lacks '$rule':
+$NAT"
+done
+[ "$(dpctl nat ls --json | json "sum(len(c['rules']) for c in d['chains'] if c['name'] == 'DPNET-$P1')")" = 4 ] ||
+	fail "nat ls --json: chain DPNET-$P1 does not have 4 DNAT rules"
+ok "-p/--expose/ranges: ps PORTS and 'dpctl port' as Docker shows them; NAT active, 4 DNAT rules"
 
 # ---- -P: every exposed port gets its own ephemeral host port
 ctr_run "$P2" -P --expose 80 --expose 443/tcp >/dev/null
@@ -70,9 +78,12 @@ stop_daemon
 start_daemon
 PORT2=$(dpctl port "$P1") || fail "dpctl port $P1 failed after the restart"
 [ "$PORT2" = "$want" ] || fail "after a restart, dpctl port $P1 printed: $PORT2"
+[ "$(ctr_get "$P1" "c['nat']")" = active ] || fail "after a restart, $P1's NAT is not active"
+[[ "$(dpctl nat ls)" == *"tcp dpt:8080 to:"* ]] || fail "after a restart, nat ls lacks 8080"
 run dpctl rm -f "$P1" >/dev/null
+[[ "$(dpctl nat ls)" != *"DPNET-$P1"* ]] || fail "rm left the chain DPNET-$P1 in nat ls"
 ctr_run "$P3" -p 8080:80 -p 127.0.0.1:5353:53/udp >/dev/null
-ok "maps survive a restart; rm frees 8080 and 5353 for the next container"
+ok "maps and their DNAT rules survive a restart; rm frees 8080 and 5353 for the next container"
 
 # ---- connect / disconnect, the default route
 run dpctl network create --subnet 10.97.0.0/24 "$NET" >/dev/null

@@ -5,11 +5,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 
 #include "control/portmap.h"
+
+#define EPH PM_EPHEMERAL_LO, PM_EPHEMERAL_HI  /* the default ephemeral range */
 
 static char err[512];
 static struct pm_map maps[PM_MAX];
@@ -20,7 +23,7 @@ parse(const char *s)
 {
 	n = 0;
 	err[0] = '\0';
-	return pm_parse_publish(s, maps, &n, PM_MAX, err, sizeof(err));
+	return pm_parse_publish(s, maps, &n, PM_MAX, EPH, err, sizeof(err));
 }
 
 static void
@@ -119,14 +122,14 @@ test_assign(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "127.0.0.1:8080"));
 	/* Within one request. */
 	n = 0;
-	CU_ASSERT_EQUAL(pm_parse_publish("9000:80", maps, &n, PM_MAX, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(pm_parse_publish("9000:81", maps, &n, PM_MAX, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pm_parse_publish("9000:80", maps, &n, PM_MAX, EPH, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pm_parse_publish("9000:81", maps, &n, PM_MAX, EPH, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(pm_assign(maps, n, NULL, 0, err, sizeof(err)), -EADDRINUSE);
 	/* Picking: the lowest free ephemeral port, avoiding taken and fixed ones. */
 	n = 0;
-	CU_ASSERT_EQUAL(pm_parse_publish("80", maps, &n, PM_MAX, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(pm_parse_publish("32769:81", maps, &n, PM_MAX, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(pm_parse_publish("82", maps, &n, PM_MAX, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pm_parse_publish("80", maps, &n, PM_MAX, EPH, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pm_parse_publish("32769:81", maps, &n, PM_MAX, EPH, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pm_parse_publish("82", maps, &n, PM_MAX, EPH, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(pm_assign(maps, n, taken, 2, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(maps[0].host_port, PM_EPHEMERAL_LO + 2);
 	CU_ASSERT_EQUAL(maps[2].host_port, PM_EPHEMERAL_LO + 3);
@@ -134,11 +137,59 @@ test_assign(void)
 	CU_ASSERT_EQUAL(parse("8080-8080:80"), 0); /* a one-port "range" is a fixed port */
 	CU_ASSERT_EQUAL(pm_assign(maps, n, taken, 2, err, sizeof(err)), -EADDRINUSE);
 	n = 0;
-	CU_ASSERT_EQUAL(pm_parse_publish("7000-7001:80", maps, &n, PM_MAX, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(pm_parse_publish("7000-7001:81", maps, &n, PM_MAX, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(pm_parse_publish("7000-7001:82", maps, &n, PM_MAX, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pm_parse_publish("7000-7001:80", maps, &n, PM_MAX, EPH, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pm_parse_publish("7000-7001:81", maps, &n, PM_MAX, EPH, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pm_parse_publish("7000-7001:82", maps, &n, PM_MAX, EPH, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(pm_assign(maps, n, NULL, 0, err, sizeof(err)), -ENOSPC);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "7000-7001"));
+}
+
+/* Every port of a range taken: an error at once, never a hang (issue 4). */
+static void
+test_exhaustion(void)
+{
+	static struct pm_map taken[28232];
+	unsigned int n_taken = 0;
+	struct timespec t0, t1;
+	double ms;
+
+	/* A configured ephemeral range (nat.ephemeral_range: "40000-40003"). */
+	n = 0;
+	for (unsigned int i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(pm_parse_publish("80", maps, &n, PM_MAX, 40000, 40003, err,
+						 sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pm_assign(maps, n, NULL, 0, err, sizeof(err)), 0);
+	for (unsigned int i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(maps[i].host_port, 40000 + i);
+	CU_ASSERT_EQUAL(pm_parse_publish("81", maps, &n, PM_MAX, 40000, 40003, err,
+					 sizeof(err)), 0);
+	CU_ASSERT_EQUAL(pm_assign(maps, n, NULL, 0, err, sizeof(err)), -ENOSPC);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "0.0.0.0:40000-40003"));
+	/* The whole default range held by others (on 0.0.0.0): -ENOSPC, quickly. */
+	for (uint32_t p = PM_EPHEMERAL_LO; p <= PM_EPHEMERAL_HI; p++)
+		taken[n_taken++] = (struct pm_map){ .host_port = (uint16_t)p, .ctr_port = 80,
+						    .proto = PM_TCP };
+	CU_ASSERT_EQUAL(n_taken, PM_EPHEMERAL_HI - PM_EPHEMERAL_LO + 1);
+	CU_ASSERT_EQUAL(parse("127.0.0.1::80"), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CU_ASSERT_EQUAL(pm_assign(maps, n, taken, n_taken, err, sizeof(err)), -ENOSPC);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	CU_ASSERT(ms < 60000.0);
+	printf("(full range of %u ports refused in %.0f ms) ", n_taken, ms);
+	/* UDP is another space: the same ports are free for it. */
+	CU_ASSERT_EQUAL(parse("80/udp"), 0);
+	CU_ASSERT_EQUAL(pm_assign(maps, n, taken, n_taken, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(maps[0].host_port, PM_EPHEMERAL_LO);
+	/* The top of the port space: the loop ends at 65535 (no 16-bit wrap). */
+	n_taken = 0;
+	taken[n_taken++] = (struct pm_map){ .host_port = 65535, .proto = PM_TCP };
+	CU_ASSERT_EQUAL(parse("65534-65535:80"), 0);
+	CU_ASSERT_EQUAL(pm_assign(maps, n, taken, n_taken, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(maps[0].host_port, 65534);
+	taken[n_taken++] = (struct pm_map){ .host_port = 65534, .proto = PM_TCP };
+	CU_ASSERT_EQUAL(parse("65534-65535:80"), 0);
+	CU_ASSERT_EQUAL(pm_assign(maps, n, taken, n_taken, err, sizeof(err)), -ENOSPC);
 }
 
 int
@@ -154,7 +205,8 @@ main(void)
 	    CU_add_test(s, "-p forms", test_publish_forms) == NULL ||
 	    CU_add_test(s, "-p errors", test_publish_errors) == NULL ||
 	    CU_add_test(s, "--expose", test_expose) == NULL ||
-	    CU_add_test(s, "host ports: conflicts and picking", test_assign) == NULL) {
+	    CU_add_test(s, "host ports: conflicts and picking", test_assign) == NULL ||
+	    CU_add_test(s, "host ports: exhaustion is an error", test_exhaustion) == NULL) {
 		CU_cleanup_registry();
 		return 1;
 	}
