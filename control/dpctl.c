@@ -415,7 +415,8 @@ dpctl_print_status(json_t *res)
 			printf("address:     %s\n", dpctl_str(up, "address"));
 		if (dpctl_str(up, "gateway")[0] != '\0')
 			printf("gateway:     %s\n", dpctl_str(up, "gateway"));
-		if (json_array_size(json_object_get(up, "addresses")) > 1) {
+		/* The host's addresses on a TAP uplink (dpnet0), where it reaches us. */
+		if (json_array_size(json_object_get(up, "addresses")) > 0) {
 			json_t *ad;
 
 			buf[0] = '\0';
@@ -425,7 +426,7 @@ dpctl_print_status(json_t *res)
 					off += (size_t)snprintf(buf + off, sizeof(buf) - off,
 								"%s%s", i ? ", " : "",
 								json_string_value(ad));
-			printf("addresses:   %s\n", buf);
+			printf("host side:   %s (on %s)\n", buf, dpctl_str(up, "iface"));
 		}
 	} else {
 		printf("uplink:      none\n");

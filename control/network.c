@@ -149,6 +149,13 @@ net_overlapping(struct net_table *t, uint32_t a, uint8_t len)
 	return NULL;
 }
 
+/* Does a/len overlap the uplink network? */
+static bool
+net_uplink_overlaps(const struct net_table *t, uint32_t a, uint8_t len)
+{
+	return t->uplink_len != 0 && net_overlap(a, len, t->uplink_subnet, t->uplink_len);
+}
+
 /* Does a/len overlap a route of the host (not the default, not via our uplink)? */
 static bool
 net_host_route_overlaps(struct net_table *t, uint32_t a, uint8_t len)
@@ -193,7 +200,8 @@ net_pick_subnet(struct net_table *t, uint32_t *subnet, uint8_t *len)
 	for (uint32_t o2 = 17; o2 <= 31; o2++) {
 		uint32_t s = 0xAC000000u | (o2 << 16);
 
-		if (net_overlapping(t, s, 16) == NULL && !net_host_route_overlaps(t, s, 16)) {
+		if (net_overlapping(t, s, 16) == NULL && !net_uplink_overlaps(t, s, 16) &&
+		    !net_host_route_overlaps(t, s, 16)) {
 			*subnet = s;
 			*len = 16;
 			return 0;
@@ -202,7 +210,8 @@ net_pick_subnet(struct net_table *t, uint32_t *subnet, uint8_t *len)
 	for (uint32_t o3 = 0; o3 < 256; o3 += 16) {
 		uint32_t s = 0xC0A80000u | (o3 << 8);
 
-		if (net_overlapping(t, s, 20) == NULL && !net_host_route_overlaps(t, s, 20)) {
+		if (net_overlapping(t, s, 20) == NULL && !net_uplink_overlaps(t, s, 20) &&
+		    !net_host_route_overlaps(t, s, 20)) {
 			*subnet = s;
 			*len = 20;
 			return 0;
@@ -302,6 +311,11 @@ net_check(struct net_table *t, const struct net_params *p, uint32_t *subnet, uin
 		return ctl_fail(err, errlen, -EADDRINUSE, "Pool overlaps with other one on this "
 				"address space (network %s has %s/%u)", o->name,
 				cfg_format_ip(o->subnet, a, sizeof(a)), o->prefix_len);
+	if (net_uplink_overlaps(t, *subnet, *len))
+		return ctl_fail(err, errlen, -EADDRINUSE, "Pool overlaps with other one on this "
+				"address space (the uplink network %s/%u, where dpnet's uplink "
+				"address is): pick another subnet",
+				cfg_format_ip(t->uplink_subnet, a, sizeof(a)), t->uplink_len);
 	return 0;
 }
 

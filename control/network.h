@@ -107,6 +107,10 @@ struct net_table {
 	const char *route_file;
 	/* Interfaces whose routes are ours and never block a subnet (the uplink). */
 	char own_iface[IFNAMSIZ];
+	/* The uplink network (dpnet's uplink address's subnet, uplink.c; len 0:
+	 * none): a bridge network there would make its routes ambiguous. */
+	uint32_t uplink_subnet;
+	uint8_t uplink_len;
 };
 
 /* What `network create` (or the state file) asks for. */

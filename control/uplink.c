@@ -458,6 +458,8 @@ uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 			goto fail_view;
 		}
 		up.subnet_route = true;
+		c->nets->uplink_subnet = nv.subnet;
+		c->nets->uplink_len = nv.prefix_len;
 	}
 	if (p->spec.type == PORT_TAP)
 		rc = uplink_tap_setup(c, p, err, errlen);
@@ -483,6 +485,7 @@ uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 fail_route:
 	if (up.subnet_route)
 		l3_route_del(c->dp, nv.subnet, nv.prefix_len);
+	c->nets->uplink_len = 0;
 fail_view:
 	uplink_publish(c, NET_DOMAIN_UPLINK, NULL, &none);
 fail_clear:
@@ -514,6 +517,7 @@ uplink_port_removed(struct ctl *c, struct port *p)
 	if (up.subnet_route)
 		l3_route_del(c->dp, up.address & cfg_prefix_mask(up.address_len),
 			     up.address_len);
+	c->nets->uplink_len = 0;
 	uplink_publish(c, NET_DOMAIN_UPLINK, NULL, &none);
 	memset(&up, 0, sizeof(up));
 	CTL_LOG(INFO, "uplink %s removed: no route out", p->spec.name);

@@ -10,7 +10,8 @@
 # message (also 127.0.0.1 against 0.0.0.0), bad specs are refused and change
 # nothing; maps survive a restart; rm frees the host ports; connect gives eth1 an
 # address of the second network without moving the default route, disconnect of
-# the first moves it; both veth ends have no TX checksum, TSO, GSO or GRO.
+# the first moves it; both veth ends have no TX checksum, TSO, GSO or GRO; an
+# uplink added with --address/--gateway is checked, shown by status and kept.
 . "$(dirname "$0")/lib.sh"
 
 allow_log 'WARNING: .*request refused'
@@ -119,6 +120,32 @@ for where in "$n eth0" "host $hostif"; do
 	done
 done
 ok "veth ends ($n eth0, $hostif): TX checksum, TSO, GSO, USO and GRO off"
+
+# ---- an uplink's own address (add-port --address/--gateway): kept across a restart
+U=u$E2E_ID
+refused "address on an access port" --says "only the uplink has an address" \
+	add-port "$U" --type null --address 192.0.2.10/24
+refused "gateway without address" --says "a gateway needs the uplink's own address" \
+	add-port "$U" --type null --role uplink --gateway 192.0.2.1
+refused "gateway outside the subnet" --says "is not inside the uplink's subnet 192.0.2.0/24" \
+	add-port "$U" --type null --role uplink --address 192.0.2.10/24 --gateway 192.0.3.1
+refused "address without prefix" --says "write it as A.B.C.D/N" \
+	add-port "$U" --type null --role uplink --address 192.0.2.10
+refused "uplink inside bridge" --says "overlaps network bridge" \
+	add-port "$U" --type null --role uplink --address 172.17.200.1/24
+run dpctl add-port "$U" --type null --role uplink --address 192.0.2.10/24 --gateway 192.0.2.1
+st() { dpctl status --json | json "d['uplink']['address_cidr'] + ' ' + d['uplink']['gateway']"; }
+[ "$(st)" = "192.0.2.10/24 192.0.2.1" ] || fail "status: uplink address/gateway '$(st)'"
+dpctl status | grep -q '^address: *192.0.2.10/24 (published ports answer here)$' ||
+	fail "dpctl status does not show the uplink address: $(dpctl status)"
+refused "network in the uplink's subnet" --says "the uplink network 192.0.2.0/24" \
+	network create --subnet 192.0.2.0/25 "x$E2E_ID"
+stop_daemon
+start_daemon
+[ "$(st)" = "192.0.2.10/24 192.0.2.1" ] || fail "after a restart, status: uplink address/gateway '$(st)'"
+run dpctl del-port "$U" >/dev/null
+[ "$(dpctl status --json | json "d['uplink']")" = None ] || fail "del-port left an uplink"
+ok "add-port --role uplink --address/--gateway: checked, shown by status, kept across a restart"
 
 for c in "$P2" "$P3" "$C1"; do run dpctl rm -f "$c" >/dev/null; done
 run dpctl network rm "$NET" >/dev/null
