@@ -666,8 +666,8 @@ NAT_PY="$E2E_TMP/natpeer.py"
 # with $PY, in the host's namespace or a container's):
 #   serve-tcp [--bind A] PORT   per line received, answer "PEER-IP PEER-PORT LINE"
 #   serve-udp [--bind A] PORT   per datagram, answer "PEER-IP PEER-PORT DATA"
-#   tcp HOST PORT MSG           one connection, one exchange; prints
-#                               "LOCAL-IP LOCAL-PORT <the server's answer>"
+#   tcp HOST PORT MSG [--sport P]  one connection (from port P), one exchange;
+#                               prints "LOCAL-IP LOCAL-PORT <the server's answer>"
 #   udp HOST PORT MSG           one datagram (3 tries, 2 s each); prints
 #                               "LOCAL-IP LOCAL-PORT FROM-IP FROM-PORT <answer>"
 #   many HOST PORT N READY GO   N connections at once; when all are attempted the
@@ -743,7 +743,8 @@ def main():
         serve(a, cmd[6:])
     host, port = a[0], int(a[1])
     if cmd == "tcp":
-        s = socket.create_connection((host, port), timeout=5)
+        src = ("", int(a[4])) if len(a) > 4 and a[3] == "--sport" else None
+        s = socket.create_connection((host, port), timeout=5, source_address=src)
         s.settimeout(5)
         l = s.getsockname()
         print("%s %d %s" % (l[0], l[1], exchange(s, a[2])))

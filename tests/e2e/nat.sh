@@ -7,10 +7,14 @@
 #    page, and the server sees the host's own address (DNAT keeps the source);
 #  - 200 connections open at once through the DNAT all work (200 entries);
 #  - a UDP publish (-p 5353:53/udp) answers from the published address;
+#  - a lone TCP ACK (ct-invalid) and fragments (nat-fragment) to published
+#    ports are dropped and counted;
 #  - -P --expose 80 picks an ephemeral port that `dpctl port` shows and that works;
+#    a range -p 9000-9001:80-81 maps each port;
 #  - a second -p 8080 is refused with Docker's message and changes nothing;
 #  - a container reaching a server of the host on 169.254.17.1 (TCP, UDP, ping)
-#    is seen with the source 169.254.17.2, its source port kept (MASQUERADE);
+#    is seen with the source 169.254.17.2, its source port kept (MASQUERADE),
+#    and a second container using the same source port gets another one;
 #  - hairpin: a container fetching 169.254.17.2:8080 (or its gateway's :8080)
 #    gets its own page, with the source 172.17.0.1; a sibling and a container
 #    of another network reach it too;
@@ -155,6 +159,20 @@ out=$("$PY" "$NAT_PY" tcp "$NAT_UP" "$EPH" eph) || fail "TCP to $NAT_UP:$EPH (-P
 [ "${out##* }" = eph ] || fail "TCP to $NAT_UP:$EPH answered '$out'"
 ok "-P --expose 80: dpctl port shows 80/tcp -> 0.0.0.0:$EPH, and it works"
 
+# A range, as Docker accepts it: 9000-9001:80-81, each host port to its own.
+RNG=r$E2E_ID
+ctr_start "$RNG" -p 9000-9001:80-81 -- sh -c "\"$PY\" \"$NAT_PY\" serve-tcp 80 & exec \"$PY\" \"$NAT_PY\" serve-tcp 81"
+wait_listening "$(cns "$RNG")" tcp 80
+wait_listening "$(cns "$RNG")" tcp 81
+for hp in 9000 9001; do
+	out=$("$PY" "$NAT_PY" tcp "$NAT_UP" "$hp" "r$hp") || fail "TCP to $NAT_UP:$hp (-p 9000-9001:80-81) failed"
+	[ "${out##* }" = "r$hp" ] || fail "$NAT_UP:$hp answered '$out'"
+done
+nat_counter DNAT dpt:9000 "to:$(ctr_ip "$RNG"):80" >/dev/null && nat_counter DNAT dpt:9001 "to:$(ctr_ip "$RNG"):81" >/dev/null ||
+	fail "nat ls lacks the rules of -p 9000-9001:80-81"
+run dpctl rm -f "$RNG" >/dev/null
+ok "-p 9000-9001:80-81: both host ports reach their container port"
+
 # ---------------------------------------------------------------- 5. 8080 twice
 e2e_snapshot() {
 	dpctl ps --json
@@ -194,6 +212,19 @@ read -r lip lport fip fport sip sport msg <<<"$out"
 [ "$fip:$fport" = "$NAT_HOST:$SP" ] || fail "$WEB got the UDP answer from $fip:$fport: $out"
 nsexec "$WNS" ping -c 2 -i 0.2 -W 2 "$NAT_HOST" >/dev/null || fail "$WEB cannot ping $NAT_HOST"
 ok "MASQUERADE: UDP (seen as $sip:$sport, answer back) and ping from $WEB to $NAT_HOST"
+
+# The source port is kept when free, another one chosen when not: two
+# containers connecting from the same port to the same server both get through.
+out1=$(nsexec "$WNS" "$PY" "$NAT_PY" tcp "$NAT_HOST" "$SP" one --sport 41000) ||
+	fail "TCP from $WEB port 41000 to $NAT_HOST:$SP failed"
+out2=$(nsexec "$(cns "$UDPC")" "$PY" "$NAT_PY" tcp "$NAT_HOST" "$SP" two --sport 41000) ||
+	fail "TCP from $UDPC port 41000 to $NAT_HOST:$SP (the port MASQUERADE already uses) failed"
+read -r _ _ s1 p1 _ <<<"$out1"
+read -r _ _ s2 p2 _ <<<"$out2"
+[ "$s1:$p1" = "$NAT_UP:41000" ] || fail "the first connection from port 41000 was seen as $s1:$p1"
+[ "$s2" = "$NAT_UP" ] && [ "$p2" != 41000 ] ||
+	fail "the second connection from port 41000 was seen as $s2:$p2 (expected $NAT_UP, another port)"
+ok "MASQUERADE keeps a free source port ($s1:$p1) and picks another when it is taken ($s2:$p2)"
 
 # ---------------------------------------------------------------- 7. hairpin
 hairpin() { # NS URL WHO
