@@ -818,6 +818,13 @@ nat_chunk(struct lcore_ctx *ctx, struct nat *nat, const struct nat_rules *rs,
 		/* The bridge sends only untagged IPv4 here; anything else is L3's. */
 		if (unlikely(!(meta->flags & PKT_F_IPV4) || meta->flags & PKT_F_VLAN))
 			continue;
+		/* A routed packet whose TTL runs out here: L3 answers time exceeded to
+		 * its real source, quoting it as sent - untranslated, as Linux checks
+		 * the TTL before POSTROUTING's source NAT (traceroute through us). */
+		if (unlikely(ip->time_to_live <= 1) && !nat_dst_is_host(ctx, meta, ip)) {
+			ctx->nat_cnt->untracked++;
+			continue;
+		}
 		if (unlikely(meta->flags & PKT_F_FRAG)) {
 			if (nat_would_translate(ctx, rs, meta, ip))
 				nat_drop(meta, DP_DROP_NAT_FRAGMENT);

@@ -81,6 +81,10 @@
  * bytes, or past the first segment) or a non-first fragment counts as quoting
  * no known connection. Errors are not connections: no ct update.
  *
+ * TTL. A packet with TTL <= 1 that is not for a host address is left
+ * untranslated (and untracked): L3 then answers time exceeded to its real
+ * source quoting it as sent, as Linux checks the TTL before source NAT.
+ *
  * Fragments. dpnet does not reassemble. An IPv4 fragment (first or not) that
  * would be translated - a destination that is a host address, or a bridge
  * network's traffic routed to the uplink when MASQUERADE is on (uplink

@@ -1230,6 +1230,34 @@ test_no_port(void)
 	check_tuple(m, ip_up, 3000, IP4(9, 9, 9, 9), 53);
 }
 
+/* TTL 1 on its way out through MASQUERADE: time exceeded goes to the container
+ * and quotes the packet as it sent it (no source NAT first, no entry). */
+static void
+test_ttl_expired(void)
+{
+	struct rte_mbuf *m;
+	struct rte_ipv4_hdr *ip, *q;
+
+	reset();
+	m = mk_udp(&mac_c1, &mac_ga, ip_c1, ip_out, 5000, 53);
+	ip = ip_of(m);
+	ip->time_to_live = 1;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	m = send_expect(P_C1, m, P_C1);
+	ip = ip_of(m);
+	CU_ASSERT_EQUAL_FATAL(ip->next_proto_id, IPPROTO_ICMP);
+	CU_ASSERT_EQUAL(((struct rte_icmp_hdr *)l4_of(m))->icmp_type, 11 /* time exceeded */);
+	CU_ASSERT_EQUAL(rte_be_to_cpu_32(ip->dst_addr), ip_c1);
+	q = (struct rte_ipv4_hdr *)((uint8_t *)l4_of(m) + sizeof(struct rte_icmp_hdr));
+	CU_ASSERT_EQUAL(rte_be_to_cpu_32(q->src_addr), ip_c1);
+	CU_ASSERT_EQUAL(rte_be_to_cpu_16(((const rte_be16_t *)(q + 1))[0]), 5000);
+	check_cksums(m);
+	CU_ASSERT_EQUAL(ct_count(nat_ct(dp)), 0);
+	CU_ASSERT_EQUAL(ctx->nat_cnt->masq_pkts[DOM_A], 0);
+	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_TTL_EXCEEDED], 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1261,6 +1289,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "gateway pings untracked", test_gateway_ping);
 	CU_add_test(s, "one connection per burst", test_same_burst);
 	CU_add_test(s, "source ports exhausted: nat-no-port", test_no_port);
+	CU_add_test(s, "TTL 1: time exceeded before source NAT", test_ttl_expired);
 	failed = th_run();
 	release();
 	dp_destroy(dp);
