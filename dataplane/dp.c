@@ -15,6 +15,7 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #include "dp.h"
 #include "l3_private.h"
@@ -111,6 +112,21 @@ dp_create(uint32_t n_mbufs, uint16_t n_workers, uint32_t fdb_size, uint32_t fdb_
 	}
 	dp->n_workers = n_workers;
 	dp->poll = *poll;
+	/* Reserve the metadata's bytes before any PMD registers a dynamic field. */
+	{
+		const struct rte_mbuf_dynfield mf = {
+			.name = PKT_META_NAME,
+			.size = sizeof(struct pkt_meta),
+			.align = _Alignof(struct pkt_meta),
+		};
+		int off = rte_mbuf_dynfield_register_offset(&mf, PKT_META_OFF);
+
+		if (off != PKT_META_OFF) {
+			DP_LOG(ERR, "cannot reserve the mbuf metadata at offset %d: %s\n",
+			       PKT_META_OFF, rte_strerror(rte_errno));
+			goto fail;
+		}
+	}
 	dp->pool = rte_pktmbuf_pool_create("dpnet_mbufs", n_mbufs, DP_MBUF_CACHE,
 					   PKT_PRIV_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE,
 					   (int)rte_socket_id());

@@ -146,7 +146,7 @@ struct lcore_ctx {
 struct dp {
 	const struct dp_view *view;            /* current view: __atomic load/store only */
 	struct rte_rcu_qsbr *qs;               /* QSBR variable, one thread id per worker */
-	struct rte_mempool *pool;              /* mbufs with PKT_PRIV_SIZE private area */
+	struct rte_mempool *pool;              /* mbufs (metadata: pkt.h)          */
 	struct fdb *fdb;                       /* MAC table shared by all workers */
 	struct l3_tables *l3;                  /* routes and neighbours (l3.h, route.c) */
 	struct nat *nat;                       /* conntrack, NAT rules (nat.h, nat.c) */

@@ -1,22 +1,30 @@
 /*
- * pkt.h - per-packet metadata carried in the mbuf private area.
+ * pkt.h - per-packet metadata carried in the mbuf's dynamic-field area.
  *
- * Every mbuf of dpnet's pool has PKT_PRIV_SIZE bytes of private area right after
- * struct rte_mbuf; pkt_meta() returns it. The parser fills the offsets and flags
+ * The metadata lives at a fixed offset (PKT_META_OFF) in the dynamic-field bytes
+ * of struct rte_mbuf's second cache line, which dp_create() reserves with
+ * rte_mbuf_dynfield_register_offset(); pkt_meta() returns it. That line is
+ * written anyway by every allocation (next, tx_offload) and read by every free,
+ * so the metadata costs no cache line of its own, and with no private area
+ * (PKT_PRIV_SIZE is 0) a frame starts on a cache line (RTE_PKTMBUF_HEADROOM
+ * after the 128-byte mbuf) instead of straddling two: the per-packet lines are
+ * those testpmd touches. The parser fills the offsets and flags
  * once, later stages read them instead of re-parsing, and each stage writes the
  * next stage code (PL_NEXT_*) and, when it decides one, the output port or the
  * drop reason. Offsets are from the start of the frame (rte_pktmbuf_mtod) and
  * PKT_OFF_NONE marks a header that is absent.
  *
  * Thread safety: an mbuf belongs to exactly one worker at a time, so the
- * metadata is never shared. Mbufs from pools without the private area (for
- * example a PMD's own pool) must never reach a stage.
+ * metadata is never shared. Any mbuf carries the area; only dp_create()'s
+ * registration keeps other DPDK users (timestamps, flow metadata) out of it.
  */
 #ifndef DPNET_PKT_H
 #define DPNET_PKT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #define PKT_OFF_NONE 0xFFFF
 
@@ -37,7 +45,7 @@ enum pkt_flag {
 	PKT_F_NAT = 1u << 12,      /* set by the NAT stage: translated by conntrack (nat.h) */
 };
 
-/* The metadata; kept within one cache line with room for later stages. */
+/* The metadata; it must fit in the 32 bytes at PKT_META_OFF. */
 struct pkt_meta {
 	uint16_t in_port;     /* ethdev port the frame arrived on */
 	uint16_t out_port;    /* ethdev port chosen by a stage (next == PL_NEXT_TX) */
@@ -52,15 +60,27 @@ struct pkt_meta {
 	uint8_t l4_proto;     /* IP protocol number, 0 if none */
 	uint8_t next;         /* next stage: enum pl_next */
 	uint8_t drop_reason;  /* enum dp_drop when next == PL_NEXT_DROP */
-	uint8_t pad[7];       /* keeps the struct a multiple of 8 bytes */
+	uint8_t pad[7];       /* room for later stages */
 };
 
-#define PKT_PRIV_SIZE RTE_ALIGN(sizeof(struct pkt_meta), RTE_MBUF_PRIV_ALIGN)
+/* Where it lives: the start of dynfield1 (bytes 92..127 of the mbuf), leaving
+ * its last 8-aligned 8 bytes to a PMD's dynamic field (net_pcap registers the
+ * Rx timestamp at probe time and refuses to attach without it). */
+#define PKT_META_OFF 92
+#define PKT_META_NAME "dpnet_pkt_meta"
+_Static_assert(PKT_META_OFF >= offsetof(struct rte_mbuf, dynfield1) &&
+	       PKT_META_OFF % _Alignof(struct pkt_meta) == 0,
+	       "the metadata lies within the mbuf's dynamic-field area");
+_Static_assert(PKT_META_OFF + sizeof(struct pkt_meta) <= sizeof(struct rte_mbuf) - 8,
+	       "an 8-byte dynamic field (the Rx timestamp) still fits after the metadata");
+
+/* dpnet's pools need no private area (kept for pool creators' signatures). */
+#define PKT_PRIV_SIZE 0
 
 static inline struct pkt_meta *
 pkt_meta(struct rte_mbuf *m)
 {
-	return (struct pkt_meta *)rte_mbuf_to_priv(m);
+	return RTE_MBUF_DYNFIELD(m, PKT_META_OFF, struct pkt_meta *);
 }
 
 #endif /* DPNET_PKT_H */
