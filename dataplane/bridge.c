@@ -182,26 +182,28 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 	uint16_t gw_dom = DP_DOMAIN_NONE;
 	uint64_t gw_key = UINT64_MAX;
 
+	/* The parser checked that the 14-byte Ethernet header is there: both 8-byte
+	 * loads (destination at 0, source at 6) stay inside it. */
 	for (uint16_t i = 0; i < n; i++) {
-		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+		const uint8_t *eth = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
 		uint16_t dom = pkt_meta(pkts[i])->domain;
 
-		keys[2 * i] = fdb_key(dom, &eth->src_addr);
-		keys[2 * i + 1] = fdb_key(dom, &eth->dst_addr);
+		keys[2 * i] = fdb_key_hdr(dom, eth + RTE_ETHER_ADDR_LEN);
+		keys[2 * i + 1] = fdb_key_hdr(dom, eth);
 	}
 	br_lookup(ctx, keys, 2u * n, pos);
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt_meta *meta = pkt_meta(pkts[i]);
-		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
 		uint16_t out;
 
 		if (unlikely(meta->domain == DP_DOMAIN_NONE)) {
 			br_drop(meta, DP_DROP_NO_NETWORK);
 			continue;
 		}
-		if (unlikely(rte_is_multicast_ether_addr(&eth->src_addr) ||
-			     rte_is_zero_ether_addr(&eth->src_addr))) {
+		/* Source multicast or all-zero, read from its key. */
+		if (unlikely((keys[2 * i] & FDB_KEY_MCAST) ||
+			     (keys[2 * i] & FDB_KEY_MAC_MASK) == 0)) {
 			br_drop(meta, DP_DROP_BAD_SRC_MAC);
 			continue;
 		}
@@ -234,7 +236,8 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 			}
 			/* Gateways are untagged: a tagged request floods like any frame. */
 			if (unlikely((meta->flags & (PKT_F_ARP | PKT_F_VLAN)) == PKT_F_ARP) &&
-			    br_arp_for_gateway(ctx, meta, eth)) {
+			    br_arp_for_gateway(ctx, meta,
+					       rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *))) {
 				meta->next = PL_NEXT_ARP;
 				continue;
 			}

@@ -23,6 +23,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -77,6 +79,24 @@ fdb_key(uint16_t domain, const struct rte_ether_addr *mac)
 	return ((uint64_t)domain << 48) | ((uint64_t)b[0] << 40) | ((uint64_t)b[1] << 32) |
 		((uint64_t)b[2] << 24) | ((uint64_t)b[3] << 16) | ((uint64_t)b[4] << 8) | b[5];
 }
+
+/*
+ * fdb_key of the MAC at p, read as one 64-bit load: p must have 8 readable
+ * bytes (in a frame's Ethernet header: the destination at offset 0, the source
+ * at offset 6; the two bytes after the MAC are dropped). Equal to fdb_key().
+ */
+static inline uint64_t
+fdb_key_hdr(uint16_t domain, const void *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return ((uint64_t)domain << 48) | (rte_be_to_cpu_64(w) >> 16);
+}
+
+/* What a key says about its MAC: group bit (first byte's LSB), all zero. */
+#define FDB_KEY_MAC_MASK UINT64_C(0xFFFFFFFFFFFF)
+#define FDB_KEY_MCAST (UINT64_C(1) << 40)
 
 /* The signature rte_hash computes for a key (rte_hash_crc, init 0, 8 bytes),
  * so callers can hash once for their cache and for rte_hash_lookup_with_hash. */
