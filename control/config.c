@@ -213,6 +213,49 @@ cfg_port_check_address(const struct cfg_port *p, bool cli, enum cfg_port_field *
 	return 0;
 }
 
+/* The keys of one role only: mtu (uplink), netns and default_route (host). */
+static int
+cfg_port_check_host(const struct cfg_port *p, bool cli, enum cfg_port_field *field,
+		    char *err, size_t errlen)
+{
+	bool host = strcmp(p->role, "host") == 0;
+
+	if (p->mtu != 0 && strcmp(p->role, "uplink") != 0) {
+		*field = CFG_PF_MTU;
+		snprintf(err, errlen, "only the uplink has an MTU (%s): a bridge network's is "
+			 "the network's (network create --mtu)", cli ? "--mtu" : "mtu:");
+		return -EINVAL;
+	}
+	if (p->netns[0] != '\0' && !host) {
+		*field = CFG_PF_NETNS;
+		snprintf(err, errlen, "only the host port (%s) goes to a namespace: drop %s",
+			 cli ? "--role host" : "role: host", cli ? "--netns" : "netns:");
+		return -EINVAL;
+	}
+	if (p->no_default_route && !host) {
+		*field = CFG_PF_DEFAULT_ROUTE;
+		snprintf(err, errlen, "only the host port (%s) has a default route to turn off",
+			 cli ? "--role host" : "role: host");
+		return -EINVAL;
+	}
+	if (!host)
+		return 0;
+	if (strcmp(p->type, "tap") != 0) {
+		*field = CFG_PF_TYPE;
+		snprintf(err, errlen, "the host port is a tap (its host side carries the host's "
+			 "address): %s", cli ? "use --type tap" : "use type: tap");
+		return -EINVAL;
+	}
+	if (p->netns[0] != '\0' && (!cfg_name_valid(p->netns, CFG_NETNS_MAX) ||
+				    strcmp(p->netns, ".") == 0 || strcmp(p->netns, "..") == 0)) {
+		*field = CFG_PF_NETNS;
+		snprintf(err, errlen, "invalid namespace name \"%s\": give the name of one in "
+			 "/run/netns (ip netns add NAME)", p->netns);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int
 cfg_port_check(const struct cfg_port *p, bool cli, enum cfg_port_field *field, char *err,
 	       size_t errlen)
@@ -295,6 +338,8 @@ cfg_port_check(const struct cfg_port *p, bool cli, enum cfg_port_field *field, c
 			 p->iface);
 		return -EINVAL;
 	}
+	if (cfg_port_check_host(p, cli, field, err, errlen) < 0)
+		return -EINVAL;
 	return cfg_port_check_address(p, cli, field, err, errlen);
 }
 
@@ -387,6 +432,33 @@ cfg_parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix_len)
 		return -EINVAL;
 	*prefix_len = (uint8_t)n;
 	return 0;
+}
+
+int
+cfg_parse_route_dst(const char *s, uint32_t *prefix, uint8_t *len, char *err, size_t errlen)
+{
+	char a[16];
+
+	if (strcmp(s, "default") == 0) {
+		*prefix = 0;
+		*len = 0;
+		return 0;
+	}
+	if (strchr(s, '/') == NULL) {
+		if (cfg_parse_ip(s, prefix) == 0) {
+			*len = 32;
+			return 0;
+		}
+	} else if (cfg_parse_cidr(s, prefix, len) == 0) {
+		if ((*prefix & ~cfg_prefix_mask(*len)) == 0)
+			return 0;
+		snprintf(err, errlen, "\"%s\" has host bits set: did you mean %s/%u?", s,
+			 cfg_format_ip(*prefix & cfg_prefix_mask(*len), a, sizeof(a)), *len);
+		return -EINVAL;
+	}
+	snprintf(err, errlen, "invalid destination \"%s\": write it as A.B.C.D/N, e.g. "
+		 "198.51.100.0/24 (or default)", s);
+	return -EINVAL;
 }
 
 char *
@@ -498,6 +570,25 @@ bad:
 	snprintf(buf, sizeof(buf), "%.20s%s", s, n->data.scalar.length > 20 ? "..." : "");
 	return cfg_fail(ps, cfg_line(n), key, "expected an integer from %u to %u, got \"%s\"",
 			min, max, buf);
+}
+
+/* true/yes or false/no. */
+static int
+cfg_bool(struct cfg_parser *ps, const yaml_node_t *n, const char *key, bool *out)
+{
+	char s[64];
+	int rc = cfg_str(ps, n, key, s, sizeof(s));
+
+	if (rc < 0)
+		return rc;
+	if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0)
+		*out = true;
+	else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0)
+		*out = false;
+	else
+		return cfg_fail(ps, cfg_line(n), key, "unknown value \"%s\": use true or false",
+				s);
+	return 0;
 }
 
 /*
@@ -701,7 +792,7 @@ cfg_port_entry(struct cfg_parser *ps, const yaml_node_t *n, unsigned int i)
 {
 	static const char *const keys[] = {
 		"name", "type", "iface", "devargs", "network", "role", "address", "gateway",
-		NULL,
+		"mtu", "netns", "default_route", NULL,
 	};
 	struct cfg_port *port = &ps->c->ports[i];
 	char s[64], why[256];
@@ -732,7 +823,19 @@ cfg_port_entry(struct cfg_parser *ps, const yaml_node_t *n, unsigned int i)
 			rc = cfg_str(ps, v, path, port->network, sizeof(port->network));
 		else if (strcmp(k, "role") == 0)
 			rc = cfg_str(ps, v, path, port->role, sizeof(port->role));
-		else if (strcmp(k, "address") == 0) {
+		else if (strcmp(k, "netns") == 0)
+			rc = cfg_str(ps, v, path, port->netns, sizeof(port->netns));
+		else if (strcmp(k, "mtu") == 0) {
+			uint32_t mtu = 0;
+
+			rc = cfg_u32(ps, v, path, CFG_MTU_MIN, CFG_MTU_MAX, &mtu);
+			port->mtu = (uint16_t)mtu;
+		} else if (strcmp(k, "default_route") == 0) {
+			bool on = true;
+
+			rc = cfg_bool(ps, v, path, &on);
+			port->no_default_route = !on;
+		} else if (strcmp(k, "address") == 0) {
 			rc = cfg_str(ps, v, path, s, sizeof(s));
 			if (rc == 0 && cfg_parse_host_cidr(s, &port->address, &port->address_len,
 							   why, sizeof(why)) < 0)
@@ -960,11 +1063,16 @@ cfg_check_ports(struct cfg_parser *ps)
 {
 	static const char *const fields[] = {
 		"name", "type", "iface", "devargs", "network", "role", "address", "gateway",
+		"mtu", "netns", "default_route",
 	};
 	struct cfg *c = ps->c;
-	int uplink = -1;
+	int uplink = -1, host = -1;
 	char path[64], msg[256];
 
+	/* The host port's TAP is dpnet-host unless named. */
+	for (unsigned int i = 0; i < c->n_ports; i++)
+		if (strcmp(c->ports[i].role, "host") == 0 && c->ports[i].iface[0] == '\0')
+			snprintf(c->ports[i].iface, sizeof(c->ports[i].iface), CFG_HOST_IFACE);
 	for (unsigned int i = 0; i < c->n_ports; i++) {
 		struct cfg_port *p = &c->ports[i];
 		enum cfg_port_field f;
@@ -1015,6 +1123,13 @@ cfg_check_ports(struct cfg_parser *ps)
 						"uplink", p->name, c->ports[uplink].name);
 			uplink = (int)i;
 		}
+		if (strcmp(p->role, "host") == 0) {
+			if (host >= 0)
+				return cfg_fail(ps, p->line, path, "\"%s\" would be a second "
+						"host port (\"%s\" is one): keep one port with "
+						"role host", p->name, c->ports[host].name);
+			host = (int)i;
+		}
 		if (p->address != 0) {
 			char a[16], b[16];
 
@@ -1040,6 +1155,80 @@ cfg_check_ports(struct cfg_parser *ps)
 							o->prefix_len);
 			}
 		}
+	}
+	if (host >= 0) {
+		const struct cfg_port *h = &c->ports[host];
+
+		snprintf(path, sizeof(path), "ports[%d].role", host);
+		if (uplink < 0 || c->ports[uplink].address == 0)
+			return cfg_fail(ps, h->line, path, "the host port carries the uplink's "
+					"address to the host: it needs a port with role: uplink "
+					"and address: (a NIC uplink)");
+		if (strcmp(c->ports[uplink].type, "tap") == 0)
+			return cfg_fail(ps, h->line, path, "the host port is for a NIC uplink: "
+					"with a tap uplink (\"%s\") the host reaches dpnet through "
+					"that tap already", c->ports[uplink].name);
+	}
+	return 0;
+}
+
+/* One static route: {to: CIDR, via: IP} or {to: CIDR, blackhole: true}. */
+static int
+cfg_route_entry(struct cfg_parser *ps, const yaml_node_t *n, unsigned int i)
+{
+	static const char *const keys[] = { "to", "via", "blackhole", NULL };
+	struct cfg_route *r = &ps->c->routes[i];
+	yaml_node_pair_t *p, *top;
+	char base[32], path[64], s[64], why[256];
+	bool have_to = false;
+	int rc;
+
+	snprintf(base, sizeof(base), "routes[%u]", i);
+	if (n->type != YAML_MAPPING_NODE)
+		return cfg_fail(ps, cfg_line(n), base, "expected a mapping (to: CIDR, via: IP), "
+				"got %s", cfg_kind(n));
+	memset(r, 0, sizeof(*r));
+	r->line = cfg_line(n);
+	rc = cfg_mapping(ps, n, base, keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		const char *k = cfg_key(ps, p);
+		yaml_node_t *v = cfg_value(ps, p);
+
+		snprintf(path, sizeof(path), "%s.%s", base, k);
+		if (strcmp(k, "blackhole") == 0) {
+			rc = cfg_bool(ps, v, path, &r->blackhole);
+			continue;
+		}
+		rc = cfg_str(ps, v, path, s, sizeof(s));
+		if (rc < 0)
+			break;
+		if (strcmp(k, "to") == 0) {
+			if (cfg_parse_route_dst(s, &r->prefix, &r->len, why, sizeof(why)) < 0)
+				rc = cfg_fail(ps, cfg_line(v), path, "%s", why);
+			have_to = true;
+		} else if (cfg_parse_ip(s, &r->via) < 0 || r->via == 0) {
+			rc = cfg_fail(ps, cfg_line(v), path, "invalid gateway \"%s\": write an "
+				      "IPv4 address, e.g. 192.0.2.1", s);
+		}
+	}
+	if (rc < 0)
+		return rc;
+	if (!have_to)
+		return cfg_fail(ps, r->line, base, "missing key to: the destination, e.g. "
+				"to: 198.51.100.0/24");
+	if (r->blackhole && r->via != 0)
+		return cfg_fail(ps, r->line, base, "a route has either via: or blackhole: true, "
+				"not both");
+	if (!r->blackhole && r->via == 0)
+		return cfg_fail(ps, r->line, base, "a route to nowhere: add via: GATEWAY (a next "
+				"hop on the uplink network or a bridge network) or blackhole: true");
+	for (unsigned int j = 0; j < i; j++) {
+		const struct cfg_route *o = &ps->c->routes[j];
+
+		if (o->prefix == r->prefix && o->len == r->len)
+			return cfg_fail(ps, r->line, base, "duplicate route to %s/%u (also on "
+					"line %d)", cfg_format_ip(r->prefix, s, sizeof(s)),
+					r->len, o->line);
 	}
 	return 0;
 }
@@ -1147,7 +1336,7 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
 		"eal", "mbufs", "workers", "poll", "fdb", "ports", "networks", "nat",
-		"conntrack", NULL,
+		"conntrack", "routes", NULL,
 	};
 	struct cfg *c = ps->c;
 	yaml_node_pair_t *p, *top;
@@ -1155,8 +1344,8 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 
 	if (root->type != YAML_MAPPING_NODE && !cfg_is_null(root))
 		return cfg_fail(ps, cfg_line(root), NULL, "expected a mapping of keys (eal, "
-				"mbufs, workers, poll, fdb, ports, networks, nat, conntrack), "
-				"got %s",
+				"mbufs, workers, poll, fdb, ports, networks, nat, conntrack, "
+				"routes), got %s",
 				cfg_kind(root));
 	rc = cfg_mapping(ps, root, "", keys, &p, &top);
 	for (; rc == 0 && p < top; p++) {
@@ -1182,6 +1371,8 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 			rc = cfg_nat_section(ps, v);
 		} else if (strcmp(k, "conntrack") == 0) {
 			rc = cfg_conntrack_section(ps, v);
+		} else if (strcmp(k, "routes") == 0) {
+			rc = cfg_list(ps, v, k, CFG_MAX_ROUTES, &c->n_routes, cfg_route_entry);
 		} else {
 			rc = cfg_list(ps, v, k, CFG_MAX_NETWORKS, &c->n_networks,
 				      cfg_network_entry);

@@ -38,6 +38,11 @@
 #define CFG_TAP_ADDRESS 0xA9FE1102u /* 169.254.17.2: TAP mode's uplink address */
 #define CFG_TAP_GATEWAY 0xA9FE1101u /* 169.254.17.1: the host's side of dpnet0 */
 #define CFG_TAP_PREFIX 30           /* of the transfer network 169.254.17.0/30 */
+#define CFG_HOST_IFACE "dpnet-host" /* the host port's TAP when iface: is not given */
+#define CFG_NETNS_MAX 64            /* a namespace name (netns: of the host port) */
+#define CFG_MTU_MIN 68              /* IPv4 minimum, as NET_MTU_MIN */
+#define CFG_MTU_MAX 9000            /* jumbo frames, as NET_MTU_MAX */
+#define CFG_MAX_ROUTES 256          /* static routes in a file */
 
 /* eal.hugepages: use them when available, insist on them, or never use them. */
 enum cfg_hugepages {
@@ -60,7 +65,21 @@ struct cfg_port {
 	uint8_t address_len;              /* its prefix length (the uplink's subnet) */
 	uint32_t gateway;                 /* role uplink: next hop of the default route
 	                                   * (0: none); a TAP uplink's host side */
+	uint16_t mtu;                     /* role uplink: the uplink network's MTU (0: 1500) */
+	char netns[CFG_NETNS_MAX];        /* role host: the namespace its TAP goes to
+	                                   * ("": stays in dpnetd's, the host's) */
+	bool no_default_route;            /* role host: default_route: false (no default
+	                                   * route via the uplink gateway on its TAP) */
 	int line;                         /* line of the entry in the file, 0 if none */
+};
+
+/* One static route of the file (routes:): to CIDR via IP, or blackhole. */
+struct cfg_route {
+	uint32_t prefix;                  /* destination, host order, host bits zero */
+	uint8_t len;                      /* its prefix length */
+	uint32_t via;                     /* next hop (0 with blackhole) */
+	bool blackhole;                   /* blackhole: true (drop, ICMP unreachable) */
+	int line;                         /* line of the entry in the file */
 };
 
 /* One bridge network defined in the file. Addresses are IPv4, host byte order. */
@@ -144,6 +163,8 @@ struct cfg {
 	unsigned int n_ports;             /* entries used in ports */
 	struct cfg_network networks[CFG_MAX_NETWORKS]; /* bridge networks besides "bridge" */
 	unsigned int n_networks;          /* entries used in networks */
+	struct cfg_route routes[CFG_MAX_ROUTES]; /* routes: static routes, in order */
+	unsigned int n_routes;            /* entries used in routes */
 	struct cfg_nat nat;               /* nat: port ranges */
 	struct cfg_ct ct;                 /* conntrack: size, timeouts */
 };
@@ -179,6 +200,9 @@ enum cfg_port_field {
 	CFG_PF_ROLE,
 	CFG_PF_ADDRESS,
 	CFG_PF_GATEWAY,
+	CFG_PF_MTU,
+	CFG_PF_NETNS,
+	CFG_PF_DEFAULT_ROUTE,
 };
 
 /*
@@ -205,6 +229,12 @@ int cfg_parse_host_cidr(const char *s, uint32_t *addr, uint8_t *prefix_len, char
 /* Parse "LO-HI" (1 <= LO <= HI <= 65535). Returns 0 or -EINVAL. */
 int cfg_parse_port_range(const char *s, uint16_t *lo, uint16_t *hi);
 
+/*
+ * A route's destination: "A.B.C.D/N" (0 to 32) or a bare address (/32), host
+ * bits zero. Returns 0 or -EINVAL with why in err (no file, line or key).
+ */
+int cfg_parse_route_dst(const char *s, uint32_t *prefix, uint8_t *len, char *err,
+			size_t errlen);
 /* Parse "a.b.c.d/n" (prefix bits beyond n must be 0). Returns 0 or -EINVAL. */
 int cfg_parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix_len);
 /* Parse "a.b.c.d". Returns 0 or -EINVAL. */

@@ -26,6 +26,11 @@
  *   conntrack.ls {proto?, src?, dst?} -> {entries:[...], count, max}
  *   conntrack.stats               -> {entries, max, created, expired, ..., drops:{}}
  *   conntrack.flush               -> {deleted}
+ *   route.add {to, via?, blackhole?(bool)} -> the route object
+ *   route.rm {to}                 -> {destination}
+ *   route.ls                      -> [{destination, gateway, network, type, domain,
+ *                                     origin}]
+ *   neigh.ls                      -> [{address, mac, state, network, domain}]
  *
  * This header needs no DPDK header, so pure modules (network.c) can include it.
  */
@@ -118,6 +123,21 @@ int ctl_conntrack_flush(struct ctl *c, json_t *args, json_t **result, char *err,
 			size_t errlen);
 /* The "nat" object of stats: translated packets, conntrack entries. */
 json_t *ctl_nat_stats_json(struct ctl *c);
+
+/* route.c: static routes (dpctl route, routes: of the config, the "routes" state). */
+int ctl_route_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_route_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_route_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+/* The config file's routes (after its ports); *bad = the index of a refused one. */
+int ctl_route_config(struct ctl *c, unsigned int *bad, char *err, size_t errlen);
+/* -EBUSY with why when a static route leads through domain (what: "network x"). */
+int ctl_route_busy(struct ctl *c, uint16_t domain, const char *what, char *err,
+		   size_t errlen);
+/* Register the "routes" state section. */
+int ctl_route_state_register(struct ctl *c);
+
+/* neigh.c: the neighbour table (static entries; ARP-learned ones, neigh.h). */
+int ctl_neigh_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
 
 /* status.c */
 int ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);

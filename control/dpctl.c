@@ -68,6 +68,12 @@ static const char dpctl_usage_text[] =
 	"  conntrack ls [-p tcp|udp|icmp] [-s IP] [-d IP]   connections, as conntrack -L\n"
 	"  conntrack stats         entries, max, created, expired, refused, NAT drops\n"
 	"  conntrack flush         forget every connection (they restart from scratch)\n"
+	"Routes and neighbours:\n"
+	"  route add PREFIX/LEN via GW   a static route (GW on the uplink network or a\n"
+	"                          bridge network); route add PREFIX/LEN blackhole\n"
+	"  route ls                DESTINATION GATEWAY NETWORK TYPE, as ip route\n"
+	"  route rm PREFIX/LEN     remove a static route\n"
+	"  neigh ls                ADDRESS MAC STATE NETWORK, as ip neigh\n"
 	"Tables and counters:\n"
 	"  mac ls [NETWORK]        PORT MAC LOCAL AGEING, as brctl showmacs\n"
 	"  mac add NETWORK MAC PORT  a static MAC (never aged), as ovs-appctl fdb/add\n"
@@ -900,6 +906,90 @@ dpctl_positional(int argc, char **argv, struct dpctl_req *r, const char *usage,
 		dpctl_usage_error(usage, "missing %s", keys[n]);
 }
 
+/* ---- routes, neighbours ---- */
+
+static void
+dpctl_print_routes(json_t *res)
+{
+	static const char *const head[] = { "DESTINATION", "GATEWAY", "NETWORK", "TYPE" };
+	struct dpctl_table t = { .ncols = 4 };
+	size_t i;
+	json_t *r;
+
+	dpctl_table_row(&t, head);
+	json_array_foreach(res, i, r) {
+		const char *gw = dpctl_str(r, "gateway"), *net = dpctl_str(r, "network");
+		const char *row[] = {
+			dpctl_str(r, "destination"), gw[0] ? gw : "-", net[0] ? net : "-",
+			dpctl_str(r, "type"),
+		};
+
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+}
+
+static void
+dpctl_print_neighs(json_t *res)
+{
+	static const char *const head[] = { "ADDRESS", "MAC", "STATE", "NETWORK" };
+	struct dpctl_table t = { .ncols = 4 };
+	size_t i;
+	json_t *n;
+
+	dpctl_table_row(&t, head);
+	json_array_foreach(res, i, n) {
+		const char *mac = dpctl_str(n, "mac");
+		const char *row[] = {
+			dpctl_str(n, "address"), mac[0] ? mac : "-", dpctl_str(n, "state"),
+			dpctl_str(n, "network"),
+		};
+
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+}
+
+/* route add PREFIX/LEN via GW | route add PREFIX/LEN blackhole | ls | rm PREFIX/LEN */
+static void
+dpctl_parse_route(int argc, char **argv, struct dpctl_req *r)
+{
+	static const char usage[] = "dpctl route add PREFIX/LEN via GW | route add PREFIX/LEN "
+		"blackhole | route ls | route rm PREFIX/LEN";
+	static const char *const to_key[] = { "to" };
+	const char *sub = argc > 0 ? argv[0] : "";
+
+	if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0) {
+		r->cmd = "route.ls";
+		r->print = dpctl_print_routes;
+		dpctl_positional(argc - 1, argv + 1, r, usage, NULL, 0, 0);
+	} else if (strcmp(sub, "rm") == 0 || strcmp(sub, "del") == 0) {
+		r->cmd = "route.rm";
+		dpctl_positional(argc - 1, argv + 1, r, usage, to_key, 1, 1);
+	} else if (strcmp(sub, "add") == 0) {
+		r->cmd = "route.add";
+		if (argc < 2 || argv[1][0] == '-')
+			dpctl_usage_error(usage, "route add needs a destination PREFIX/LEN");
+		dpctl_set(r->args, "to", argv[1]);
+		if (argc == 2)
+			dpctl_usage_error(usage, "a route to nowhere: add via GW (a next hop on the "
+					  "uplink network or a bridge network) or blackhole");
+		if (strcmp(argv[2], "via") == 0 && argc == 4)
+			dpctl_set(r->args, "via", argv[3]);
+		else if (strcmp(argv[2], "blackhole") == 0 && argc == 3)
+			json_object_set_new(r->args, "blackhole", json_true());
+		else if (strcmp(argv[2], "via") == 0 && argc == 3)
+			dpctl_usage_error(usage, "via needs a gateway address");
+		else
+			dpctl_usage_error(usage, "unexpected argument \"%s\"",
+					  strcmp(argv[2], "via") == 0 || strcmp(argv[2],
+					  "blackhole") == 0 ? argv[argc - 1] : argv[2]);
+	} else {
+		dpctl_usage_error(usage, sub[0] ? "unknown route command \"%s\"" :
+				  "route needs a subcommand%s", sub);
+	}
+}
+
 /* ---- containers ---- */
 
 /* A foreground `run`: the command dpctl execs in the container once it exists. */
@@ -1322,6 +1412,17 @@ dpctl_parse(int argc, char **argv, struct dpctl_req *r)
 		}
 	} else if (strcmp(cmd, "conntrack") == 0) {
 		dpctl_parse_conntrack(argc - 1, argv + 1, r);
+	} else if (strcmp(cmd, "route") == 0) {
+		dpctl_parse_route(argc - 1, argv + 1, r);
+	} else if (strcmp(cmd, "neigh") == 0) {
+		const char *sub = argc > 1 ? argv[1] : "";
+
+		if (strcmp(sub, "ls") != 0 && strcmp(sub, "show") != 0)
+			dpctl_usage_error("dpctl neigh ls", sub[0] ? "unknown neigh command "
+					  "\"%s\"" : "neigh needs a subcommand%s", sub);
+		r->cmd = "neigh.ls";
+		r->print = dpctl_print_neighs;
+		dpctl_positional(argc - 2, argv + 2, r, "dpctl neigh ls", NULL, 0, 0);
 	} else if (strcmp(cmd, "stats") == 0) {
 		r->cmd = "stats";
 		r->print = dpctl_print_stats;

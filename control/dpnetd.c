@@ -417,6 +417,9 @@ static const struct srv_cmd dpnetd_cmds[] = {
 	{ "conntrack.ls", ctl_conntrack_ls },
 	{ "conntrack.stats", ctl_conntrack_stats },
 	{ "conntrack.flush", ctl_conntrack_flush },
+	{ "route.add", ctl_route_add },
+	{ "route.rm", ctl_route_rm },
+	{ "route.ls", ctl_route_ls },
 	{ NULL, NULL },
 };
 
@@ -629,6 +632,7 @@ main(int argc, char **argv)
 	net_state_register(&nets);
 	state_ports_register(dpnetd_port_restore, &ctl);
 	ctl_mac_state_register(&ctl);
+	ctl_route_state_register(&ctl);
 	ctr_init(&ctl);
 	for (unsigned int i = 0; i < cfg.n_ports; i++) {
 		err[0] = '\0';
@@ -640,6 +644,18 @@ main(int argc, char **argv)
 				dpnetd_die("%s:%d: ports[%u]: %s", cfg.path, cfg.ports[i].line, i,
 					   err);
 			dpnetd_die("built-in port %s: %s", cfg.ports[i].name, err);
+		}
+	}
+	/* The file's static routes, once the uplink and the networks are there. */
+	{
+		unsigned int bad = 0;
+
+		if (ctl_route_config(&ctl, &bad, err, sizeof(err)) < 0) {
+			ctl_port_destroy_all(&ctl);
+			dp_destroy(ctl.dp);
+			rte_eal_cleanup();
+			dpnetd_die("%s:%d: routes[%u]: %s", cfg.path, cfg.routes[bad].line, bad,
+				   err);
 		}
 	}
 	/* What `dpctl` made before a restart (or a kill -9): networks, ports, containers;

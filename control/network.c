@@ -423,6 +423,12 @@ net_del(struct net_table *t, struct net *n, char *err, size_t errlen)
 				"id %s has active endpoints (%u container%s, %u port%s)", n->name,
 				n->id, n->n_eps, n->n_eps == 1 ? "" : "s",
 				n->n_ports, n->n_ports == 1 ? "" : "s");
+	if (n->attached && t->hooks.busy != NULL) {
+		int rc = t->hooks.busy(t->hooks.arg, n, err, errlen);
+
+		if (rc < 0)
+			return rc;
+	}
 	if (n->attached && t->hooks.detach != NULL)
 		t->hooks.detach(t->hooks.arg, n);
 	net_free_slot(t, n);
@@ -436,6 +442,7 @@ net_table_init(struct net_table *t, const struct cfg *c, char *err, size_t errle
 
 	memset(t, 0, sizeof(*t));
 	t->domain_used[NET_DOMAIN_UPLINK] = true;
+	t->domain_used[NET_DOMAIN_HOST] = true;
 	for (unsigned int i = 0; i < sizeof(net_defaults) / sizeof(net_defaults[0]); i++) {
 		struct net *n = &t->nets[i];
 

@@ -7,8 +7,9 @@
  * Bridge networks from the config file follow (not saved: the file recreates
  * them, with ids derived from their names), then the networks made with
  * `dpctl network create` (saved in the state file with their random ids).
- * Every bridge network has its own bridge domain, 1..NET_MAX-2; domain
- * NET_DOMAIN_UPLINK is reserved for the uplink (in TAP mode: dpnet0).
+ * Every bridge network has its own bridge domain, 1..NET_MAX-3; domain
+ * NET_DOMAIN_UPLINK is reserved for the uplink (in TAP mode: dpnet0) and
+ * NET_DOMAIN_HOST for the host's exception port (NIC mode).
  *
  * The table itself is plain data and needs no DPDK. What a network means to the
  * data plane (its gateway in the view, its connected route, its gateway address
@@ -40,6 +41,7 @@
 #define NET_FULL_ID_LEN 64       /* hex digits of a full id (inspect), as Docker */
 #define NET_DOMAIN_NONE 0xFFFF   /* as DP_DOMAIN_NONE: host and none have no domain */
 #define NET_DOMAIN_UPLINK (NET_MAX - 1) /* the uplink's own domain (TAP mode: dpnet0) */
+#define NET_DOMAIN_HOST (NET_MAX - 2)   /* the host port's own domain (NIC mode, neigh.h) */
 #define NET_MTU_DEFAULT 1500     /* as docker0 */
 #define NET_MTU_MIN 68           /* IPv4 minimum */
 #define NET_MTU_MAX 9000         /* jumbo frames */
@@ -96,6 +98,8 @@ struct net_hooks {
 		      size_t errlen);
 	/* An endpoint left n: remove its neighbour entry. */
 	void (*ep_del)(void *arg, struct net *n, const struct net_endpoint *ep);
+	/* May n go? 0, or -EBUSY with why (a static route leads into it); NULL: yes. */
+	int (*busy)(void *arg, struct net *n, char *err, size_t errlen);
 	void *arg;                      /* handed to every hook */
 };
 

@@ -340,6 +340,7 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 	static const char *const allowed[] = { "name", NULL };
 	char name[PORT_NAME_MAX + 32];
 	const char *owner;
+	struct port *p;
 	int rc;
 
 	rc = ctl_args_allowed(args, "port.del", allowed, err, errlen);
@@ -353,6 +354,12 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 			 "with 'dpctl disconnect NETWORK %s' or 'dpctl rm %s'", name, owner, owner,
 			 owner);
 		return -EBUSY;
+	}
+	p = port_find(name);
+	if (p != NULL && p->spec.role == PORT_ROLE_UPLINK) {
+		rc = ctl_route_busy(c, NET_DOMAIN_UPLINK, "the uplink", err, errlen);
+		if (rc < 0)
+			return rc;
 	}
 	rc = ctl_port_remove(c, name, err, errlen);
 	if (rc < 0)

@@ -45,6 +45,7 @@
 /* Restore order of the sections. */
 #define STATE_ORDER_NETWORKS 10
 #define STATE_ORDER_PORTS 20
+#define STATE_ORDER_ROUTES 25       /* static routes: after the uplink and the networks */
 #define STATE_ORDER_CONTAINERS 30
 #define STATE_ORDER_MACS 40         /* static MACs sit behind ports and container ports */
 

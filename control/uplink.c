@@ -213,6 +213,16 @@ uplink_ep_del(void *arg, struct net *n, const struct net_endpoint *ep)
 	l3_neigh_del(c->dp, n->domain, ep->ip);
 }
 
+/* net_hooks.busy: a network a static route leads into stays. */
+static int
+uplink_net_busy(void *arg, struct net *n, char *err, size_t errlen)
+{
+	char what[CFG_NET_NAME_MAX + 16];
+
+	snprintf(what, sizeof(what), "network %s", n->name);
+	return ctl_route_busy(arg, n->domain, what, err, errlen);
+}
+
 void
 uplink_init(struct ctl *c)
 {
@@ -221,6 +231,7 @@ uplink_init(struct ctl *c)
 		.detach = uplink_net_detach,
 		.ep_add = uplink_ep_add,
 		.ep_del = uplink_ep_del,
+		.busy = uplink_net_busy,
 		.arg = c,
 	};
 

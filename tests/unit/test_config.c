@@ -144,6 +144,7 @@ static const char full_yaml[] =
 	"    role: uplink\n"
 	"    address: 192.0.2.10/24\n"
 	"    gateway: 192.0.2.1\n"
+	"    mtu: 9000\n"
 	"  - {name: t0, type: tap, iface: tap-t0, network: front}\n"
 	"  - name: v0\n"
 	"    type: vhost\n"
@@ -151,9 +152,10 @@ static const char full_yaml[] =
 	"    network: back\n"
 	"    role: access\n"
 	"  - name: h0\n"
-	"    type: afpacket\n"
-	"    iface: veth0\n"
+	"    type: tap\n"
 	"    role: host\n"
+	"    netns: hostsim\n"
+	"    default_route: false\n"
 	"  - name: p0\n"
 	"    type: pcap\n"
 	"    devargs: rx_pcap=/tmp/in.pcap,tx_pcap=/tmp/out.pcap\n"
@@ -161,6 +163,11 @@ static const char full_yaml[] =
 	"    type: null\n"
 	"  - name: r0\n"
 	"    type: ring\n"
+	"routes:\n"
+	"  - to: 198.51.100.0/24\n"
+	"    via: 192.0.2.254\n"
+	"  - {to: 203.0.113.7, blackhole: yes}\n"
+	"  - {to: default, via: 10.10.0.9}\n"
 	"nat:\n"
 	"  ephemeral_range: \"40000-40999\"\n"
 	"  snat_ports: 2000-3000\n"
@@ -245,6 +252,22 @@ test_full(void)
 	CU_ASSERT_STRING_EQUAL(cfg_format_ip(cfg.ports[0].gateway, ip, sizeof(ip)), "192.0.2.1");
 	for (unsigned int i = 1; i < cfg.n_ports; i++)
 		CU_ASSERT(cfg.ports[i].address == 0 && cfg.ports[i].gateway == 0);
+	/* The uplink's MTU; the host port: its TAP's default name, namespace, no route. */
+	CU_ASSERT_EQUAL(cfg.ports[0].mtu, 9000);
+	CU_ASSERT_EQUAL(cfg.ports[1].mtu, 0);
+	CU_ASSERT_STRING_EQUAL(cfg.ports[3].iface, "dpnet-host");
+	CU_ASSERT_STRING_EQUAL(cfg.ports[3].netns, "hostsim");
+	CU_ASSERT_TRUE(cfg.ports[3].no_default_route);
+	CU_ASSERT_FALSE(cfg.ports[0].no_default_route);
+	/* routes: to/via, a bare address as /32 blackhole, default. */
+	CU_ASSERT_EQUAL_FATAL(cfg.n_routes, 3);
+	CU_ASSERT_STRING_EQUAL(cfg_format_ip(cfg.routes[0].prefix, ip, sizeof(ip)), "198.51.100.0");
+	CU_ASSERT_EQUAL(cfg.routes[0].len, 24);
+	CU_ASSERT_STRING_EQUAL(cfg_format_ip(cfg.routes[0].via, ip, sizeof(ip)), "192.0.2.254");
+	CU_ASSERT_FALSE(cfg.routes[0].blackhole);
+	CU_ASSERT(cfg.routes[1].len == 32 && cfg.routes[1].blackhole && cfg.routes[1].via == 0);
+	CU_ASSERT(cfg.routes[2].prefix == 0 && cfg.routes[2].len == 0);
+	CU_ASSERT(cfg.routes[0].line > 0 && cfg.routes[1].line == cfg.routes[0].line + 2);
 	/* nat and conntrack. */
 	CU_ASSERT(cfg.nat.ephemeral_lo == 40000 && cfg.nat.ephemeral_hi == 40999);
 	CU_ASSERT(cfg.nat.snat_lo == 2000 && cfg.nat.snat_hi == 3000);
@@ -312,7 +335,7 @@ static const struct err_case err_cases[] = {
 	/* unknown keys, at every level */
 	{ "workers: 1\nworkres: 2\n",
 	  "2: workres: unknown key: use one of eal, mbufs, workers, poll, fdb, ports, networks, "
-	  "nat, conntrack" },
+	  "nat, conntrack, routes" },
 	{ "poll:\n  mode: busy\n  spin: 3\n",
 	  "3: poll.spin: unknown key: use one of mode, spin_polls, sleep_min_us, sleep_max_us" },
 	{ "eal:\n  memory: 3\n",
@@ -320,7 +343,7 @@ static const struct err_case err_cases[] = {
 	{ "fdb:\n  age: 3\n", "2: fdb.age: unknown key: use one of size, aging_s" },
 	{ "ports:\n  - name: a\n    type: null\n    ifname: x\n",
 	  "4: ports[0].ifname: unknown key: use one of name, type, iface, devargs, network, role, "
-	  "address, gateway" },
+	  "address, gateway, mtu, netns, default_route" },
 	{ "networks:\n  - name: a\n    cidr: 10.0.0.0/8\n",
 	  "3: networks[0].cidr: unknown key: use one of name, driver, subnet, gateway" },
 	/* duplicate keys */
@@ -352,7 +375,7 @@ static const struct err_case err_cases[] = {
 	{ "fdb:\n  size: 10\n", "2: fdb.size: 10 is out of range: use 1024 to 16777216" },
 	/* structure */
 	{ "- a\n- b\n", "1: expected a mapping of keys (eal, mbufs, workers, poll, fdb, ports, "
-	  "networks, nat, conntrack), got a list" },
+	  "networks, nat, conntrack, routes), got a list" },
 	{ "ports: 3\n", "1: ports: expected a list (entries starting with '- '), got a value" },
 	{ "ports:\n  - tap\n",
 	  "2: ports[0]: expected a mapping (name:, type:, ...), got a value" },
@@ -489,7 +512,60 @@ static const struct err_case err_cases[] = {
 	{ "networks:\n  - name: n\n    subnet: 10.1.0.0/16\n" UP "    address: 10.0.0.1/8\n",
 	  "5: ports[0].address: 10.0.0.1/8 overlaps network \"n\" (10.1.0.0/16): the uplink "
 	  "network must be another one" },
+	/* the uplink's MTU */
+	{ UP "    mtu: 20\n", "5: ports[0].mtu: 20 is out of range: use 68 to 9000" },
+	{ "ports:\n  - {name: a, type: null, mtu: 1400}\n",
+	  "2: ports[0].mtu: only the uplink has an MTU (mtu:): a bridge network's is the "
+	  "network's (network create --mtu)" },
+#define NIC UP "    address: 192.0.2.2/24\n    gateway: 192.0.2.1\n"
+	/* the host port */
+	{ NIC "  - {name: h, type: afpacket, iface: x, role: host}\n",
+	  "7: ports[1].type: the host port is a tap (its host side carries the host's "
+	  "address): use type: tap" },
+	{ NIC "  - {name: h, type: tap, role: host}\n  - {name: h2, type: tap, iface: h2, role: "
+	  "host}\n",
+	  "8: ports[2].role: \"h2\" would be a second host port (\"h\" is one): keep one port "
+	  "with role host" },
+	{ "ports:\n  - {name: h, type: tap, role: host}\n",
+	  "2: ports[0].role: the host port carries the uplink's address to the host: it needs "
+	  "a port with role: uplink and address: (a NIC uplink)" },
+	{ "ports:\n  - {name: t, type: tap, role: uplink, address: 169.254.9.2/30, gateway: "
+	  "169.254.9.1}\n  - {name: h, type: tap, role: host}\n",
+	  "3: ports[1].role: the host port is for a NIC uplink: with a tap uplink (\"t\") the "
+	  "host reaches dpnet through that tap already" },
+	{ NIC "  - {name: h, type: tap, role: host, netns: a/b}\n",
+	  "7: ports[1].netns: invalid namespace name \"a/b\": give the name of one in "
+	  "/run/netns (ip netns add NAME)" },
+	{ NIC "  - {name: h, type: tap, netns: x}\n",
+	  "7: ports[1].netns: only the host port (role: host) goes to a namespace: drop netns:" },
+	{ NIC "  - {name: h, type: tap, role: host, default_route: maybe}\n",
+	  "7: ports[1].default_route: unknown value \"maybe\": use true or false" },
+	{ NIC "  - {name: h, type: tap, default_route: no}\n",
+	  "7: ports[1].default_route: only the host port (role: host) has a default route to "
+	  "turn off" },
+#undef NIC
 #undef UP
+	/* routes */
+	{ "routes:\n  - {to: 10.0.0.1/8, via: 192.0.2.1}\n",
+	  "2: routes[0].to: \"10.0.0.1/8\" has host bits set: did you mean 10.0.0.0/8?" },
+	{ "routes:\n  - {to: 10.0.0.0/33, via: 192.0.2.1}\n",
+	  "2: routes[0].to: invalid destination \"10.0.0.0/33\": write it as A.B.C.D/N, e.g. "
+	  "198.51.100.0/24 (or default)" },
+	{ "routes:\n  - {to: 10.0.0.0/8, via: gw}\n",
+	  "2: routes[0].via: invalid gateway \"gw\": write an IPv4 address, e.g. 192.0.2.1" },
+	{ "routes:\n  - {to: 10.0.0.0/8}\n",
+	  "2: routes[0]: a route to nowhere: add via: GATEWAY (a next hop on the uplink "
+	  "network or a bridge network) or blackhole: true" },
+	{ "routes:\n  - via: 192.0.2.1\n",
+	  "2: routes[0]: missing key to: the destination, e.g. to: 198.51.100.0/24" },
+	{ "routes:\n  - {to: 10.0.0.0/8, via: 192.0.2.1, blackhole: true}\n",
+	  "2: routes[0]: a route has either via: or blackhole: true, not both" },
+	{ "routes:\n  - {to: 10.0.0.0/8, via: 192.0.2.1}\n  - {to: 10.0.0.0/8, blackhole: "
+	  "true}\n", "3: routes[1]: duplicate route to 10.0.0.0/8 (also on line 2)" },
+	{ "routes:\n  - {to: 10.0.0.0/8, dev: eth0}\n",
+	  "2: routes[0].dev: unknown key: use one of to, via, blackhole" },
+	{ "routes: 10.0.0.0/8\n",
+	  "1: routes: expected a list (entries starting with '- '), got a value" },
 	/* nat */
 	{ "nat:\n  ephemeral_range: 70000-80000\n",
 	  "2: nat.ephemeral_range: invalid port range \"70000-80000\": write LO-HI with 1 <= LO "
