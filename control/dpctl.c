@@ -42,6 +42,8 @@ static const char dpctl_usage_text[] =
 	"  add-port NAME --type tap|afpacket|vhost|pcap|null|ring|dpdk [--iface IF]\n"
 	"           [--devargs STR] [--network NET] [--role access|uplink|host]\n"
 	"           [--address CIDR] [--gateway IP]   an uplink's own address, next hop\n"
+	"           [--mtu N]      the uplink network's MTU\n"
+	"           [--netns NAME] [--no-default-route]   the host port's TAP (role host)\n"
 	"  del-port NAME\n"
 	"  port ls                 NAME TYPE NETWORK MAC STATE RX-PKTS TX-PKTS DROPS\n"
 	"  port stats NAME\n"
@@ -381,6 +383,16 @@ dpctl_print_stats(json_t *res)
 		       dpctl_num(nat, "hairpin_connections", v[5], 32),
 		       dpctl_num(nat, "conntrack_entries", v[6], 32),
 		       dpctl_num(nat, "conntrack_max", v[7], 32));
+	nat = json_object_get(res, "neigh");
+	if (json_is_object(nat))
+		printf("neigh: %s ARP requests, %s probes, %s gratuitous, %s learned; frames "
+		       "%s held, %s sent, %s dropped; %s failed, %s expired, %s pending\n",
+		       dpctl_num(nat, "requests", v[0], 32), dpctl_num(nat, "probes", v[1], 32),
+		       dpctl_num(nat, "garps", v[2], 32), dpctl_num(nat, "learned", v[3], 32),
+		       dpctl_num(nat, "held", v[4], 32), dpctl_num(nat, "held_sent", v[5], 32),
+		       dpctl_num(nat, "held_dropped", v[6], 32),
+		       dpctl_num(nat, "failed", v[7], 32), dpctl_num(nat, "expired", v[8], 32),
+		       dpctl_num(nat, "pending", v[9], 32));
 }
 
 static void
@@ -433,6 +445,17 @@ dpctl_print_status(json_t *res)
 								"%s%s", i ? ", " : "",
 								json_string_value(ad));
 			printf("host side:   %s (on %s)\n", buf, dpctl_str(up, "iface"));
+		}
+		/* NIC mode: the host's own address, given back on the host port. */
+		if (json_is_object(json_object_get(up, "host_port"))) {
+			json_t *hpo = json_object_get(up, "host_port");
+
+			printf("host port:   %s (%s%s%s: %s%s)\n", dpctl_str(hpo, "name"),
+			       dpctl_str(hpo, "iface"), dpctl_str(hpo, "netns")[0] ?
+			       " in namespace " : "", dpctl_str(hpo, "netns"),
+			       dpctl_str(up, "address_cidr"),
+			       json_is_true(json_object_get(hpo, "default_route")) ?
+			       ", default route" : "");
 		}
 	} else {
 		printf("uplink:      none\n");
@@ -813,11 +836,12 @@ dpctl_parse_add_port(int argc, char **argv, struct dpctl_req *r)
 {
 	static const char usage[] = "dpctl add-port NAME --type tap|afpacket|vhost|pcap|null|"
 		"ring|dpdk [--iface IF] [--devargs STR] [--network NET] "
-		"[--role access|uplink|host] [--address CIDR] [--gateway IP]";
+		"[--role access|uplink|host] [--address CIDR] [--gateway IP] [--mtu N] "
+		"[--netns NAME] [--no-default-route]";
 	static const char *const opts[][2] = {
 		{ "--type", "type" }, { "--iface", "iface" }, { "--devargs", "devargs" },
 		{ "--network", "network" }, { "--role", "role" }, { "--address", "address" },
-		{ "--gateway", "gateway" },
+		{ "--gateway", "gateway" }, { "--mtu", "mtu" }, { "--netns", "netns" },
 	};
 	const unsigned int n_opts = sizeof(opts) / sizeof(opts[0]);
 	const char *name = NULL;
@@ -831,6 +855,8 @@ dpctl_parse_add_port(int argc, char **argv, struct dpctl_req *r)
 			v = dpctl_opt(argc, argv, &i, opts[k][0], usage);
 		if (v != NULL) {
 			dpctl_set(r->args, opts[k - 1][1], v);
+		} else if (strcmp(argv[i], "--no-default-route") == 0) {
+			json_object_set_new(r->args, "default_route", json_false());
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			dpctl_usage_error(usage, "unknown option \"%s\" for add-port", argv[i]);
 		} else if (name == NULL) {

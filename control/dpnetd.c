@@ -48,6 +48,7 @@
 #include "server.h"
 #include "state.h"
 #include "util.h"
+#include "neigh.h"
 #include "uplink.h"
 
 RTE_LOG_REGISTER(ctl_logtype, dpnet.control, NOTICE);
@@ -420,6 +421,7 @@ static const struct srv_cmd dpnetd_cmds[] = {
 	{ "route.add", ctl_route_add },
 	{ "route.rm", ctl_route_rm },
 	{ "route.ls", ctl_route_ls },
+	{ "neigh.ls", ctl_neigh_ls },
 	{ NULL, NULL },
 };
 
@@ -501,6 +503,7 @@ dpnetd_serve(struct ctl *c, int sfd)
 		fdb_learn_drain(c->dp->fdb, rte_rdtsc());
 		now = ctl_mono_ms();
 		ctl_nat_tick(c, now);
+		ctl_neigh_tick(c, now);
 		if (now >= next_age) {
 			fdb_age(c->dp->fdb, rte_rdtsc());
 			srv_tick(c->srv, now);
@@ -622,6 +625,8 @@ main(int argc, char **argv)
 		dpnetd_die("%s%s%s", cfg.path[0] != '\0' ? cfg.path : "", cfg.path[0] != '\0' ?
 			   ": " : "", err);
 	}
+	/* Neighbour resolution before the ports (the uplink announces itself). */
+	ctl_neigh_init(&ctl);
 	/* Networks first (routes, gateways), so the uplink finds them; then ports. */
 	uplink_init(&ctl);
 	if (net_attach_all(&nets, err, sizeof(err)) < 0) {
@@ -634,7 +639,12 @@ main(int argc, char **argv)
 	ctl_mac_state_register(&ctl);
 	ctl_route_state_register(&ctl);
 	ctr_init(&ctl);
-	for (unsigned int i = 0; i < cfg.n_ports; i++) {
+	/* The host port last: it needs the uplink, wherever the file lists it. */
+	for (unsigned int k = 0; k < 2 * cfg.n_ports; k++) {
+		unsigned int i = k % cfg.n_ports;
+
+		if ((k < cfg.n_ports) == (strcmp(cfg.ports[i].role, "host") == 0))
+			continue;
 		err[0] = '\0';
 		if (ctl_port_create(&ctl, &cfg.ports[i], false, err, sizeof(err)) < 0) {
 			ctl_port_destroy_all(&ctl);

@@ -709,3 +709,9 @@ netns_arp_off(const char *ifname)
 {
 	return netns_ifsysctl("/proc/sys/net/ipv4/conf/%s/arp_ignore", ifname, "8", false);
 }
+
+int
+netns_forwarding_off(const char *ifname)
+{
+	return netns_ifsysctl("/proc/sys/net/ipv4/conf/%s/forwarding", ifname, "0", false);
+}

@@ -87,5 +87,11 @@ int netns_ipv6_off(const char *ifname);
  * kernel would answer a container's ARP for the gateway with the veth's MAC.
  */
 int netns_arp_off(const char *ifname);
+/*
+ * net.ipv4.conf.IF.forwarding = 0: the kernel forwards nothing that arrives
+ * on IF. For the kernel side of an afpacket uplink, whose MAC is dpnet's on
+ * the uplink network: frames to dpnet must not be routed by the host too.
+ */
+int netns_forwarding_off(const char *ifname);
 
 #endif /* DPNET_NETNS_H */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
@@ -132,6 +133,17 @@ ctl_port_precheck(struct ctl *c, const struct cfg_port *cp, bool cli, struct net
 			 "join a bridge network (see 'dpctl network ls')", net->name);
 		return -EINVAL;
 	}
+	if (strcmp(cp->role, "host") == 0 && uplink_host_port() != NULL) {
+		snprintf(err, errlen, "port \"%s\" is already the host port: remove it first",
+			 uplink_host_port());
+		return -EEXIST;
+	}
+	if (strcmp(cp->role, "host") == 0 && !uplink_is_nic()) {
+		snprintf(err, errlen, "the host port carries the uplink's address to the host: it "
+			 "needs a NIC uplink with an address first (add-port NAME --type "
+			 "afpacket|dpdk|... --role uplink --address CIDR)");
+		return -EINVAL;
+	}
 	if (strcmp(cp->role, "uplink") == 0 && (up = ctl_uplink()) != NULL) {
 		snprintf(err, errlen, "port \"%s\" is already the uplink: remove it first or "
 			 "add this port with --role access", up->spec.name);
@@ -168,9 +180,11 @@ ctl_port_create(struct ctl *c, const struct cfg_port *cp, bool cli, char *err, s
 		return rc;
 	memset(&spec, 0, sizeof(spec));
 	snprintf(spec.name, sizeof(spec.name), "%s", cp->name);
-	/* A tap port without --iface gets an interface named as the port. */
+	/* A tap port without --iface gets an interface named as the port (the host
+	 * port: dpnet-host). */
 	snprintf(spec.iface, sizeof(spec.iface), "%s",
-		 cp->iface[0] == '\0' && strcmp(cp->type, "tap") == 0 ? cp->name : cp->iface);
+		 cp->iface[0] != '\0' || strcmp(cp->type, "tap") != 0 ? cp->iface :
+		 strcmp(cp->role, "host") == 0 ? CFG_HOST_IFACE : cp->name);
 	snprintf(spec.devargs, sizeof(spec.devargs), "%s", cp->devargs);
 	snprintf(spec.network, sizeof(spec.network), "%s", net->name);
 	if (port_type_parse(cp->type, &spec.type) < 0 ||
@@ -192,15 +206,18 @@ ctl_port_create(struct ctl *c, const struct cfg_port *cp, bool cli, char *err, s
 		snprintf(err, errlen, "out of memory while publishing port \"%s\"", cp->name);
 		return -ENOMEM;
 	}
-	/* The uplink is in its own domain, routed to the networks (uplink.h). */
-	p->domain = spec.role == PORT_ROLE_UPLINK ? NET_DOMAIN_UPLINK : net->domain;
+	/* The uplink and the host port are in domains of their own, routed to the
+	 * networks (uplink.h). */
+	p->domain = spec.role == PORT_ROLE_UPLINK ? NET_DOMAIN_UPLINK :
+		spec.role == PORT_ROLE_HOST ? NET_DOMAIN_HOST : net->domain;
 	/* Not yet in any view, so no worker writes its counters: a stable base. */
 	dp_counters_sum(c->dp, &sum);
 	c->base[p->port_id] = sum.ports[p->port_id];
 	ctl_view_add(v, c->n_workers, p);
 	dp_view_publish(c->dp, v);
-	if (spec.role == PORT_ROLE_UPLINK) {
-		rc = uplink_port_added(c, p, cp, err, errlen);
+	if (spec.role == PORT_ROLE_UPLINK || spec.role == PORT_ROLE_HOST) {
+		rc = spec.role == PORT_ROLE_UPLINK ? uplink_port_added(c, p, cp, err, errlen) :
+			uplink_host_added(c, p, cp, err, errlen);
 		if (rc < 0) {
 			v = dp_view_clone(c->dp);
 			if (v != NULL) {
@@ -237,7 +254,8 @@ ctl_port_counters(struct ctl *c, const struct dp_counters *sum, uint16_t id,
 static const char *
 ctl_port_network(const struct port *p)
 {
-	return p->spec.role == PORT_ROLE_UPLINK ? "(uplink)" : p->spec.network;
+	return p->spec.role == PORT_ROLE_UPLINK ? "(uplink)" :
+		p->spec.role == PORT_ROLE_HOST ? "(host)" : p->spec.network;
 }
 
 static json_t *
@@ -279,11 +297,12 @@ ctl_port_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 {
 	static const char *const allowed[] = {
 		"name", "type", "iface", "devargs", "network", "role", "address", "gateway",
-		NULL,
+		"mtu", "netns", "default_route", NULL,
 	};
+	json_t *dr = json_object_get(args, "default_route");
 	struct dp_counters sum;
 	struct cfg_port cp;
-	char type[64], address[64], gateway[64], why[256];
+	char type[64], address[64], gateway[64], mtu[16], why[256];
 	struct port *p;
 	int rc;
 
@@ -307,8 +326,27 @@ ctl_port_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 		rc = ctl_arg_str(args, "address", false, address, sizeof(address), err, errlen);
 	if (rc == 0)
 		rc = ctl_arg_str(args, "gateway", false, gateway, sizeof(gateway), err, errlen);
+	if (rc == 0)
+		rc = ctl_arg_str(args, "mtu", false, mtu, sizeof(mtu), err, errlen);
+	if (rc == 0)
+		rc = ctl_arg_str(args, "netns", false, cp.netns, sizeof(cp.netns), err, errlen);
 	if (rc < 0)
 		return rc;
+	if (dr != NULL && !json_is_boolean(dr))
+		return ctl_fail(err, errlen, -EINVAL, "\"default_route\" must be true or false");
+	cp.no_default_route = json_is_false(dr);
+	if (mtu[0] != '\0') {
+		char *end;
+		unsigned long v = strtoul(mtu, &end, 10);
+
+		if (*end != '\0' || mtu[0] < '0' || mtu[0] > '9' || v < CFG_MTU_MIN ||
+		    v > CFG_MTU_MAX)
+			return ctl_fail(err, errlen, -EINVAL, "--mtu: invalid MTU \"%s\": give "
+					"%d to %d", mtu, CFG_MTU_MIN, CFG_MTU_MAX);
+		cp.mtu = (uint16_t)v;
+	}
+	if (strcmp(cp.role, "host") == 0 && cp.iface[0] == '\0')
+		snprintf(cp.iface, sizeof(cp.iface), CFG_HOST_IFACE);
 	if (address[0] != '\0' &&
 	    cfg_parse_host_cidr(address, &cp.address, &cp.address_len, why, sizeof(why)) < 0)
 		return ctl_fail(err, errlen, -EINVAL, "--address: %s", why);
@@ -360,6 +398,11 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 		rc = ctl_route_busy(c, NET_DOMAIN_UPLINK, "the uplink", err, errlen);
 		if (rc < 0)
 			return rc;
+		if (uplink_host_port() != NULL)
+			return ctl_fail(err, errlen, -EBUSY, "the host port \"%s\" carries the "
+					"uplink's address to the host: remove it first with "
+					"'dpctl del-port %s'", uplink_host_port(),
+					uplink_host_port());
 	}
 	rc = ctl_port_remove(c, name, err, errlen);
 	if (rc < 0)
@@ -386,6 +429,8 @@ ctl_port_remove(struct ctl *c, const char *name, char *err, size_t errlen)
 	/* Before the clone below: it publishes a view of its own. */
 	if (p->spec.role == PORT_ROLE_UPLINK)
 		uplink_port_removed(c, p);
+	if (p->spec.role == PORT_ROLE_HOST)
+		uplink_host_removed(c, p);
 	v = dp_view_clone(c->dp);
 	if (v == NULL) {
 		snprintf(err, errlen, "out of memory while unpublishing port \"%s\"", name);

@@ -465,6 +465,17 @@ state_addr(json_t *o, struct cfg_port *cp)
 		return -EINVAL;
 	if (g[0] != '\0' && cfg_parse_ip(g, &cp->gateway) < 0)
 		return -EINVAL;
+	/* The uplink's MTU, the host port's namespace and default route (issue 5). */
+	if (json_object_get(o, "mtu") != NULL) {
+		json_int_t mtu = json_integer_value(json_object_get(o, "mtu"));
+
+		if (mtu < CFG_MTU_MIN || mtu > CFG_MTU_MAX)
+			return -EINVAL;
+		cp->mtu = (uint16_t)mtu;
+	}
+	if (state_str(o, "netns", cp->netns, sizeof(cp->netns)) < 0)
+		return -EINVAL;
+	cp->no_default_route = json_is_false(json_object_get(o, "default_route"));
 	return 0;
 }
 
@@ -540,6 +551,12 @@ state_port_remember(const struct cfg_port *cp)
 		json_object_set_new(o, "gateway", json_string(cfg_format_ip(cp->gateway, g,
 									     sizeof(g))));
 	}
+	if (cp->mtu != 0)
+		json_object_set_new(o, "mtu", json_integer(cp->mtu));
+	if (cp->netns[0] != '\0')
+		json_object_set_new(o, "netns", json_string(cp->netns));
+	if (cp->no_default_route)
+		json_object_set_new(o, "default_route", json_false());
 	return 0;
 }
 

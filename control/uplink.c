@@ -21,13 +21,19 @@
 
 #include "dataplane/dp.h"
 #include "dataplane/l3.h"
+#include "dataplane/neigh.h"
 #include "drivers/port.h"
 #include "ctl.h"
+#include "neigh.h"
 #include "netns.h"
 #include "network.h"
 #include "uplink.h"
+#include "util.h"
 
 _Static_assert(NET_DOMAIN_UPLINK < DP_MAX_DOMAINS, "uplink domain out of range");
+_Static_assert(NET_DOMAIN_HOST < DP_MAX_DOMAINS, "host domain out of range");
+_Static_assert(((DP_NET_F_L3 | DP_NET_F_INTERNAL | DP_NET_F_UPLINK | DP_NET_F_PROXY_ARP) &
+		(DP_NET_F_RESOLVE | DP_NET_F_HOST)) == 0, "view flags overlap");
 
 /* The uplink as programmed (one per daemon). */
 static struct {
@@ -43,9 +49,24 @@ static struct {
 	bool subnet_route;              /* the uplink subnet's connected route is ours */
 	bool host_addr;                 /* TAP: gateway/len is on the host interface */
 	bool gw_neigh;                  /* TAP: the neighbour (u, gateway) is ours */
+	uint16_t mtu;                   /* the uplink network's MTU (nets[u].mtu) */
+	struct rte_ether_addr gw_mac;   /* nets[u].gw_mac: UPLINK_GW_MAC, or a NIC's own */
+	char name[CFG_NAME_MAX];        /* the port's name, for messages */
 } up;
 
+/* The host's exception port (NIC mode; dataplane/neigh.h). */
+static struct {
+	bool present;                   /* programmed */
+	uint16_t port_id;               /* its ethdev port */
+	char name[CFG_NAME_MAX];        /* the port's name */
+	char iface[IFNAMSIZ];           /* its TAP */
+	char netns[CFG_NETNS_MAX];      /* where the TAP went ("": dpnetd's namespace) */
+	struct rte_ether_addr host_mac; /* the TAP's host-side MAC: neighbour (h, address) */
+	bool default_route;             /* a default route via the gateway was set there */
+} hp;
+
 static const uint8_t uplink_gw_mac[6] = UPLINK_GW_MAC;
+static const uint8_t host_gw_mac[6] = UPLINK_HOST_GW_MAC;
 
 static const char *
 uplink_ip(uint32_t a, char *buf, size_t len)
@@ -310,7 +331,7 @@ uplink_tap_setup(struct ctl *c, struct port *p, char *err, size_t errlen)
 	rc = netns_ipv6_off(up.iface);
 	if (rc < 0)
 		CTL_LOG(INFO, "uplink %s: cannot turn IPv6 off: %s", up.iface, strerror(-rc));
-	rc = nl_link_set(up.iface, NULL, 0, true);
+	rc = nl_link_set(up.iface, NULL, up.mtu != NET_MTU_DEFAULT ? up.mtu : 0, true);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot set the uplink interface %s up: %s", up.iface,
 			 strerror(-rc));
@@ -377,16 +398,35 @@ fail:
 	return rc;
 }
 
-/* Another uplink type with an address: the connected route is set already;
- * the default route via gateway: when given (its MAC is not known until the
- * neighbour resolution of the next issue: until then no-neighbour drops). */
+/* NIC mode (any other uplink type): the connected route is set already; the
+ * MTU on the device; for an afpacket uplink, the kernel side of its interface
+ * kept out of the way (its MAC is dpnet's: the kernel must neither answer ARP
+ * nor forward what arrives there); the default route via gateway: when given,
+ * whose MAC is resolved with ARP (neigh.h). */
 static int
-uplink_port_setup(struct ctl *c, char *err, size_t errlen)
+uplink_port_setup(struct ctl *c, struct port *p, char *err, size_t errlen)
 {
 	struct l3_nexthop nh = { .type = L3_NH_GATEWAY, .domain = NET_DOMAIN_UPLINK };
 	char a[16];
 	int rc;
 
+	if (up.mtu != NET_MTU_DEFAULT) {
+		rc = rte_eth_dev_set_mtu(p->port_id, up.mtu);
+		if (rc < 0 && rc != -ENOTSUP) {
+			snprintf(err, errlen, "cannot set the MTU of the uplink %s to %u: %s",
+				 p->spec.name, up.mtu, strerror(-rc));
+			return rc;
+		}
+		if (rc < 0)
+			CTL_LOG(INFO, "uplink %s: the device sets no MTU (%u kept for routing)",
+				p->spec.name, up.mtu);
+	}
+	if (p->spec.type == PORT_AFPACKET) {
+		if (netns_ipv6_off(p->spec.iface) < 0 || netns_arp_off(p->spec.iface) < 0 ||
+		    netns_forwarding_off(p->spec.iface) < 0)
+			CTL_LOG(INFO, "uplink %s: cannot quiet the kernel side of %s (IPv6, ARP, "
+				"forwarding off)", p->spec.name, p->spec.iface);
+	}
 	if (up.gateway == 0)
 		return 0;
 	nh.gw_ip = up.gateway;
@@ -441,19 +481,27 @@ uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 	up.address = cp->address;
 	up.address_len = cp->address_len;
 	up.gateway = cp->gateway;
+	up.mtu = cp->mtu != 0 ? cp->mtu : NET_MTU_DEFAULT;
+	snprintf(up.name, sizeof(up.name), "%s", p->spec.name);
+	memcpy(up.gw_mac.addr_bytes, uplink_gw_mac, sizeof(uplink_gw_mac));
+	/* NIC mode: the NIC's own MAC is dpnet's on the uplink network, and
+	 * neighbours there are resolved with ARP (dataplane/neigh.h). */
+	if (p->spec.type != PORT_TAP && rte_eth_macaddr_get(p->port_id, &up.gw_mac) != 0)
+		up.gw_mac = p->mac;
 	if (up.address != 0) {
 		rc = uplink_check_address(c, err, errlen);
 		if (rc < 0)
 			goto fail_clear;
 	}
 	memset(&nv, 0, sizeof(nv));
-	nv.flags = DP_NET_F_L3 | DP_NET_F_UPLINK | DP_NET_F_PROXY_ARP;
-	nv.mtu = NET_MTU_DEFAULT;
+	nv.flags = DP_NET_F_L3 | DP_NET_F_UPLINK | DP_NET_F_PROXY_ARP |
+		   (p->spec.type != PORT_TAP ? DP_NET_F_RESOLVE : 0);
+	nv.mtu = up.mtu;
 	/* dpnet's own address there: ARP and ping answered, published ports. */
 	nv.gw_ip = up.address;
 	nv.subnet = up.address & cfg_prefix_mask(up.address_len);
 	nv.prefix_len = up.address != 0 ? up.address_len : 0;
-	memcpy(nv.gw_mac.addr_bytes, uplink_gw_mac, sizeof(uplink_gw_mac));
+	nv.gw_mac = up.gw_mac;
 	rc = uplink_publish(c, NET_DOMAIN_UPLINK, &nv, &pid);
 	if (rc < 0) {
 		snprintf(err, errlen, "out of memory while publishing the uplink");
@@ -475,7 +523,7 @@ uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 	if (p->spec.type == PORT_TAP)
 		rc = uplink_tap_setup(c, p, err, errlen);
 	else
-		rc = uplink_port_setup(c, err, errlen);
+		rc = uplink_port_setup(c, p, err, errlen);
 	if (rc < 0)
 		goto fail_route;
 	if (up.address != 0)
@@ -484,14 +532,21 @@ uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 	else
 		snprintf(cidr, sizeof(cidr), "none");
 	CTL_LOG(INFO, "uplink %s (%s %s, port id %u): domain %u, address %s, default route "
-		"via %s", p->spec.name, port_type_name(p->spec.type),
+		"via %s, MTU %u%s", p->spec.name, port_type_name(p->spec.type),
 		p->spec.iface[0] ? p->spec.iface : p->spec.devargs, pid, NET_DOMAIN_UPLINK,
-		cidr, up.peer_ip != 0 ? uplink_ip(up.peer_ip, b, sizeof(b)) : "none");
+		cidr, up.peer_ip != 0 ? uplink_ip(up.peer_ip, b, sizeof(b)) : "none", up.mtu,
+		up.tap ? "" : ", neighbours resolved with ARP");
+	/* TODO(neigh.h data-plane half): drop this NOTICE once the workers punt
+	 * neighbour misses and ARP to control (dp->punt) and send what control
+	 * injects (dp->inject); control/neigh.c does the rest. */
 	if (p->spec.type != PORT_TAP && up.peer_ip != 0)
 		CTL_LOG(NOTICE, "uplink %s: the MAC of the gateway %s is not resolved yet (no "
 			"ARP on the uplink): traffic to the outside is dropped as no-neighbour",
 			p->spec.name, uplink_ip(up.peer_ip, a, sizeof(a)));
 	up.present = true;
+	/* Gratuitous ARP for our address: the uplink network learns our MAC. */
+	if (!up.tap && up.address != 0)
+		ctl_neigh_announce(c, NET_DOMAIN_UPLINK, pid, up.address, &up.gw_mac);
 	return 0;
 fail_route:
 	if (up.subnet_route)
@@ -519,6 +574,7 @@ uplink_port_removed(struct ctl *c, struct port *p)
 
 	if (!up.present || up.port_id != p->port_id)
 		return;
+	ctl_neigh_flush(c, NET_DOMAIN_UPLINK);
 	if (up.tap) {
 		uplink_tap_undo(c);
 	} else if (up.peer_ip != 0) {
@@ -561,8 +617,14 @@ uplink_status(struct ctl *c, json_t *o)
 				uplink_ip(up.gateway, a, sizeof(a)) : ""));
 	json_object_set_new(o, "mode", json_string(up.tap ? "tap" : "port"));
 	json_object_set_new(o, "domain", json_integer(NET_DOMAIN_UPLINK));
-	json_object_set_new(o, "gw_mac", json_string(ctl_format_mac(uplink_gw_mac, mac,
+	json_object_set_new(o, "gw_mac", json_string(ctl_format_mac(up.gw_mac.addr_bytes, mac,
 								     sizeof(mac))));
+	json_object_set_new(o, "mtu", json_integer(up.mtu));
+	if (hp.present)
+		json_object_set_new(o, "host_port", json_pack("{s:s, s:s, s:s, s:b, s:i}",
+				    "name", hp.name, "iface", hp.iface, "netns", hp.netns,
+				    "default_route", hp.default_route, "domain",
+				    NET_DOMAIN_HOST));
 	if (!up.tap)
 		return;
 	json_object_set_new(o, "peer_mac", json_string(ctl_format_mac(up.peer_mac.addr_bytes,
@@ -586,4 +648,159 @@ uplink_status(struct ctl *c, json_t *o)
 	}
 	if (addrs != NULL)
 		json_object_set_new(o, "addresses", addrs);
+}
+
+bool
+uplink_is_nic(void)
+{
+	return up.present && !up.tap && up.address != 0;
+}
+
+/* What runs in the host port's namespace (netns_run): its TAP up with the
+ * uplink's address, IPv6 off, the default route via the gateway. */
+struct uplink_host_job {
+	const char *iface;              /* the TAP there */
+	uint16_t mtu;                   /* the uplink's */
+	bool default_route;             /* add one via gateway */
+	bool route_added;               /* out: it was added (else one was there) */
+	char *err;                      /* message on failure */
+	size_t errlen;
+};
+
+static int
+uplink_host_configure(void *arg)
+{
+	struct uplink_host_job *j = arg;
+	char a[16];
+	int rc;
+
+	netns_ipv6_off(j->iface);
+	rc = nl_link_set(j->iface, NULL, j->mtu, true);
+	if (rc < 0)
+		return ctl_fail(j->err, j->errlen, rc, "cannot set the host interface %s up: %s",
+				j->iface, strerror(-rc));
+	rc = nl_addr_add(j->iface, up.address, up.address_len);
+	if (rc < 0 && rc != -EEXIST)
+		return ctl_fail(j->err, j->errlen, rc, "cannot add %s/%u to the host interface "
+				"%s: %s", uplink_ip(up.address, a, sizeof(a)), up.address_len,
+				j->iface, strerror(-rc));
+	if (!j->default_route || up.gateway == 0)
+		return 0;
+	rc = nl_route_add_default(j->iface, up.gateway);
+	if (rc == -EEXIST) {
+		CTL_LOG(NOTICE, "host port: a default route exists already there: the one via "
+			"%s on %s is not added", uplink_ip(up.gateway, a, sizeof(a)), j->iface);
+		return 0;
+	}
+	if (rc < 0)
+		return ctl_fail(j->err, j->errlen, rc, "cannot add the default route via %s on "
+				"%s: %s", uplink_ip(up.gateway, a, sizeof(a)), j->iface,
+				strerror(-rc));
+	j->route_added = true;
+	return 0;
+}
+
+int
+uplink_host_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char *err,
+		  size_t errlen)
+{
+	struct uplink_host_job job = {
+		.iface = p->spec.iface, .mtu = up.mtu, .default_route = !cp->no_default_route,
+		.err = err, .errlen = errlen,
+	};
+	struct dp_net_view nv;
+	int nsfd = -1, rc;
+	char a[16];
+
+	if (hp.present)
+		return ctl_fail(err, errlen, -EEXIST, "port \"%s\" is the host port already: "
+				"there is one", hp.name);
+	if (!uplink_is_nic())
+		return ctl_fail(err, errlen, -EINVAL, "the host port carries the uplink's address "
+				"to the host: it needs a NIC uplink with an address (add-port ... "
+				"--role uplink --address CIDR%s)", up.present && up.tap ?
+				"; with a tap uplink the host reaches dpnet through it already" :
+				"");
+	if (strlen(p->spec.iface) >= sizeof(hp.iface))
+		return ctl_fail(err, errlen, -ENAMETOOLONG, "interface name \"%s\" is too long",
+				p->spec.iface);
+	memset(&hp, 0, sizeof(hp));
+	if (uplink_iface_mac(p->spec.iface, &hp.host_mac) < 0)
+		hp.host_mac = p->mac;
+	if (cp->netns[0] != '\0') {
+		nsfd = netns_open(cp->netns);
+		if (nsfd < 0) {
+			memset(&hp, 0, sizeof(hp));
+			return ctl_fail(err, errlen, nsfd, "namespace \"%s\" not found: create it "
+					"with 'ip netns add %s' or drop netns", cp->netns,
+					cp->netns);
+		}
+		rc = nl_link_move(p->spec.iface, nsfd, NULL);
+		if (rc < 0) {
+			close(nsfd);
+			memset(&hp, 0, sizeof(hp));
+			return ctl_fail(err, errlen, rc, "cannot move %s into namespace %s: %s",
+					p->spec.iface, cp->netns, strerror(-rc));
+		}
+	}
+	err[0] = '\0';
+	rc = netns_run(nsfd, uplink_host_configure, &job);
+	if (nsfd >= 0)
+		close(nsfd);
+	if (rc < 0) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "cannot configure the host interface %s: %s",
+				 p->spec.iface, strerror(-rc));
+		memset(&hp, 0, sizeof(hp));
+		return rc;
+	}
+	memset(&nv, 0, sizeof(nv));
+	nv.flags = DP_NET_F_L3 | DP_NET_F_HOST | DP_NET_F_PROXY_ARP;
+	nv.mtu = up.mtu;
+	memcpy(nv.gw_mac.addr_bytes, host_gw_mac, sizeof(host_gw_mac));
+	/* TODO(neigh.h data-plane half): view->host_port = p->port_id goes into this
+	 * same view (and back to RTE_MAX_ETHPORTS in uplink_host_removed) once
+	 * struct dp_view has it. */
+	rc = uplink_publish(c, NET_DOMAIN_HOST, &nv, NULL);
+	if (rc < 0) {
+		memset(&hp, 0, sizeof(hp));
+		return ctl_fail(err, errlen, rc, "out of memory while publishing the host port");
+	}
+	rc = l3_neigh_add(c->dp, NET_DOMAIN_HOST, up.address, &hp.host_mac);
+	if (rc < 0) {
+		uplink_publish(c, NET_DOMAIN_HOST, NULL, NULL);
+		memset(&hp, 0, sizeof(hp));
+		return ctl_fail(err, errlen, rc, "cannot add the neighbour %s of the host port: %s",
+				uplink_ip(up.address, a, sizeof(a)), strerror(-rc));
+	}
+	hp.present = true;
+	hp.port_id = p->port_id;
+	hp.default_route = job.route_added;
+	snprintf(hp.name, sizeof(hp.name), "%s", p->spec.name);
+	memcpy(hp.iface, p->spec.iface, strlen(p->spec.iface) + 1);
+	snprintf(hp.netns, sizeof(hp.netns), "%s", cp->netns);
+	CTL_LOG(INFO, "host port %s: %s%s%s has %s/%u%s%s, domain %u", p->spec.name, hp.iface,
+		hp.netns[0] ? " in namespace " : "", hp.netns,
+		uplink_ip(up.address, a, sizeof(a)), up.address_len,
+		hp.default_route ? ", default route via " : "",
+		hp.default_route ? uplink_ip(up.gateway, a, sizeof(a)) : "", NET_DOMAIN_HOST);
+	return 0;
+}
+
+void
+uplink_host_removed(struct ctl *c, struct port *p)
+{
+	if (!hp.present || hp.port_id != p->port_id)
+		return;
+	/* The TAP goes with the port, its address and route with it. */
+	l3_neigh_del(c->dp, NET_DOMAIN_HOST, up.address);
+	uplink_publish(c, NET_DOMAIN_HOST, NULL, NULL);
+	CTL_LOG(INFO, "host port %s removed", hp.name);
+	memset(&hp, 0, sizeof(hp));
+}
+
+const char *
+uplink_host_port(void)
+{
+	return hp.present ? hp.name : NULL;
 }

@@ -25,9 +25,12 @@
  * it is where published ports answer and the source MASQUERADE gives
  * (dataplane/nat.h). With it: the connected route subnet/N -> CONNECTED(u) and,
  * when gateway: is given, the default route 0.0.0.0/0 -> GATEWAY(u, gateway).
- * A non-TAP uplink (afpacket, ring, pcap, dpdk) does not resolve the gateway's
- * MAC yet (the next issue's neighbour resolution): traffic out is dropped as
- * no-neighbour until then.
+ * A non-TAP uplink (afpacket, ring, pcap, dpdk: NIC mode) has the NIC's own
+ * MAC as gw_mac, DP_NET_F_RESOLVE (its neighbours, the gateway's first, are
+ * resolved with ARP: dataplane/neigh.h, control/neigh.c; no static neighbour)
+ * and mtu: (default 1500) as the MTU of nets[u]; a gratuitous ARP goes out
+ * when it comes up. The host port (role host) then gives the host its address
+ * back through a TAP of its own domain NET_DOMAIN_HOST (uplink_host_added).
  *
  * TAP mode: dpnet0 up (IPv6 off: no chatter into the switch), every attached
  * network's gateway address on it (the host reaches containers as through
@@ -53,6 +56,7 @@
 #ifndef DPNET_UPLINK_H
 #define DPNET_UPLINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -61,8 +65,11 @@ struct cfg_port;
 struct ctl;
 struct port;
 
-/* dpnet's own MAC in the uplink domain (what proxy ARP answers with). */
+/* dpnet's own MAC in the uplink domain in TAP mode (what proxy ARP answers
+ * with); in NIC mode it is the NIC's own MAC. */
 #define UPLINK_GW_MAC { 0x02, 0x42, 0x64, 0x70, 0x6e, 0x01 }
+/* dpnet's MAC in the host port's domain (the host's "router" there). */
+#define UPLINK_HOST_GW_MAC { 0x02, 0x42, 0x64, 0x70, 0x6e, 0x02 }
 
 /* Install the network hooks on c->nets (call once the data plane exists). */
 void uplink_init(struct ctl *c);
@@ -81,5 +88,21 @@ void uplink_address(uint32_t *addr, uint8_t *prefix_len, uint32_t *gateway);
 void uplink_port_removed(struct ctl *c, struct port *p);
 /* Extra members for status's "uplink" object (domain, MACs, host addresses). */
 void uplink_status(struct ctl *c, json_t *uplink);
+/* NIC mode: an uplink other than a TAP, with an address. */
+bool uplink_is_nic(void);
+/*
+ * The host port p (role host, a TAP, created and published in domain
+ * NET_DOMAIN_HOST) gives the host its address back: its TAP moved to cp->netns
+ * (when given), up with the uplink's MTU, the uplink's address/prefix on it and,
+ * unless cp->no_default_route, a default route via the uplink's gateway;
+ * nets[h] and the neighbour (h, uplink address) -> the TAP's MAC. Needs a NIC
+ * uplink with an address; on failure nothing stays (the caller removes the port).
+ */
+int uplink_host_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char *err,
+		      size_t errlen);
+/* The host port is about to be removed: undo uplink_host_added. */
+void uplink_host_removed(struct ctl *c, struct port *p);
+/* The host port's name, NULL if none. */
+const char *uplink_host_port(void);
 
 #endif /* DPNET_UPLINK_H */

@@ -1,0 +1,585 @@
+/*
+ * neigh.c - neighbour resolution, control side (see neigh.h here and
+ * dataplane/neigh.h): the cache of learned neighbours, the frames held while
+ * one is resolved, ARP requests/probes/gratuitous ARP built here and handed to
+ * the transmit function, ageing, and `dpctl neigh ls`.
+ *
+ * The data plane's neighbour table (l3_neigh_*) holds what the workers use;
+ * this module adds to it the entries it learns (and removes them when they
+ * expire) and keeps, beside it, what the workers never need: the state of each
+ * learned entry, the pending and failed ones, the held frames. An entry of the
+ * data plane's table that is not in this cache was installed by control
+ * itself: PERMANENT.
+ *
+ * The cache is a plain array searched linearly: at most NEIGH_MAX entries, and
+ * only frames the workers could not resolve (or ARP) come here.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/dp.h"
+#include "dataplane/l3.h"
+#include "dataplane/neigh.h"
+#include "dataplane/pkt.h"
+#include "ctl.h"
+#include "neigh.h"
+#include "util.h"
+
+enum neigh_state {
+	NEIGH_S_INCOMPLETE,     /* asked, no answer yet: frames held */
+	NEIGH_S_REACHABLE,      /* answered one of our requests */
+	NEIGH_S_STALE,          /* learned from a frame that was not an answer to us */
+	NEIGH_S_PROBE,          /* being confirmed with unicast requests */
+	NEIGH_S_FAILED,         /* unanswered: frames dropped until next_ms */
+};
+
+static const char *const neigh_state_names[] = {
+	"INCOMPLETE", "REACHABLE", "STALE", "PROBE", "FAILED",
+};
+
+#define NEIGH_RETRY_MS 1000     /* one request per second at most */
+
+struct neigh_ent {
+	bool used;                      /* the slot holds an entry */
+	uint16_t domain;                /* where the neighbour is */
+	uint32_t ip;                    /* its address, host order */
+	struct rte_ether_addr mac;      /* its MAC (not INCOMPLETE/FAILED) */
+	uint8_t state;                  /* enum neigh_state */
+	uint8_t tries;                  /* requests sent in this round */
+	uint8_t n_held;                 /* frames in held */
+	uint64_t confirmed_ms;          /* last answer (or update) */
+	uint64_t next_ms;               /* next request, or the end of FAILED */
+	struct rte_mbuf *held[NEIGH_HOLD]; /* frames waiting, oldest first */
+};
+
+static struct {
+	struct neigh_ent ents[NEIGH_MAX];   /* the cache */
+	unsigned int n;                     /* slots used */
+	neigh_xmit_fn xmit;                 /* how frames leave; NULL: they do not */
+	struct neigh_counters cnt;          /* counters */
+} nc;
+
+void
+ctl_neigh_init(struct ctl *c)
+{
+	(void)c;
+	for (unsigned int i = 0; i < NEIGH_MAX; i++)
+		for (unsigned int k = 0; k < nc.ents[i].n_held; k++)
+			rte_pktmbuf_free(nc.ents[i].held[k]);
+	memset(&nc, 0, sizeof(nc));
+}
+
+void
+ctl_neigh_set_xmit(neigh_xmit_fn xmit)
+{
+	nc.xmit = xmit;
+}
+
+static struct neigh_ent *
+neigh_find(uint16_t domain, uint32_t ip)
+{
+	for (unsigned int i = 0; i < NEIGH_MAX; i++)
+		if (nc.ents[i].used && nc.ents[i].domain == domain && nc.ents[i].ip == ip)
+			return &nc.ents[i];
+	return NULL;
+}
+
+static struct neigh_ent *
+neigh_new(uint16_t domain, uint32_t ip)
+{
+	for (unsigned int i = 0; i < NEIGH_MAX; i++) {
+		struct neigh_ent *e = &nc.ents[i];
+
+		if (e->used)
+			continue;
+		memset(e, 0, sizeof(*e));
+		e->used = true;
+		e->domain = domain;
+		e->ip = ip;
+		nc.n++;
+		return e;
+	}
+	return NULL;
+}
+
+static void
+neigh_drop_held(struct neigh_ent *e)
+{
+	for (unsigned int k = 0; k < e->n_held; k++)
+		rte_pktmbuf_free(e->held[k]);
+	nc.cnt.held_dropped += e->n_held;
+	e->n_held = 0;
+}
+
+static void
+neigh_free(struct neigh_ent *e)
+{
+	neigh_drop_held(e);
+	e->used = false;
+	nc.n--;
+}
+
+static int
+neigh_send(struct ctl *c, struct rte_mbuf *m)
+{
+	if (nc.xmit == NULL || nc.xmit(c, m) < 0) {
+		rte_pktmbuf_free(m);
+		nc.cnt.xmit_dropped++;
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+/* The port of a resolving domain: its only member (the uplink is alone in u). */
+static uint16_t
+neigh_domain_port(struct ctl *c, uint16_t domain)
+{
+	const struct dp_view *v = dp_view_get(c->dp);
+
+	if (domain >= DP_MAX_DOMAINS || v->domains[domain].n_ports == 0)
+		return RTE_MAX_ETHPORTS;
+	return v->domains[domain].ports[0];
+}
+
+/*
+ * An ARP frame from dpnet in domain: op (request/reply), from (sha, sip) to
+ * (tha, tip); tha NULL: a broadcast request (target MAC zero).
+ */
+static struct rte_mbuf *
+neigh_arp_frame(struct ctl *c, uint16_t domain, uint16_t port, uint16_t op,
+		const struct rte_ether_addr *sha, uint32_t sip, const struct rte_ether_addr *tha,
+		uint32_t tip)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(c->dp->pool);
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+	struct pkt_meta *meta;
+
+	if (m == NULL)
+		return NULL;
+	/* The Ethernet minimum (60 bytes without FCS): not every port pads. */
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, RTE_ETHER_MIN_LEN -
+							 RTE_ETHER_CRC_LEN);
+	if (eth == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	memset(eth, 0, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN);
+	if (tha != NULL)
+		rte_ether_addr_copy(tha, &eth->dst_addr);
+	else
+		memset(eth->dst_addr.addr_bytes, 0xff, RTE_ETHER_ADDR_LEN);
+	rte_ether_addr_copy(sha, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp->arp_plen = 4;
+	arp->arp_opcode = rte_cpu_to_be_16(op);
+	rte_ether_addr_copy(sha, &arp->arp_data.arp_sha);
+	arp->arp_data.arp_sip = rte_cpu_to_be_32(sip);
+	if (tha != NULL && op == RTE_ARP_OP_REPLY)
+		rte_ether_addr_copy(tha, &arp->arp_data.arp_tha);
+	arp->arp_data.arp_tip = rte_cpu_to_be_32(tip);
+	meta = pkt_meta(m);
+	memset(meta, 0, sizeof(*meta));
+	meta->in_port = port;
+	meta->out_port = port;
+	meta->domain = domain;
+	meta->l3_off = sizeof(*eth);
+	meta->l4_off = PKT_OFF_NONE;
+	meta->ether_type = RTE_ETHER_TYPE_ARP;
+	meta->flags = PKT_F_ARP | (tha == NULL ? PKT_F_L2_BCAST | PKT_F_L2_MCAST : 0);
+	return m;
+}
+
+/* A request for e->ip from the domain's address: broadcast, or unicast (probe). */
+static void
+neigh_request(struct ctl *c, struct neigh_ent *e, bool unicast)
+{
+	const struct dp_view *v = dp_view_get(c->dp);
+	const struct dp_net_view *nv = &v->nets[e->domain];
+	uint16_t port = neigh_domain_port(c, e->domain);
+	struct rte_mbuf *m;
+
+	if (port == RTE_MAX_ETHPORTS || nv->gw_ip == 0)
+		return;
+	m = neigh_arp_frame(c, e->domain, port, RTE_ARP_OP_REQUEST, &nv->gw_mac, nv->gw_ip,
+			    unicast ? &e->mac : NULL, e->ip);
+	if (m == NULL) {
+		nc.cnt.xmit_dropped++;
+		return;
+	}
+	if (neigh_send(c, m) == 0) {
+		if (unicast)
+			nc.cnt.probes++;
+		else
+			nc.cnt.requests++;
+	}
+}
+
+/* e's MAC is known: its held frames leave with it as their destination. */
+static void
+neigh_release(struct ctl *c, struct neigh_ent *e)
+{
+	uint16_t port = neigh_domain_port(c, e->domain);
+
+	for (unsigned int k = 0; k < e->n_held; k++) {
+		struct rte_mbuf *m = e->held[k];
+		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+		if (port == RTE_MAX_ETHPORTS) {
+			rte_pktmbuf_free(m);
+			nc.cnt.held_dropped++;
+			continue;
+		}
+		rte_ether_addr_copy(&e->mac, &eth->dst_addr);
+		pkt_meta(m)->out_port = port;
+		if (neigh_send(c, m) == 0)
+			nc.cnt.held_sent++;
+	}
+	e->n_held = 0;
+}
+
+void
+ctl_neigh_miss(struct ctl *c, uint16_t domain, uint32_t nh, struct rte_mbuf *m,
+	       uint64_t now_ms)
+{
+	struct neigh_ent *e = neigh_find(domain, nh);
+
+	if (e == NULL) {
+		e = neigh_new(domain, nh);
+		if (e == NULL) {
+			rte_pktmbuf_free(m);
+			nc.cnt.held_dropped++;
+			return;
+		}
+		e->state = NEIGH_S_INCOMPLETE;
+		e->next_ms = now_ms; /* ask at once, below */
+	}
+	if (e->state == NEIGH_S_FAILED) {
+		rte_pktmbuf_free(m);
+		nc.cnt.held_dropped++;
+		return;
+	}
+	if (e->state != NEIGH_S_INCOMPLETE) {
+		/* Learned while this frame was on its way: send it now. */
+		e->held[0] = m;
+		e->n_held = 1;
+		neigh_release(c, e);
+		return;
+	}
+	if (e->n_held == NEIGH_HOLD) {
+		/* The oldest goes, as Linux's unres_qlen. */
+		rte_pktmbuf_free(e->held[0]);
+		memmove(&e->held[0], &e->held[1], (NEIGH_HOLD - 1) * sizeof(e->held[0]));
+		e->n_held--;
+		nc.cnt.held_dropped++;
+	}
+	e->held[e->n_held++] = m;
+	nc.cnt.held++;
+	if (e->tries == 0 && now_ms >= e->next_ms) {
+		neigh_request(c, e, false);
+		e->tries = 1;
+		e->next_ms = now_ms + NEIGH_RETRY_MS;
+	}
+}
+
+/* Learn (domain, ip) -> mac: install it for the workers, send what waited. */
+static void
+neigh_learn(struct ctl *c, struct neigh_ent *e, const struct rte_ether_addr *mac,
+	    bool answer, uint64_t now_ms)
+{
+	char a[16], ms[24];
+	bool changed = e->state == NEIGH_S_INCOMPLETE || e->state == NEIGH_S_FAILED ||
+		!rte_is_same_ether_addr(&e->mac, mac);
+
+	if (changed && l3_neigh_add(c->dp, e->domain, e->ip, mac) < 0) {
+		CTL_LOG(WARNING, "neighbour %s: the neighbour table is full (%u entries)",
+			cfg_format_ip(e->ip, a, sizeof(a)), l3_neigh_count(c->dp));
+		return;
+	}
+	if (changed)
+		CTL_LOG(INFO, "neighbour %s is at %s (domain %u)",
+			cfg_format_ip(e->ip, a, sizeof(a)),
+			ctl_format_mac(mac->addr_bytes, ms, sizeof(ms)), e->domain);
+	rte_ether_addr_copy(mac, &e->mac);
+	if (!answer && !changed && e->state == NEIGH_S_REACHABLE) {
+		neigh_release(c, e); /* a gratuitous ARP repeating what we know */
+		return;
+	}
+	e->state = answer ? NEIGH_S_REACHABLE : NEIGH_S_STALE;
+	e->tries = 0;
+	e->confirmed_ms = now_ms;
+	e->next_ms = now_ms + NEIGH_REACHABLE_S * 1000ull;
+	nc.cnt.learned++;
+	neigh_release(c, e);
+}
+
+void
+ctl_neigh_arp(struct ctl *c, uint16_t domain, struct rte_mbuf *m, uint64_t now_ms)
+{
+	const struct dp_view *v = dp_view_get(c->dp);
+	const struct dp_net_view *nv;
+	const struct rte_arp_hdr *arp;
+	struct rte_ether_addr sha;
+	struct pkt_meta *meta = pkt_meta(m);
+	struct neigh_ent *e;
+	uint32_t sip, tip;
+	uint16_t op;
+
+	if (domain >= DP_MAX_DOMAINS || meta->l3_off == PKT_OFF_NONE ||
+	    rte_pktmbuf_data_len(m) < meta->l3_off + sizeof(*arp))
+		goto out;
+	nv = &v->nets[domain];
+	arp = rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, meta->l3_off);
+	op = rte_be_to_cpu_16(arp->arp_opcode);
+	sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
+	tip = rte_be_to_cpu_32(arp->arp_data.arp_tip);
+	rte_ether_addr_copy(&arp->arp_data.arp_sha, &sha);
+	/* The workers checked it (inside the subnet, not ours); check again. */
+	if (nv->gw_ip == 0 || sip == nv->gw_ip || sip == 0 ||
+	    ((sip ^ nv->subnet) & cfg_prefix_mask(nv->prefix_len)) != 0 ||
+	    !rte_is_valid_assigned_ether_addr(&sha))
+		goto out;
+	e = neigh_find(domain, sip);
+	if (e == NULL)
+		goto out; /* nothing pending or known: no entry (Linux's arp_accept=0) */
+	if (op == RTE_ARP_OP_REPLY && tip == nv->gw_ip)
+		neigh_learn(c, e, &sha, true, now_ms);
+	else if (op == RTE_ARP_OP_REQUEST && (tip == nv->gw_ip || tip == sip))
+		neigh_learn(c, e, &sha, false, now_ms); /* a request for us, or gratuitous */
+out:
+	rte_pktmbuf_free(m);
+}
+
+void
+ctl_neigh_tick(struct ctl *c, uint64_t now_ms)
+{
+	char a[16];
+
+	for (unsigned int i = 0; nc.n > 0 && i < NEIGH_MAX; i++) {
+		struct neigh_ent *e = &nc.ents[i];
+
+		if (!e->used || now_ms < e->next_ms)
+			continue;
+		switch (e->state) {
+		case NEIGH_S_INCOMPLETE:
+			if (e->tries < NEIGH_PROBES) {
+				neigh_request(c, e, false);
+				e->tries++;
+				e->next_ms = now_ms + NEIGH_RETRY_MS;
+				break;
+			}
+			CTL_LOG(INFO, "neighbour %s (domain %u) does not answer: FAILED for %d s",
+				cfg_format_ip(e->ip, a, sizeof(a)), e->domain, NEIGH_FAILED_S);
+			neigh_drop_held(e);
+			e->state = NEIGH_S_FAILED;
+			e->next_ms = now_ms + NEIGH_FAILED_S * 1000ull;
+			nc.cnt.failed++;
+			break;
+		case NEIGH_S_FAILED:
+			neigh_free(e); /* the next miss asks again */
+			break;
+		case NEIGH_S_REACHABLE:
+		case NEIGH_S_STALE:
+			e->state = NEIGH_S_PROBE;
+			e->tries = 0;
+			/* fall through */
+		case NEIGH_S_PROBE:
+			if (e->tries < NEIGH_PROBES) {
+				neigh_request(c, e, true);
+				e->tries++;
+				e->next_ms = now_ms + NEIGH_RETRY_MS;
+				break;
+			}
+			CTL_LOG(INFO, "neighbour %s (domain %u) stopped answering: removed",
+				cfg_format_ip(e->ip, a, sizeof(a)), e->domain);
+			l3_neigh_del(c->dp, e->domain, e->ip);
+			nc.cnt.expired++;
+			neigh_free(e);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void
+ctl_neigh_announce(struct ctl *c, uint16_t domain, uint16_t port, uint32_t ip,
+		   const struct rte_ether_addr *mac)
+{
+	struct rte_mbuf *m;
+
+	/* Gratuitous ARP: a request for our own address, broadcast. */
+	m = neigh_arp_frame(c, domain, port, RTE_ARP_OP_REQUEST, mac, ip, NULL, ip);
+	if (m == NULL) {
+		nc.cnt.xmit_dropped++;
+		return;
+	}
+	if (neigh_send(c, m) == 0)
+		nc.cnt.garps++;
+}
+
+void
+ctl_neigh_flush(struct ctl *c, uint16_t domain)
+{
+	for (unsigned int i = 0; nc.n > 0 && i < NEIGH_MAX; i++) {
+		struct neigh_ent *e = &nc.ents[i];
+
+		if (!e->used || e->domain != domain)
+			continue;
+		if (e->state != NEIGH_S_INCOMPLETE && e->state != NEIGH_S_FAILED)
+			l3_neigh_del(c->dp, e->domain, e->ip);
+		neigh_free(e);
+	}
+}
+
+json_t *
+ctl_neigh_stats_json(void)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+			 "requests", (json_int_t)nc.cnt.requests,
+			 "probes", (json_int_t)nc.cnt.probes,
+			 "garps", (json_int_t)nc.cnt.garps,
+			 "learned", (json_int_t)nc.cnt.learned,
+			 "held", (json_int_t)nc.cnt.held,
+			 "held_sent", (json_int_t)nc.cnt.held_sent,
+			 "held_dropped", (json_int_t)nc.cnt.held_dropped,
+			 "failed", (json_int_t)nc.cnt.failed,
+			 "expired", (json_int_t)nc.cnt.expired,
+			 "xmit_dropped", (json_int_t)nc.cnt.xmit_dropped,
+			 "pending", (int)nc.n);
+}
+
+/* ---- neigh.ls ---- */
+
+struct neigh_row {
+	uint16_t domain;            /* where */
+	uint32_t ip;                /* address */
+	struct rte_ether_addr mac;  /* MAC (zero: none) */
+	const char *state;          /* PERMANENT, or a learned state */
+};
+
+struct neigh_rows {
+	struct neigh_row *rows;     /* growing array */
+	size_t n, cap;              /* used, allocated */
+	int err;                    /* -ENOMEM when it could not grow */
+};
+
+static int
+neigh_row_add(struct neigh_rows *w, uint16_t domain, uint32_t ip,
+	      const struct rte_ether_addr *mac, const char *state)
+{
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		struct neigh_row *r = realloc(w->rows, cap * sizeof(*r));
+
+		if (r == NULL) {
+			w->err = -ENOMEM;
+			return 1;
+		}
+		w->rows = r;
+		w->cap = cap;
+	}
+	w->rows[w->n].domain = domain;
+	w->rows[w->n].ip = ip;
+	if (mac != NULL)
+		rte_ether_addr_copy(mac, &w->rows[w->n].mac);
+	else
+		memset(&w->rows[w->n].mac, 0, sizeof(w->rows[w->n].mac));
+	w->rows[w->n].state = state;
+	w->n++;
+	return 0;
+}
+
+static int
+neigh_collect(uint16_t domain, uint32_t ip, const struct rte_ether_addr *mac, void *arg)
+{
+	struct neigh_ent *e = neigh_find(domain, ip);
+
+	return neigh_row_add(arg, domain, ip, mac, e != NULL ? neigh_state_names[e->state] :
+			     "PERMANENT");
+}
+
+static int
+neigh_cmp(const void *x, const void *y)
+{
+	const struct neigh_row *a = x, *b = y;
+
+	if (a->domain != b->domain)
+		return a->domain > b->domain ? -1 : 1; /* the uplink (255) first */
+	return a->ip < b->ip ? -1 : a->ip > b->ip;
+}
+
+static const char *
+neigh_network(struct ctl *c, uint16_t domain)
+{
+	struct net *n;
+
+	if (domain == NET_DOMAIN_UPLINK)
+		return "(uplink)";
+	if (domain == NET_DOMAIN_HOST)
+		return "(host)";
+	n = net_by_domain(c->nets, domain);
+	return n != NULL ? n->name : "?";
+}
+
+/* neigh.ls -> [{address, mac, state, network, domain}], as ip neigh. */
+int
+ctl_neigh_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	static const char *const allowed[] = { NULL };
+	struct neigh_rows w = { .n = 0 };
+	json_t *arr;
+	int rc;
+
+	rc = ctl_args_allowed(args, "neigh.ls", allowed, err, errlen);
+	if (rc < 0)
+		return rc;
+	l3_neigh_walk(c->dp, neigh_collect, &w);
+	/* Learned ones without a MAC are not in the data plane's table. */
+	for (unsigned int i = 0; w.err == 0 && i < NEIGH_MAX; i++) {
+		const struct neigh_ent *e = &nc.ents[i];
+
+		if (e->used && (e->state == NEIGH_S_INCOMPLETE || e->state == NEIGH_S_FAILED))
+			neigh_row_add(&w, e->domain, e->ip, NULL, neigh_state_names[e->state]);
+	}
+	if (w.err < 0) {
+		free(w.rows);
+		return w.err;
+	}
+	qsort(w.rows, w.n, sizeof(w.rows[0]), neigh_cmp);
+	arr = json_array();
+	for (size_t i = 0; arr != NULL && i < w.n; i++) {
+		const struct neigh_row *r = &w.rows[i];
+		char a[16], ms[24];
+		json_t *o;
+
+		o = json_pack("{s:s, s:s, s:s, s:s, s:i}",
+			      "address", cfg_format_ip(r->ip, a, sizeof(a)),
+			      "mac", rte_is_zero_ether_addr(&r->mac) ? "" :
+			      ctl_format_mac(r->mac.addr_bytes, ms, sizeof(ms)),
+			      "state", r->state, "network", neigh_network(c, r->domain),
+			      "domain", (int)r->domain);
+		if (o == NULL || json_array_append_new(arr, o) < 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	free(w.rows);
+	if (arr == NULL)
+		return -ENOMEM;
+	*result = arr;
+	return 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * punt.c - the rings between the workers and the control thread for neighbour
+ * resolution (dataplane/neigh.h): dp->punt drained on the 10 ms timer into
+ * control/neigh.c, and dp->inject, where neigh.c's frames go out.
+ *
+ * NOT BUILT YET: dp->punt, dp->inject, meta->punt and meta->nh_ip are the
+ * data-plane half of dataplane/neigh.h, still to be written. When they land:
+ * add 'punt.c' to dpnetd's sources in control/meson.build, call
+ * ctl_punt_init(&ctl) in dpnetd.c's main right after ctl_neigh_init (before
+ * the ports: the uplink's gratuitous ARP goes through it), and
+ * ctl_punt_drain(c, now) in dpnetd_serve's loop before ctl_neigh_tick; then
+ * remove the NOTICE about unresolved gateways in uplink.c.
+ *
+ * Thread safety: control thread only (the single consumer of dp->punt, the
+ * single producer of dp->inject).
+ */
+#include <errno.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dataplane/dp.h"
+#include "dataplane/neigh.h"
+#include "dataplane/pkt.h"
+#include "ctl.h"
+#include "neigh.h"
+
+/* neigh.c's transmit function: the workers send what is on dp->inject. */
+static int
+punt_xmit(struct ctl *c, struct rte_mbuf *m)
+{
+	return rte_ring_sp_enqueue(c->dp->inject, m) == 0 ? 0 : -ENOBUFS;
+}
+
+void
+ctl_punt_init(struct ctl *c)
+{
+	(void)c;
+	ctl_neigh_set_xmit(punt_xmit);
+}
+
+void
+ctl_punt_drain(struct ctl *c, uint64_t now_ms)
+{
+	struct rte_mbuf *ms[DP_BURST];
+	unsigned int n, total = 0;
+
+	/* At most one ring's worth per tick: a flood cannot hold the thread. */
+	while (total < DP_PUNT_RING &&
+	       (n = rte_ring_sc_dequeue_burst(c->dp->punt, (void **)ms, DP_BURST, NULL)) > 0) {
+		total += n;
+		for (unsigned int i = 0; i < n; i++) {
+			struct pkt_meta *meta = pkt_meta(ms[i]);
+
+			switch (meta->punt) {
+			case PUNT_NEIGH_MISS:
+				ctl_neigh_miss(c, meta->domain, meta->nh_ip, ms[i], now_ms);
+				break;
+			case PUNT_ARP:
+				ctl_neigh_arp(c, meta->domain, ms[i], now_ms);
+				break;
+			default:
+				rte_pktmbuf_free(ms[i]);
+				break;
+			}
+		}
+	}
+}
