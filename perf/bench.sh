@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# perf/bench.sh [quick|full] - L2 forwarding rate of dpnetd against dpdk-testpmd
-# on the same virtual devices in the same run, and dpnetd's idle CPU.
+# perf/bench.sh [quick|full] - forwarding rate of dpnetd against dpdk-testpmd
+# on the same virtual devices in the same run: L2 bridging (BENCH=l2, the
+# default, with dpnetd's idle CPU) or the NAT path (BENCH=nat).
 #
 #   quick: 1 run of 5 s per contender;  full: 3 runs of 10 s, median of runs.
 #
@@ -15,9 +16,23 @@
 # hugepages instead (reserved and mounted on a private hugetlbfs for the run,
 # restored afterwards). Never compare across that line: report both.
 #
-# Environment: DPNETD, DPCTL (default: build tree, then PATH), BENCH_FRAMES,
-# BENCH_SRCS, BENCH_DSTS (pcap shape, defaults 256/4/4), BENCH_L2=flood|unicast
-# (destination MACs unknown, or known through static entries; default flood).
+# BENCH=nat: the pcap holds BENCH_FLOWS (65536) UDP flows, one 60-byte frame
+# each, from "outside" to a published port on the uplink address; the pcap
+# port is dpnetd's uplink (add-port --role uplink --address 198.19.0.1/24), a
+# container `run -d -p 8080:80/udp -- sleep infinity` is the DNAT target and a
+# static MAC (`mac add`) steers its frames to the null port. The first pass over
+# the file creates one conntrack entry per flow; every later pass is DNAT +
+# conntrack hits + routing. testpmd io replays the same file. Then, once: new
+# connections per second (a first pass over BENCH_NEW_FLOWS (524288) distinct
+# flows into an empty table, conntrack's "created" counter sampled every
+# millisecond by perf/sample.py) and memory per conntrack entry (DPDK heap in
+# use, from the EAL telemetry socket, of two idle daemons with conntrack.max
+# 65536 and 1048576).
+#
+# Environment: DPNETD, DPCTL (default: build tree, then PATH), BENCH=l2|nat,
+# BENCH_FRAMES, BENCH_SRCS, BENCH_DSTS (L2 pcap shape, defaults 256/4/4),
+# BENCH_L2=flood|unicast (destination MACs unknown, or known through static
+# entries; default flood), BENCH_FLOWS, BENCH_NEW_FLOWS (NAT).
 # Writes perf/results/bench-<time>.json and prints a table. Needs root.
 set -euo pipefail
 
@@ -41,6 +56,17 @@ pick() { # ENVVAL BUILDPATH NAME
 DPNETD=$(pick "${DPNETD:-}" "$ROOT/build/control/dpnetd" dpnetd)
 DPCTL=$(pick "${DPCTL:-}" "$ROOT/build/control/dpctl" dpctl)
 FRAMES=${BENCH_FRAMES:-256} SRCS=${BENCH_SRCS:-4} DSTS=${BENCH_DSTS:-4}
+BENCH=${BENCH:-l2}
+case "$BENCH" in l2|nat) ;; *) echo "bench.sh: BENCH is l2 or nat" >&2; exit 2 ;; esac
+FLOWS=${BENCH_FLOWS:-65536} NEW_FLOWS=${BENCH_NEW_FLOWS:-524288}
+# NAT: dpnet's address on the uplink (the pcap port), the published port, and
+# the MAC dpnet owns there (UPLINK_GW_MAC of control/uplink.h; checked against
+# `dpctl status --json` once the uplink exists).
+NAT_ADDR=198.19.0.1/24 NAT_PORT=8080
+NAT_MAC=$(sed -n 's/^#define UPLINK_GW_MAC *{ *\(.*\) *}.*/\1/p' "$ROOT/control/uplink.h" |
+	tr -d ' ' | sed 's/0x//g; s/,/:/g')
+[ "$BENCH" = l2 ] || [[ "$NAT_MAC" =~ ^([0-9a-f]{2}:){5}[0-9a-f]{2}$ ]] ||
+	{ echo "bench.sh: cannot read UPLINK_GW_MAC from control/uplink.h" >&2; exit 1; }
 # flood: destinations unknown (flooded to the one other port); unicast: known.
 L2MODE=${BENCH_L2:-flood}
 case "$L2MODE" in flood|unicast) ;; *) echo "bench.sh: BENCH_L2 is flood or unicast" >&2; exit 2 ;; esac
@@ -51,7 +77,15 @@ command -v dpdk-testpmd >/dev/null || { echo "bench.sh: needs dpdk-testpmd (dpdk
 TMP=$(mktemp -d /tmp/dpnet-bench.XXXXXX)
 ID=$$
 DPID=""
+CTR=""          # the NAT benchmark's container (removed at exit)
 cleanup() {
+	if [ -n "$CTR" ] && [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
+		timeout 10 "$DPCTL" --socket "$SOCK" rm -f "$CTR" >/dev/null 2>&1 || true
+	fi
+	if [ -n "$CTR" ] && [ -e "/run/netns/dpnet-$CTR" ]; then
+		for p in $(ip netns pids "dpnet-$CTR" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+		ip netns del "dpnet-$CTR" 2>/dev/null || true
+	fi
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill -TERM "$DPID"; sleep 1; kill -KILL "$DPID" 2>/dev/null || true
 	fi
@@ -79,21 +113,30 @@ else
 	MEMNOTE="no hugepages"
 fi
 PCAP="$TMP/in.pcap"
-$PY "$HERE/gen.py" "$PCAP" --frames "$FRAMES" --srcs "$SRCS" --dsts "$DSTS"
+if [ "$BENCH" = nat ]; then
+	$PY "$HERE/gen.py" "$PCAP" --flows "$FLOWS" --dst-ip "${NAT_ADDR%/*}" \
+		--dst-port "$NAT_PORT" --dst-mac "$NAT_MAC"
+	# infinite_rx keeps every frame of the file in an mbuf: room for them all.
+	TP_MBUFS=$((FLOWS + 65536))
+	FRAMES=$FLOWS
+else
+	$PY "$HERE/gen.py" "$PCAP" --frames "$FRAMES" --srcs "$SRCS" --dsts "$DSTS"
+	TP_MBUFS=16384
+fi
 
 median() { # numbers on stdin -> median
 	sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
 # ---------------------------------------------------------------- testpmd
-TESTPMD_CMD="dpdk-testpmd ${EAL[*]} -m 1024 --file-prefix dpbench-tp --vdev net_pcap0,rx_pcap=IN.pcap,infinite_rx=1 --vdev net_null0,no-rx=1 -- --forward-mode=io --total-num-mbufs=16384 --stats-period 1"
+TESTPMD_CMD="dpdk-testpmd ${EAL[*]} -m 1024 --file-prefix dpbench-tp --vdev net_pcap0,rx_pcap=IN.pcap,infinite_rx=1 --vdev net_null0,no-rx=1 -- --forward-mode=io --total-num-mbufs=$TP_MBUFS --stats-period 1"
 tp_runs=()
 for r in $(seq 1 "$RUNS"); do
 	log="$TMP/testpmd-$r.log"
 	timeout -s INT $((SECS + WARMUP + 2)) dpdk-testpmd "${EAL[@]}" -m 1024 \
 		--file-prefix "dpbench-tp-$ID" \
 		--vdev "net_pcap0,rx_pcap=$PCAP,infinite_rx=1" --vdev net_null0,no-rx=1 \
-		-- --forward-mode=io --total-num-mbufs=16384 --stats-period 1 >"$log" 2>&1 || true
+		-- --forward-mode=io --total-num-mbufs="$TP_MBUFS" --stats-period 1 >"$log" 2>&1 || true
 	# Rx-pps of port 0 (the pcap port), one line per second; skip the warm-up.
 	samples=$(awk '/NIC statistics for port/ { port = $6 } /Rx-pps:/ && port == 0 { print $2 }' "$log" |
 		tail -n +$((WARMUP + 1)) | head -n "$SECS")
@@ -106,20 +149,39 @@ done
 TP_PPS=$(printf '%s\n' "${tp_runs[@]}" | median)
 
 # ---------------------------------------------------------------- dpnetd
-DP_PPS="" IDLE_PCT="" DP_NOTE=""
+DP_PPS="" IDLE_PCT="" DP_NOTE="" NEWCONN="" NEWCONN_RUNS="" CT_BYTES="" NAT_CHECK=""
 dp_runs=()
 if [ -x "$DPNETD" ] && [ -x "$DPCTL" ]; then
 	SOCK="$TMP/dpnet.sock"
-	cat >"$TMP/dpnet.yaml" <<EOF
-# perf/bench.sh: no ports at start, adaptive polling (a loaded worker never sleeps)
-poll:
-  mode: adaptive
-EOF
-	DPNETD_CMD="dpnetd --config CONF -- ${EAL[*]} -m 512 --file-prefix dpbench-dp; dpctl add-port in --type pcap --devargs rx_pcap=IN.pcap,infinite_rx=1; dpctl add-port out --type null --devargs no-rx=1"
+	DP_MEM=512
+	# write_conf MEMORY_MB MBUFS CT_MAX: dpnetd's config (no ports at start,
+	# adaptive polling: a loaded worker never sleeps).
+	write_conf() {
+		DP_MEM=$1
+		{
+			echo "# perf/bench.sh: no ports at start, adaptive polling"
+			echo "poll:"
+			echo "  mode: adaptive"
+			if [ "$BENCH" = nat ]; then
+				echo "eal:"
+				echo "  memory_mb: $1    # as -m below (conntrack.max is checked against it)"
+				echo "mbufs: $2"
+				echo "conntrack:"
+				echo "  max: $3"
+			fi
+		} >"$TMP/dpnet.yaml"
+	}
+	if [ "$BENCH" = nat ]; then
+		write_conf 1024 $((FLOWS + 65536)) $((FLOWS * 2))
+		DPNETD_CMD="dpnetd --config CONF(mbufs: $((FLOWS + 65536)), conntrack.max: $((FLOWS * 2))) -- ${EAL[*]} -m 1024 --file-prefix dpbench-dp; dpctl add-port out --type null --devargs no-rx=1; dpctl run -d --name CTR -p $NAT_PORT:80/udp -- sleep infinity; dpctl mac add bridge CTR-MAC out; dpctl add-port in --type pcap --devargs rx_pcap=IN.pcap,infinite_rx=1 --role uplink --address $NAT_ADDR"
+	else
+		write_conf 512
+		DPNETD_CMD="dpnetd --config CONF -- ${EAL[*]} -m 512 --file-prefix dpbench-dp; dpctl add-port in --type pcap --devargs rx_pcap=IN.pcap,infinite_rx=1; dpctl add-port out --type null --devargs no-rx=1"
+	fi
 	dctl() { "$DPCTL" --socket "$SOCK" "$@"; }
 	start_dp() {
 		"$DPNETD" --socket "$SOCK" --state-dir "$TMP/state" --config "$TMP/dpnet.yaml" \
-			-- "${EAL[@]}" -m 512 --file-prefix "dpbench-dp-$ID" >>"$TMP/dpnetd.log" 2>&1 &
+			-- "${EAL[@]}" -m "$DP_MEM" --file-prefix "dpbench-dp-$ID" >>"$TMP/dpnetd.log" 2>&1 &
 		DPID=$!
 		for _ in $(seq 1 150); do
 			dctl status >/dev/null 2>&1 && return 0
@@ -131,6 +193,10 @@ EOF
 		exit 1
 	}
 	stop_dp() {
+		if [ -n "$CTR" ]; then
+			dctl rm -f "$CTR" >/dev/null || true
+			CTR=""
+		fi
 		kill -TERM "$DPID"
 		for _ in $(seq 1 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$DPID" 2>/dev/null || true
@@ -151,19 +217,44 @@ p = next(p for p in d if p.get("name") == sys.argv[1])
 print(sys.argv[2], next(p[k] for k in ("tx_pkts", "tx-pkts", "tx_packets", "tx") if k in p))
 ' "$1" "$t"
 	}
+	# nat_setup PCAP: the NAT path's ports and container; the uplink (the
+	# pcap port, which starts the traffic) comes last, once the DNAT rule and
+	# the static MAC exist, so that the first packet of every flow is DNATed.
+	nat_setup() {
+		local ip mac
+		dctl add-port out --type null --devargs no-rx=1 >/dev/null
+		CTR=nb$ID
+		dctl run -d --name "$CTR" -p "$NAT_PORT:80/udp" -- sleep infinity >/dev/null
+		ip=$(dctl ps --json | $PY -c '
+import json, sys
+print(next(c["ip"] for c in json.load(sys.stdin) if c["name"] == sys.argv[1]))' "$CTR")
+		# The container's MAC (Docker's: 02:42 + its address) behind the null
+		# port: the routed frames leave there instead of into the namespace.
+		mac=$(ip netns exec "dpnet-$CTR" cat /sys/class/net/eth0/address)
+		dctl mac add bridge "$mac" out >/dev/null
+		dctl add-port in --type pcap --devargs "rx_pcap=$1,infinite_rx=1" --role uplink \
+			--address "$NAT_ADDR" >/dev/null
+		dctl status --json | grep -qi "$NAT_MAC" ||
+			echo "bench.sh: warning: dpctl status --json does not show $NAT_MAC: the pcap's frames may not be for dpnet" >&2
+		NAT_CTR_IP=$ip
+	}
 	for r in $(seq 1 "$RUNS"); do
 		mkdir -p "$TMP/state"
 		start_dp
-		dctl add-port out --type null --devargs no-rx=1 >/dev/null
-		if [ "$L2MODE" = unicast ]; then
-			# Known destinations: static MACs behind the null port (a no-rx
-			# port never teaches its MACs), as ovs-appctl fdb/add for OVS.
-			for d in $(seq 0 $((DSTS - 1))); do
-				dctl mac add bridge "$(printf '02:00:5e:02:%02x:%02x' $((d >> 8)) $((d & 255)))" \
-					out >/dev/null
-			done
+		if [ "$BENCH" = nat ]; then
+			nat_setup "$PCAP"
+		else
+			dctl add-port out --type null --devargs no-rx=1 >/dev/null
+			if [ "$L2MODE" = unicast ]; then
+				# Known destinations: static MACs behind the null port (a no-rx
+				# port never teaches its MACs), as ovs-appctl fdb/add for OVS.
+				for d in $(seq 0 $((DSTS - 1))); do
+					dctl mac add bridge "$(printf '02:00:5e:02:%02x:%02x' $((d >> 8)) $((d & 255)))" \
+						out >/dev/null
+				done
+			fi
+			dctl add-port in --type pcap --devargs "rx_pcap=$PCAP,infinite_rx=1" >/dev/null
 		fi
-		dctl add-port in --type pcap --devargs "rx_pcap=$PCAP,infinite_rx=1" >/dev/null
 		sleep "$WARMUP"
 		: >"$TMP/samples"
 		for _ in $(seq 0 "$SECS"); do
@@ -174,7 +265,33 @@ print(sys.argv[2], next(p[k] for k in ("tx_pkts", "tx-pkts", "tx_packets", "tx")
 		m=$(median <<<"$samples")
 		echo "dpnetd  run $r: median $(awk -v x="$m" 'BEGIN { printf "%.2f", x / 1e6 }') Mpps over $(wc -l <<<"$samples") samples"
 		dp_runs+=("$m")
-		if [ "$r" -eq "$RUNS" ]; then
+		if [ "$r" -eq "$RUNS" ] && [ "$BENCH" = nat ]; then
+			dctl stats --json >"$TMP/stats.json" 2>/dev/null || true
+			dctl conntrack stats --json >"$TMP/ct.json" 2>/dev/null || true
+			dctl nat ls --json >"$TMP/nat.json" 2>/dev/null || true
+			dctl nat ls >"$TMP/nat.txt" 2>/dev/null || true
+			dctl conntrack stats >"$TMP/ct.txt" 2>/dev/null || true
+			printf '%s\n' "--- dpctl nat ls (after the last run)" "$(cat "$TMP/nat.txt")" \
+				"--- dpctl conntrack stats" "$(cat "$TMP/ct.txt")"
+			# What was measured is the NAT path: one connection per flow, each
+			# opened by a DNATed first packet, nothing dropped by NAT.
+			NAT_CHECK=$($PY - "$TMP/ct.json" "$TMP/nat.json" "$FLOWS" <<'PYEOF'
+import json, sys
+ct, nat, n = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
+dnat = sum(r["pkts"] for c in nat["chains"] for r in c["rules"] if r["target"] == "DNAT")
+bad = []
+if ct["created"] != n or ct["entries"] != n:
+    bad.append("conntrack created %d, entries %d (expected %d)" % (ct["created"], ct["entries"], n))
+if dnat != n:
+    bad.append("the DNAT rule counted %d first packets (expected %d)" % (dnat, n))
+if ct["drops_total"]:
+    bad.append("NAT drops %s" % ct["drops"])
+print("; ".join(bad) if bad else "ok: %d connections, each DNATed on its first packet; "
+      "%d packets translated; no NAT drops" % (n, ct["translated"]))
+PYEOF
+)
+			echo "check: $NAT_CHECK"
+		elif [ "$r" -eq "$RUNS" ]; then
 			dctl stats --json >"$TMP/stats.json" 2>/dev/null || true
 			# Idle: the pcap port gone, the null port (no-rx) still polled.
 			dctl del-port in >/dev/null
@@ -190,6 +307,78 @@ print(sys.argv[2], next(p[k] for k in ("tx_pkts", "tx-pkts", "tx_packets", "tx")
 		rm -rf "$TMP/state"
 	done
 	DP_PPS=$(printf '%s\n' "${dp_runs[@]}" | median)
+
+	if [ "$BENCH" = nat ]; then
+		# ---- new connections per second: one pass over NEW_FLOWS distinct
+		# flows into an empty table big enough for them all.
+		NEWPCAP="$TMP/new.pcap"
+		$PY "$HERE/gen.py" "$NEWPCAP" --flows "$NEW_FLOWS" --dst-ip "${NAT_ADDR%/*}" \
+			--dst-port "$NAT_PORT" --dst-mac "$NAT_MAC" >/dev/null
+		# mbufs for every frame of the file (~4.3 KB each in the heap) and the table.
+		mem=$(((NEW_FLOWS + 65536) * 45 / 10 / 1024 + NEW_FLOWS * 2 * 320 / 1048576 * 2 + 512))
+		write_conf "$mem" $((NEW_FLOWS + 65536)) $((NEW_FLOWS * 2))
+		echo "new connections: dpnetd -m $mem, mbufs $((NEW_FLOWS + 65536)), conntrack.max $((NEW_FLOWS * 2))"
+		nc_runs=() nc_lines=()
+		for r in $(seq 1 "$RUNS"); do
+			mkdir -p "$TMP/state"
+			start_dp
+			$PY "$HERE/sample.py" "$SOCK" conntrack.stats created 30 --until "$NEW_FLOWS" \
+				>"$TMP/created" 2>"$TMP/sample.err" &
+			SPID=$!
+			nat_setup "$NEWPCAP"
+			wait "$SPID" || { cat "$TMP/sample.err" >&2; echo "bench.sh: sampling conntrack failed" >&2; }
+			line=$($PY - "$TMP/created" "$NEW_FLOWS" <<'PYEOF'
+import sys
+rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+n = int(sys.argv[2])
+def when(x):
+    return next((t for t, v in rows if v >= x), None)
+t10, t90 = when(0.1 * n), when(0.9 * n)
+last = rows[-1][1] if rows else 0
+ramp = sum(1 for t, v in rows if 0.1 * n <= v <= 0.9 * n)
+if t10 is None or t90 is None or t90 <= t10:
+    print("0 %d 0 %d" % (last, ramp))
+else:
+    print("%.0f %d %.4f %d" % (0.8 * n / (t90 - t10), last, t90 - t10, ramp))
+PYEOF
+)
+			read -r nc_rate nc_total nc_secs nc_samples <<<"$line"
+			echo "new connections run $r: $nc_total created; $(awk -v x="$nc_rate" 'BEGIN { printf "%.2f", x / 1e6 }') M/s from 10 % to 90 % of $NEW_FLOWS ($nc_secs s, $nc_samples samples)"
+			nc_runs+=("$nc_rate")
+			nc_lines+=("$line")
+			stop_dp
+			rm -rf "$TMP/state"
+		done
+		# The median run's figures (rate, created, seconds, samples).
+		med=$(printf '%s\n' "${nc_runs[@]}" | median)
+		for line in "${nc_lines[@]}"; do
+			[ "${line%% *}" = "$med" ] && NEWCONN=$line
+		done
+		[ -n "$NEWCONN" ] || NEWCONN="$med 0 0 0"
+		NEWCONN_RUNS="${nc_runs[*]}"
+
+		# ---- memory per conntrack entry: DPDK heap in use (EAL telemetry) of
+		# two idle daemons that differ only in conntrack.max.
+		heap=()
+		for max in 65536 1048576; do
+			write_conf 2048 16384 "$max"
+			mkdir -p "$TMP/state"
+			start_dp
+			heap+=("$($PY - "/var/run/dpdk/dpbench-dp-$ID/dpdk_telemetry.v2" <<'PYEOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.recv(16384)
+s.send(b"/eal/heap_info,0")
+print(json.loads(s.recv(16384))["/eal/heap_info"]["Alloc_size"])
+PYEOF
+)")
+			stop_dp
+			rm -rf "$TMP/state"
+		done
+		CT_BYTES=$(( (heap[1] - heap[0]) / (1048576 - 65536) ))
+		echo "conntrack memory: DPDK heap in use ${heap[0]} B (max 65536) -> ${heap[1]} B (max 1048576): $CT_BYTES B per entry"
+	fi
 else
 	DP_NOTE="dpnetd/dpctl not built: only the testpmd baseline was measured"
 	echo "bench.sh: $DP_NOTE" >&2
@@ -200,40 +389,75 @@ fi
 mkdir -p "$HERE/results"
 OUT="$HERE/results/bench-$(date +%Y%m%d-%H%M%S).json"
 CPU=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
-$PY - "$OUT" "$TMP/stats.json" <<EOF
+$PY - "$OUT" "$TMP/stats.json" "$TMP/ct.json" "$TMP/nat.json" <<EOF
 import json, os, sys
-tp = float("$TP_PPS")
-stats = None
-if os.path.exists(sys.argv[2]):
+def load(p):
     try:
-        stats = json.load(open(sys.argv[2]))
-    except ValueError:
-        pass
+        return json.load(open(p))
+    except (OSError, ValueError):
+        return None
+tp = float("$TP_PPS")
+stats, ct, nat = load(sys.argv[2]), load(sys.argv[3]), load(sys.argv[4])
 dp = float("${DP_PPS:-0}") or None
+bench = "$BENCH"
 doc = {
-    "mode": "$MODE", "seconds": $SECS, "runs": $RUNS,
-    "frames": {"count": $FRAMES, "bytes": 60, "src_macs": $SRCS, "dst_macs": $DSTS},
+    "bench": bench, "mode": "$MODE", "seconds": $SECS, "runs": $RUNS,
+    "frames": {"count": $FRAMES, "bytes": 60, "src_macs": $SRCS, "dst_macs": $DSTS}
+        if bench == "l2" else {"count": $FLOWS, "bytes": 60, "flows": $FLOWS,
+                                "to": "${NAT_ADDR%/*}:$NAT_PORT/udp"},
     "machine": {"cpu": "$CPU", "cores": $(nproc), "hugepages": ${HUGE:-0} == 1,
                 "kernel": "$(uname -r)"},
     "testpmd_io": {"mpps": tp / 1e6, "runs_mpps": [float(x) / 1e6 for x in "${tp_runs[*]}".split()],
                    "command": "$TESTPMD_CMD"},
-    "dpnetd_l2": None if dp is None else {
-        "mode": "$L2MODE", "mpps": dp / 1e6, "runs_mpps": [float(x) / 1e6 for x in "${dp_runs[*]}".split()],
+    "dpnetd_" + bench: None if dp is None else {
+        "mode": "$L2MODE" if bench == "l2" else "DNAT + conntrack hit, $FLOWS flows",
+        "mpps": dp / 1e6, "runs_mpps": [float(x) / 1e6 for x in "${dp_runs[*]}".split()],
         "command": "$DPNETD_CMD"},
     "ratio": None if dp is None else dp / tp,
     "dpnetd_idle_cpu_pct": ${IDLE_PCT:-None},
     "note": "$DP_NOTE",
     "dpnetd_stats": stats,   # dpctl stats --json at the end of the last run
 }
+if bench == "nat":
+    r = "${NEWCONN}".split()
+    doc["new_connections"] = None if len(r) < 3 else {
+        "per_second": float(r[0]), "created": int(r[1]), "seconds_10_to_90": float(r[2]),
+        "samples_10_to_90": int(r[3]),
+        "runs_per_second": [float(x) for x in "${NEWCONN_RUNS:-}".split()],
+        "flows": $NEW_FLOWS,
+        "method": "first pass over a pcap of distinct UDP flows (infinite_rx) into an empty "
+                  "table; conntrack.stats 'created' sampled every ms (perf/sample.py); "
+                  "rate = 80 % of the flows / time from 10 % to 90 % created"}
+    doc["conntrack_bytes_per_entry"] = ${CT_BYTES:-None}
+    doc["check"] = """$NAT_CHECK"""
+    doc["conntrack_stats"] = ct
+    doc["nat_ls"] = nat
 json.dump(doc, open(sys.argv[1], "w"), indent=2)
 print()
-print("| contender (60-byte frames, pcap -> null, ${MEMNOTE}) | Mpps | ratio to testpmd |")
+what = "60-byte frames, pcap -> null, ${MEMNOTE}" if bench == "l2" else \
+    "60-byte frames, $FLOWS UDP flows, pcap -> null, ${MEMNOTE}"
+print("| contender (%s) | Mpps | ratio to testpmd |" % what)
 print("|---|---|---|")
 print("| dpdk-testpmd --forward-mode=io | %.2f | 1.00 |" % (tp / 1e6))
 if dp is not None:
-    print("| dpnetd, L2 bridge, ${L2MODE} | %.2f | %.2f |" % (dp / 1e6, dp / tp))
-    print()
-    print("dpnetd idle CPU, adaptive polling, %d s: %s %% of one core" % ($IDLE_SECS, "${IDLE_PCT}"))
+    if bench == "l2":
+        print("| dpnetd, L2 bridge, ${L2MODE} | %.2f | %.2f |" % (dp / 1e6, dp / tp))
+        print()
+        print("dpnetd idle CPU, adaptive polling, %d s: %s %% of one core" % ($IDLE_SECS, "${IDLE_PCT}"))
+    else:
+        print("| dpnetd, NAT: DNAT + conntrack hit + route | %.2f | %.2f |" % (dp / 1e6, dp / tp))
+        print()
+        nc = doc["new_connections"]
+        if nc:
+            print("new connections: %.2f M/s (median of runs %s; %d created from %d flows)" %
+                  (nc["per_second"] / 1e6, " / ".join("%.2f" % (x / 1e6) for x in nc["runs_per_second"]),
+                   nc["created"], nc["flows"]))
+        print("memory per conntrack entry: %s bytes (DPDK heap, conntrack.max 65536 vs 1048576)" %
+              doc["conntrack_bytes_per_entry"])
+        print("check: %s" % doc["check"])
+        for k, v in sorted(((stats or {}).get("drops") or {}).items()):
+            if v:
+                print("dpnetd drops %s: %s" % (k, v))
     for st in (stats or {}).get("stages", []):
         if st.get("pkts"):
             print("dpnetd stage %-8s %6.1f cycles/packet" % (st.get("name"), st["cycles"] / st["pkts"]))
