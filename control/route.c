@@ -264,7 +264,8 @@ route_add(struct ctl *c, uint32_t prefix, uint8_t len, uint32_t via, bool from_c
 			uint8_t clen = r->len;
 			char where[CFG_NET_NAME_MAX + 16];
 
-			route_where(c, r->nh.domain, where, sizeof(where));
+			snprintf(where, sizeof(where), "%s", route_where(c, r->nh.domain, b,
+									 sizeof(b)));
 			route_ip(r->prefix, b, sizeof(b));
 			free(w.rows);
 			return ctl_fail(err, errlen, -EINVAL, "%s/%u is inside the connected subnet "
