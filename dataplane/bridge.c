@@ -149,8 +149,9 @@ br_gw_key(const struct dp_view *v, uint16_t dom)
 
 /*
  * An ARP frame flooded in a routed domain: a request for the gateway address,
- * or in a proxy-ARP domain for an address routed elsewhere, goes to the ARP
- * stage (returns true). Out of line: the flood loop stays small.
+ * or in a proxy-ARP domain for an address routed elsewhere, and any ARP frame
+ * in a resolving domain (DP_NET_F_RESOLVE, neigh.h), goes to the ARP stage
+ * (returns true). Out of line: the flood loop stays small.
  */
 static __rte_noinline bool
 br_arp_for_gateway(const struct lcore_ctx *ctx, struct pkt_meta *meta,
@@ -161,6 +162,9 @@ br_arp_for_gateway(const struct lcore_ctx *ctx, struct pkt_meta *meta,
 		(const struct rte_arp_hdr *)((const uint8_t *)eth + meta->l3_off);
 	uint32_t tip;
 
+	/* A resolving domain's ARP is control's to learn from (arp.c, neigh.h). */
+	if (net->flags & DP_NET_F_RESOLVE)
+		return true;
 	if (!(net->flags & DP_NET_F_L3) || ah->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
 		return false;
 	tip = rte_be_to_cpu_32(ah->arp_data.arp_tip);

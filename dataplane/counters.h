@@ -46,7 +46,10 @@
 	  "an ICMP error to a host address quoting no known connection")           \
 	X(NAT_FRAGMENT, "nat-fragment", "an IPv4 fragment that would need NAT (dpnet does not reassemble)") \
 	X(NAT_PROTO, "nat-proto", "a protocol NAT cannot translate (not TCP/UDP/ICMP echo) that would need NAT") \
-	X(NAT_NO_PORT, "nat-no-port", "no free source port (or tuple) for MASQUERADE/hairpin SNAT")
+	X(NAT_NO_PORT, "nat-no-port", "no free source port (or tuple) for MASQUERADE/hairpin SNAT") \
+	X(TOO_BIG, "too-big",                                                      \
+	  "routed IPv4 longer than the output network's MTU (ICMP fragmentation needed " \
+	  "sent with DF, rate-limited; dpnet does not fragment)")
 
 enum dp_drop {
 #define DP_DROP_ENUM(e, n, d) DP_DROP_##e,
@@ -107,6 +110,8 @@ struct dp_counters {
 	uint64_t icmp_echo_replies;                     /* pings to gateway addresses answered */
 	uint64_t icmp_errors;                           /* ICMP unreachable/time exceeded sent */
 	uint64_t icmp_ratelimited;                      /* ICMP errors suppressed by the limit */
+	uint64_t punted;                                /* frames handed to control (dp->punt) */
+	uint64_t injected;                              /* frames control sent (dp->inject) */
 	struct dp_stage_counters stages[DP_STAGE_MAX];  /* per stage */
 	struct dp_port_counters ports[RTE_MAX_ETHPORTS]; /* per ethdev port id */
 } __rte_cache_aligned;

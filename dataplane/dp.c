@@ -49,6 +49,7 @@ dp_view_empty(void)
 	for (unsigned int i = 0; i < RTE_MAX_ETHPORTS; i++)
 		v->ports[i].domain = DP_DOMAIN_NONE;
 	v->uplink_port = RTE_MAX_ETHPORTS;
+	v->host_port = RTE_MAX_ETHPORTS;
 	return v;
 }
 
@@ -148,6 +149,8 @@ dp_create(uint32_t n_mbufs, uint16_t n_workers, uint32_t fdb_size, uint32_t fdb_
 	dp->view = dp_view_empty();
 	if (dp->view == NULL)
 		goto fail;
+	if (punt_rings_create(dp) != 0)
+		goto fail;
 	for (uint16_t w = 0; w < n_workers; w++) {
 		dp->workers[w] = dp_ctx_create(dp, w);
 		if (dp->workers[w] == NULL || dp->workers[w]->txb[RTE_MAX_ETHPORTS - 1] == NULL)
@@ -171,6 +174,7 @@ dp_destroy(struct dp *dp)
 	if (dp == NULL)
 		return;
 	nat_free(dp->nat);
+	punt_rings_free(dp);
 	for (uint16_t w = 0; w < DP_MAX_WORKERS; w++)
 		dp_ctx_free(dp->workers[w]);
 	rte_free((void *)(uintptr_t)dp->view);

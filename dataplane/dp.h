@@ -92,6 +92,8 @@ struct dp_view {
 	uint16_t uplink_port;                           /* RTE_MAX_ETHPORTS if none; traffic
 	                                                 * to a gateway address that is not a
 	                                                 * ping goes to its domain (l3.h) */
+	uint16_t host_port;                             /* the host's exception path port
+	                                                 * (neigh.h), RTE_MAX_ETHPORTS if none */
 };
 
 /* Idle behaviour of the workers. */
@@ -155,6 +157,10 @@ struct dp {
 	uint16_t n_launched;                   /* workers running (dp_start .. dp_stop) */
 	volatile bool quit;                    /* set by control to stop the workers */
 	struct lcore_ctx *workers[DP_MAX_WORKERS]; /* per-worker context */
+	struct rte_ring *punt;                 /* workers -> control: frames to resolve, ARP
+	                                        * (MP/SC, neigh.h) */
+	struct rte_ring *inject;               /* control -> workers: frames to send on
+	                                        * meta->out_port (SP/MC, neigh.h) */
 };
 
 /* Create the data plane (pool, fdb, RCU, worker contexts, the NAT state with

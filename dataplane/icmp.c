@@ -146,3 +146,15 @@ icmp_error_build(struct rte_mbuf *m, const struct pkt_meta *meta, uint8_t type, 
 	m->ol_flags &= RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL;
 	return 0;
 }
+
+void
+icmp_error_set_mtu(struct rte_mbuf *m, uint16_t mtu)
+{
+	struct rte_icmp_hdr *icmp = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *,
+		sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr));
+	rte_be16_t old = icmp->icmp_seq_nb;
+
+	/* The second half of the "unused" word (RFC 1191); icmp_error_build wrote 0. */
+	icmp->icmp_seq_nb = rte_cpu_to_be_16(mtu);
+	icmp->icmp_cksum = cksum_adjust16(icmp->icmp_cksum, old, icmp->icmp_seq_nb);
+}

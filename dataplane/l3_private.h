@@ -39,6 +39,7 @@
 #include "cksum.h"
 #include "dp.h"
 #include "l3.h"
+#include "neigh.h"
 #include "pkt.h"
 
 /* Next-hop slots: twice the routes, so a free or retired slot always exists. */
@@ -184,5 +185,12 @@ bool icmp_error_wanted(struct rte_mbuf *m, const struct pkt_meta *meta);
 int icmp_error_build(struct rte_mbuf *m, const struct pkt_meta *meta, uint8_t type,
 		     uint8_t code, uint32_t src_ip, const struct rte_ether_addr *src_mac,
 		     uint16_t ip_id);
+/* After icmp_error_build: the next-hop MTU of a fragmentation needed (RFC 1191). */
+void icmp_error_set_mtu(struct rte_mbuf *m, uint16_t mtu);
+
+/* punt.c: dp->punt and dp->inject (neigh.h), created by dp_create (0 or
+ * -ENOMEM) and freed, with any frames left in them, by dp_destroy. */
+int punt_rings_create(struct dp *dp);
+void punt_rings_free(struct dp *dp);
 
 #endif /* DPNET_L3_PRIVATE_H */

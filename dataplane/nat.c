@@ -436,11 +436,13 @@ nat_dst_is_host(const struct lcore_ctx *ctx, const struct pkt_meta *meta,
 			   u != DP_DOMAIN_NONE ? v->nets[u].gw_ip : 0);
 }
 
-/* A bridge network: routed, neither the uplink nor internal. */
+/* A bridge network: routed, neither the uplink, the host's exception path
+ * (neigh.h: the host's traffic leaves with its own address) nor internal. */
 static inline bool
 nat_is_bridge(const struct dp_net_view *n)
 {
-	return (n->flags & (DP_NET_F_L3 | DP_NET_F_UPLINK | DP_NET_F_INTERNAL)) == DP_NET_F_L3;
+	return (n->flags & (DP_NET_F_L3 | DP_NET_F_UPLINK | DP_NET_F_HOST | DP_NET_F_INTERNAL)) ==
+		DP_NET_F_L3;
 }
 
 static bool

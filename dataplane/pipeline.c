@@ -56,7 +56,7 @@ _Static_assert((int)DP_STAGE_NAT == (int)PL_NEXT_NAT, "stage and next codes agre
 _Static_assert((int)DP_STAGE_L3 == (int)PL_NEXT_L3, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_L2OUT == (int)PL_NEXT_L2OUT, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_MAX == (int)PL_NEXT_TX, "every stage code precedes TX");
-_Static_assert(PL_NEXT_DROP < 32, "pl_run keeps the codes in a 32-bit mask");
+_Static_assert(PL_NEXT_DROP < 32 && PL_NEXT_PUNT < 32, "pl_run keeps the codes in a 32-bit mask");
 _Static_assert(RTE_MAX_ETHPORTS <= 64, "txb_dirty is a 64-bit mask");
 
 static inline void
@@ -124,6 +124,9 @@ pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned 
 			break;
 		case PL_NEXT_FLOOD:
 			pl_flood(ctx, m, meta);
+			break;
+		case PL_NEXT_PUNT:
+			pl_punt(ctx, m);
 			break;
 		default:
 			/* Bound for a later stage: kept, in order, for the next round. */

@@ -37,6 +37,7 @@ enum pl_next {
 	PL_NEXT_TX,           /* transmit on meta->out_port */
 	PL_NEXT_FLOOD,        /* transmit on every other port of meta->domain */
 	PL_NEXT_DROP,         /* free, count meta->drop_reason */
+	PL_NEXT_PUNT,         /* hand to control on dp->punt (meta->punt says why, neigh.h) */
 };
 
 /* Stages. */
@@ -95,5 +96,11 @@ uint16_t pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n,
 		     unsigned int defer_from);
 /* Flush every port's TX buffer of this worker (end of each loop). */
 void pl_flush(struct lcore_ctx *ctx);
+
+/* punt.c (neigh.h): the dispatcher's PL_NEXT_PUNT - enqueue m on dp->punt, or
+ * drop it (no-neighbour) when the ring is full; and the worker loop's send of
+ * what control put on dp->inject (at most DP_BURST frames per call). */
+void pl_punt(struct lcore_ctx *ctx, struct rte_mbuf *m);
+void pl_inject(struct lcore_ctx *ctx);
 
 #endif /* DPNET_PIPELINE_H */

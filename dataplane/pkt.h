@@ -45,7 +45,7 @@ enum pkt_flag {
 	PKT_F_NAT = 1u << 12,      /* set by the NAT stage: translated by conntrack (nat.h) */
 };
 
-/* The metadata; it must fit in the 32 bytes at PKT_META_OFF. */
+/* The metadata; it must fit in the 28 bytes at PKT_META_OFF (asserts below). */
 struct pkt_meta {
 	uint16_t in_port;     /* ethdev port the frame arrived on */
 	uint16_t out_port;    /* ethdev port chosen by a stage (next == PL_NEXT_TX) */
@@ -60,7 +60,9 @@ struct pkt_meta {
 	uint8_t l4_proto;     /* IP protocol number, 0 if none */
 	uint8_t next;         /* next stage: enum pl_next */
 	uint8_t drop_reason;  /* enum dp_drop when next == PL_NEXT_DROP */
-	uint8_t pad[7];       /* room for later stages */
+	uint8_t punt;         /* enum punt_reason when next == PL_NEXT_PUNT (neigh.h) */
+	uint8_t pad[2];       /* room for later stages */
+	uint32_t nh_ip;       /* PUNT_NEIGH_MISS: the next hop to resolve, host order */
 };
 
 /* Where it lives: the start of dynfield1 (bytes 92..127 of the mbuf), leaving

@@ -12,6 +12,16 @@
  * (to the l2out stage, which finds the output port in the output domain). A
  * routed frame leaves with meta->domain = its output domain and PKT_F_ROUTED.
  *
+ * neigh.h adds: a neighbour miss in a resolving domain (DP_NET_F_RESOLVE) is
+ * finished all the same (TTL, source MAC, domain) and punted to control
+ * (PL_NEXT_PUNT, PUNT_NEIGH_MISS, meta->nh_ip) instead of dropped; the uplink
+ * address goes unrouted to neighbour (h, dst) of the host port's domain when
+ * there is one (from u or a bridge network); DP_NET_F_HOST is, for isolation
+ * and --internal, what DP_NET_F_UPLINK is; and a routed frame longer than the
+ * output network's MTU is dropped (too-big), answered with fragmentation
+ * needed when it has DF. With a resolving uplink domain (NIC mode) other
+ * traffic for a gateway address has no host in u to go to: gateway-local.
+ *
  * ICMP errors (net unreachable, time exceeded) replace the offending frame in
  * place (icmp.c) and go back out its ingress port; each worker sends at most
  * what its token bucket allows (l3_icmp_rate_set), the rest are only dropped.
@@ -33,6 +43,7 @@
 #include <rte_mbuf.h>
 
 #include "l3_private.h"
+#include "neigh.h"
 #include "pipeline.h"
 #include "pkt.h"
 
@@ -58,7 +69,8 @@ l3_drop(struct pkt_meta *meta, enum dp_drop reason)
  */
 static void
 l3_icmp_error(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta,
-	      const struct dp_net_view *in_net, uint8_t type, uint8_t code, enum dp_drop reason)
+	      const struct dp_net_view *in_net, uint8_t type, uint8_t code, enum dp_drop reason,
+	      uint16_t mtu)
 {
 	if (in_net->gw_ip == 0 || !icmp_error_wanted(m, meta)) {
 		l3_drop(meta, reason);
@@ -74,6 +86,8 @@ l3_icmp_error(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta,
 		l3_drop(meta, reason);
 		return;
 	}
+	if (mtu != 0)
+		icmp_error_set_mtu(m, mtu);
 	ctx->cnt.drops[reason]++;
 	ctx->cnt.ports[meta->in_port].drops++;
 	ctx->cnt.icmp_errors++;
@@ -95,10 +109,29 @@ l3_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 	return rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) == 0xFFFF;
 }
 
+/* The host port's domain when it is there to take the uplink address's
+ * traffic (neigh.h), else DP_DOMAIN_NONE. */
+static inline uint16_t
+l3_host_dom(const struct dp_view *v)
+{
+	uint16_t hp = v->host_port;
+	uint16_t d;
+
+	if (likely(hp >= RTE_MAX_ETHPORTS) || !v->ports[hp].present)
+		return DP_DOMAIN_NONE;
+	d = v->ports[hp].domain;
+	if (d >= DP_MAX_DOMAINS ||
+	    (v->nets[d].flags & (DP_NET_F_L3 | DP_NET_F_HOST)) != (DP_NET_F_L3 | DP_NET_F_HOST))
+		return DP_DOMAIN_NONE;
+	return d;
+}
+
 /*
- * Traffic for a gateway address: answer a ping, hand anything else to the
- * uplink's host (which owns the gateway addresses in TAP mode), or drop.
- * Returns true when the frame waits for a neighbour (in the uplink's domain).
+ * Traffic for a gateway address: the uplink address goes to the host port
+ * when there is one (neigh.h); otherwise answer a ping, hand anything else to
+ * the uplink's host (which owns the gateway addresses in TAP mode), or drop.
+ * Returns true when the frame waits for a neighbour (in the uplink's domain,
+ * or (h, dst) in the host port's).
  */
 static inline bool
 l3_local(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta,
@@ -107,8 +140,17 @@ l3_local(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta,
 	const struct dp_view *v = ctx->view;
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint16_t up = v->uplink_port;
+	uint16_t up_dom = up < RTE_MAX_ETHPORTS && v->ports[up].present ?
+		v->ports[up].domain : DP_DOMAIN_NONE;
+	uint16_t host_dom = DP_DOMAIN_NONE;
 
-	if (meta->flags & PKT_F_ICMP && !(meta->flags & PKT_F_FRAG) &&
+	/* The uplink address, from u or a bridge network (not from the host's own
+	 * domain, nor from an internal network): the host answers it all. */
+	if (up_dom < DP_MAX_DOMAINS && dst == v->nets[up_dom].gw_ip &&
+	    !(in_net->flags & (DP_NET_F_HOST | DP_NET_F_INTERNAL)))
+		host_dom = l3_host_dom(v);
+	if (host_dom == DP_DOMAIN_NONE && meta->flags & PKT_F_ICMP &&
+	    !(meta->flags & PKT_F_FRAG) &&
 	    p[meta->l4_off] == RTE_IP_ICMP_ECHO_REQUEST && p[meta->l4_off + 1] == 0) {
 		icmp_echo_reply(m, meta);
 		meta->out_port = meta->in_port;
@@ -120,13 +162,18 @@ l3_local(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta,
 		l3_drop(meta, DP_DROP_INTERNAL);
 		return false;
 	}
-	if (up >= RTE_MAX_ETHPORTS || !v->ports[up].present ||
-	    v->ports[up].domain >= DP_MAX_DOMAINS || in_net->flags & DP_NET_F_UPLINK ||
-	    !(v->nets[v->ports[up].domain].flags & DP_NET_F_L3)) {
+	if (host_dom != DP_DOMAIN_NONE) {
+		*out_dom = host_dom;
+		return true;
+	}
+	/* Nobody in a resolving uplink domain owns our addresses (NIC mode: the
+	 * host's are behind the host port), so nothing to ask ARP for there. */
+	if (up_dom >= DP_MAX_DOMAINS || in_net->flags & (DP_NET_F_UPLINK | DP_NET_F_HOST) ||
+	    (v->nets[up_dom].flags & (DP_NET_F_L3 | DP_NET_F_RESOLVE)) != DP_NET_F_L3) {
 		l3_drop(meta, DP_DROP_GATEWAY_LOCAL);
 		return false;
 	}
-	*out_dom = v->ports[up].domain;
+	*out_dom = up_dom;
 	return true;
 }
 
@@ -173,7 +220,7 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 	nh = l3_route_lookup(ctx->l3, dst);
 	if (unlikely(nh == NULL || nh->type == L3_NH_BLACKHOLE)) {
 		l3_icmp_error(ctx, m, meta, in_net, ICMP_DEST_UNREACH, ICMP_NET_UNREACH,
-			      DP_DROP_NO_ROUTE);
+			      DP_DROP_NO_ROUTE, 0);
 		return false;
 	}
 	out_dom = nh->domain;
@@ -197,12 +244,13 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 
 		/* A translated frame (a published port reached from another bridge
 		 * network, or its reply) crosses networks: the NAT stage allowed it. */
-		if (unlikely(!((in_f | out_f) & DP_NET_F_UPLINK) && !(meta->flags & PKT_F_NAT))) {
+		if (unlikely(!((in_f | out_f) & (DP_NET_F_UPLINK | DP_NET_F_HOST)) &&
+			     !(meta->flags & PKT_F_NAT))) {
 			l3_drop(meta, DP_DROP_ISOLATED);
 			return false;
 		}
 		if (unlikely((out_f & DP_NET_F_UPLINK && in_f & DP_NET_F_INTERNAL) ||
-			     (in_f & DP_NET_F_UPLINK && out_f & DP_NET_F_INTERNAL &&
+			     (in_f & (DP_NET_F_UPLINK | DP_NET_F_HOST) && out_f & DP_NET_F_INTERNAL &&
 			      rte_be_to_cpu_32(ip->src_addr) != out_net->gw_ip))) {
 			l3_drop(meta, DP_DROP_INTERNAL);
 			return false;
@@ -210,7 +258,16 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 	}
 	if (unlikely(ip->time_to_live <= 1)) {
 		l3_icmp_error(ctx, m, meta, in_net, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL,
-			      DP_DROP_TTL_EXCEEDED);
+			      DP_DROP_TTL_EXCEEDED, 0);
+		return false;
+	}
+	/* The MTU rule (neigh.h): dpnet does not fragment. */
+	if (unlikely(meta->l3_len > out_net->mtu && out_net->mtu != 0)) {
+		if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))
+			l3_icmp_error(ctx, m, meta, in_net, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+				      DP_DROP_TOO_BIG, out_net->mtu);
+		else
+			l3_drop(meta, DP_DROP_TOO_BIG);
 		return false;
 	}
 	*key = l3_neigh_key(out_dom, nh->type == L3_NH_CONNECTED ? dst : nh->gw_ip);
@@ -245,7 +302,13 @@ l3_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
 		struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
 
-		if (!(hits & (UINT64_C(1) << j))) {
+		const struct dp_net_view *out_net = &v->nets[pd[j].out_dom];
+		bool hit = hits & (UINT64_C(1) << j);
+
+		/* A miss waits for control in a resolving domain (neigh.h), never
+		 * for our own address there; elsewhere neighbours are installed. */
+		if (!hit && (!(out_net->flags & DP_NET_F_RESOLVE) ||
+			     (uint32_t)keys[j] == out_net->gw_ip)) {
 			l3_drop(meta, DP_DROP_NO_NEIGHBOUR);
 			continue;
 		}
@@ -262,10 +325,17 @@ l3_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 				l3_ttl_dec(ip);
 			}
 		}
-		l3_mac_unpack((uint64_t)(uintptr_t)data[j], &eth->dst_addr);
-		eth->src_addr = v->nets[pd[j].out_dom].gw_mac;
+		eth->src_addr = out_net->gw_mac;
 		meta->domain = pd[j].out_dom;
 		meta->flags |= PKT_F_ROUTED;
+		if (unlikely(!hit)) {
+			/* Finished but for its destination MAC, which control finds. */
+			meta->next = PL_NEXT_PUNT;
+			meta->punt = PUNT_NEIGH_MISS;
+			meta->nh_ip = (uint32_t)keys[j];
+			continue;
+		}
+		l3_mac_unpack((uint64_t)(uintptr_t)data[j], &eth->dst_addr);
 		meta->next = PL_NEXT_L2OUT;
 		ctx->cnt.routed++;
 	}

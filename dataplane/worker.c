@@ -22,6 +22,7 @@
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include "pipeline.h"
 #include "pkt.h"
@@ -50,6 +51,9 @@ dp_worker_poll_once(struct lcore_ctx *ctx)
 		total += n;
 		pl_run(ctx, pkts, n, rq->port_id);
 	}
+	/* What control wants sent (neigh.h): one cheap test of the ring per loop. */
+	if (unlikely(!rte_ring_empty(ctx->dp->inject)))
+		pl_inject(ctx);
 	if (ctx->txb_dirty)
 		pl_flush(ctx);
 	return total;
