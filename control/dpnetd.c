@@ -503,6 +503,7 @@ dpnetd_serve(struct ctl *c, int sfd)
 		fdb_learn_drain(c->dp->fdb, rte_rdtsc());
 		now = ctl_mono_ms();
 		ctl_nat_tick(c, now);
+		ctl_punt_drain(c, now);
 		ctl_neigh_tick(c, now);
 		if (now >= next_age) {
 			fdb_age(c->dp->fdb, rte_rdtsc());
@@ -627,6 +628,7 @@ main(int argc, char **argv)
 	}
 	/* Neighbour resolution before the ports (the uplink announces itself). */
 	ctl_neigh_init(&ctl);
+	ctl_punt_init(&ctl);
 	/* Networks first (routes, gateways), so the uplink finds them; then ports. */
 	uplink_init(&ctl);
 	if (net_attach_all(&nets, err, sizeof(err)) < 0) {

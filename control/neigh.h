@@ -75,8 +75,7 @@ void ctl_neigh_flush(struct ctl *c, uint16_t domain);
 /* The "neigh" object of stats. */
 json_t *ctl_neigh_stats_json(void);
 
-/* punt.c (built once the data plane has dp->punt/dp->inject, see punt.c):
- * install the transmit function, drain dp->punt into the functions above. */
+/* punt.c: install the transmit function, drain dp->punt into the functions above. */
 void ctl_punt_init(struct ctl *c);
 void ctl_punt_drain(struct ctl *c, uint64_t now_ms);
 

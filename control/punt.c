@@ -3,13 +3,10 @@
  * resolution (dataplane/neigh.h): dp->punt drained on the 10 ms timer into
  * control/neigh.c, and dp->inject, where neigh.c's frames go out.
  *
- * NOT BUILT YET: dp->punt, dp->inject, meta->punt and meta->nh_ip are the
- * data-plane half of dataplane/neigh.h, still to be written. When they land:
- * add 'punt.c' to dpnetd's sources in control/meson.build, call
- * ctl_punt_init(&ctl) in dpnetd.c's main right after ctl_neigh_init (before
- * the ports: the uplink's gratuitous ARP goes through it), and
- * ctl_punt_drain(c, now) in dpnetd_serve's loop before ctl_neigh_tick; then
- * remove the NOTICE about unresolved gateways in uplink.c.
+ * dpnetd.c calls ctl_punt_init right after ctl_neigh_init (before the ports:
+ * the uplink's gratuitous ARP goes through it) and ctl_punt_drain on every
+ * loop of its timer, before ctl_neigh_tick. The data plane's ends of the rings
+ * are dataplane/punt.c.
  *
  * Thread safety: control thread only (the single consumer of dp->punt, the
  * single producer of dp->inject).

@@ -105,6 +105,24 @@ uplink_publish(struct ctl *c, uint16_t domain, const struct dp_net_view *nv,
 	return 0;
 }
 
+/* Publish a view whose nets[NET_DOMAIN_HOST] is nv (NULL: cleared) and whose
+ * host_port is port (RTE_MAX_ETHPORTS: none), in one step (neigh.h). */
+static int
+uplink_publish_host(struct ctl *c, const struct dp_net_view *nv, uint16_t port)
+{
+	struct dp_view *v = dp_view_clone(c->dp);
+
+	if (v == NULL)
+		return -ENOMEM;
+	if (nv != NULL)
+		v->nets[NET_DOMAIN_HOST] = *nv;
+	else
+		memset(&v->nets[NET_DOMAIN_HOST], 0, sizeof(v->nets[NET_DOMAIN_HOST]));
+	v->host_port = port;
+	dp_view_publish(c->dp, v);
+	return 0;
+}
+
 /* The host side of one network in TAP mode: gateway address, neighbour (u, gw). */
 static int
 uplink_host_net_add(const struct net *n, char *err, size_t errlen)
@@ -536,13 +554,6 @@ uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 		p->spec.iface[0] ? p->spec.iface : p->spec.devargs, pid, NET_DOMAIN_UPLINK,
 		cidr, up.peer_ip != 0 ? uplink_ip(up.peer_ip, b, sizeof(b)) : "none", up.mtu,
 		up.tap ? "" : ", neighbours resolved with ARP");
-	/* TODO(neigh.h data-plane half): drop this NOTICE once the workers punt
-	 * neighbour misses and ARP to control (dp->punt) and send what control
-	 * injects (dp->inject); control/neigh.c does the rest. */
-	if (p->spec.type != PORT_TAP && up.peer_ip != 0)
-		CTL_LOG(NOTICE, "uplink %s: the MAC of the gateway %s is not resolved yet (no "
-			"ARP on the uplink): traffic to the outside is dropped as no-neighbour",
-			p->spec.name, uplink_ip(up.peer_ip, a, sizeof(a)));
 	up.present = true;
 	/* Gratuitous ARP for our address: the uplink network learns our MAC. */
 	if (!up.tap && up.address != 0)
@@ -758,17 +769,15 @@ uplink_host_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 	nv.flags = DP_NET_F_L3 | DP_NET_F_HOST | DP_NET_F_PROXY_ARP;
 	nv.mtu = up.mtu;
 	memcpy(nv.gw_mac.addr_bytes, host_gw_mac, sizeof(host_gw_mac));
-	/* TODO(neigh.h data-plane half): view->host_port = p->port_id goes into this
-	 * same view (and back to RTE_MAX_ETHPORTS in uplink_host_removed) once
-	 * struct dp_view has it. */
-	rc = uplink_publish(c, NET_DOMAIN_HOST, &nv, NULL);
+	/* The uplink address's traffic goes to this port from now on (neigh.h). */
+	rc = uplink_publish_host(c, &nv, p->port_id);
 	if (rc < 0) {
 		memset(&hp, 0, sizeof(hp));
 		return ctl_fail(err, errlen, rc, "out of memory while publishing the host port");
 	}
 	rc = l3_neigh_add(c->dp, NET_DOMAIN_HOST, up.address, &hp.host_mac);
 	if (rc < 0) {
-		uplink_publish(c, NET_DOMAIN_HOST, NULL, NULL);
+		uplink_publish_host(c, NULL, RTE_MAX_ETHPORTS);
 		memset(&hp, 0, sizeof(hp));
 		return ctl_fail(err, errlen, rc, "cannot add the neighbour %s of the host port: %s",
 				uplink_ip(up.address, a, sizeof(a)), strerror(-rc));
@@ -794,7 +803,7 @@ uplink_host_removed(struct ctl *c, struct port *p)
 		return;
 	/* The TAP goes with the port, its address and route with it. */
 	l3_neigh_del(c->dp, NET_DOMAIN_HOST, up.address);
-	uplink_publish(c, NET_DOMAIN_HOST, NULL, NULL);
+	uplink_publish_host(c, NULL, RTE_MAX_ETHPORTS);
 	CTL_LOG(INFO, "host port %s removed", hp.name);
 	memset(&hp, 0, sizeof(hp));
 }
