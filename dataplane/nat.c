@@ -871,6 +871,34 @@ nat_chunk(struct lcore_ctx *ctx, struct nat *nat, const struct nat_rules *rs,
 	}
 }
 
+bool
+nat_untranslate(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + meta->l3_off);
+	struct ct_key cur, rev;
+	struct ct_conn *c;
+	uint8_t l4f, dir;
+	void *l4;
+
+	if (!(meta->flags & PKT_F_NAT) || meta->l4_off == PKT_OFF_NONE ||
+	    meta->flags & PKT_F_FRAG)
+		return false;
+	l4 = p + meta->l4_off;
+	if (ct_key_from_ipv4(ip, l4, &cur, &l4f) != 0)
+		return false;
+	/* The packet, travelling in direction d, reads reverse(key[d ^ 1]) now:
+	 * the lookup of its reverse finds direction d ^ 1, and key[d] is what
+	 * the packet was when it arrived. */
+	ct_key_reverse(&cur, &rev);
+	c = ct_lookup(ctx->dp->nat->ct, &rev, &dir);
+	if (c == NULL)
+		return false;
+	nat_rewrite(ip, l4, &cur, &c->key[dir ^ 1]);
+	meta->flags &= ~PKT_F_NAT;
+	return true;
+}
+
 uint16_t
 nat_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {

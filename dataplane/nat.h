@@ -113,6 +113,7 @@
 
 struct dp;
 struct lcore_ctx;
+struct pkt_meta;
 struct rte_mbuf;
 
 #define NAT_MAX_RULES 4096      /* DNAT rules (published ports), counter slots */
@@ -185,5 +186,11 @@ unsigned int nat_flush_ip(struct dp *dp, uint32_t ip);
 
 /* The stage (pipeline.h shape). */
 uint16_t nat_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
+/* Worker, for L3's errors about a translated packet (PKT_F_NAT) that it does
+ * not forward (too big, neigh.h): rewrite it back to what it was when it
+ * arrived, so that the error reaches its real source quoting what it sent (as
+ * Linux translates the errors it sends about NATed packets). false (nothing
+ * changed) when it is not translated or its connection is gone. */
+bool nat_untranslate(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta);
 
 #endif /* DPNET_NAT_H */

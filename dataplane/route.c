@@ -43,6 +43,7 @@
 #include <rte_mbuf.h>
 
 #include "l3_private.h"
+#include "nat.h"
 #include "neigh.h"
 #include "pipeline.h"
 #include "pkt.h"
@@ -263,7 +264,9 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 	}
 	/* The MTU rule (neigh.h): dpnet does not fragment. */
 	if (unlikely(meta->l3_len > out_net->mtu && out_net->mtu != 0)) {
-		if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))
+		/* The error quotes the packet as its source sent it: untranslated. */
+		if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG) &&
+		    (!(meta->flags & PKT_F_NAT) || nat_untranslate(ctx, m, meta)))
 			l3_icmp_error(ctx, m, meta, in_net, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
 				      DP_DROP_TOO_BIG, out_net->mtu);
 		else
