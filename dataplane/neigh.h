@@ -29,7 +29,10 @@
  *   NAT stage found no published port: when view->host_port is present, it
  *   goes unrouted (no TTL change) to neighbour (h, dst) - the host answers
  *   pings, TCP, everything; without a host port, pings are answered by dpnet
- *   and the rest dropped (gateway-local) as today.
+ *   and the rest dropped (gateway-local) as today. Any other gateway address
+ *   (not a ping) with a resolving uplink domain: dropped (gateway-local) -
+ *   nobody in u owns it, so there is nothing to ask ARP for (in TAP mode the
+ *   host owns them: neighbour (u, dst) as l3.h says).
  * Isolation treats DP_NET_F_HOST like DP_NET_F_UPLINK (not a bridge network).
  *
  * Resolution (domains with DP_NET_F_RESOLVE). Two rings between the workers
@@ -68,7 +71,9 @@
  *
  * MTU. A routed IPv4 frame longer than nets[o].mtu (its L3 length) is not
  * sent: with DF it is answered with ICMP fragmentation needed carrying the
- * next-hop MTU (rate-limited like the other errors) and counted too-big;
+ * next-hop MTU (rate-limited like the other errors; a packet the NAT stage
+ * translated is first rewritten back, nat_untranslate, so the error reaches
+ * its real source quoting what it sent) and counted too-big;
  * without DF it is dropped and counted too-big as well (dpnet does not
  * fragment: containers get their network's MTU and TCP uses PMTU discovery;
  * a fragmenting path is future work - rte_ipv4_fragment_packet).

@@ -18,11 +18,10 @@
 #  - route ls: connected, default, the file's static route; neigh ls: the host
 #    port's PERMANENT entry; route add/rm at runtime; refusals (unreachable
 #    gateway, an address outside the uplink subnet, a route to nowhere, ...);
-#  - the external host pings 192.0.2.2;
+#  - the external host pings 192.0.2.2 (hostsim answers, through the host port);
 #  - restart (SIGTERM) and kill -9: routes, the host port and its addresses back.
-# PENDING until the data-plane half of dataplane/neigh.h lands (the daemon
-# then stops logging "is not resolved yet (no ARP on the uplink)"; with that
-# line in the log the traffic steps below are reported as pending, not run):
+# Traffic (the data-plane half of dataplane/neigh.h: ARP punted to control,
+# frames injected, the exception path):
 #  - a container reaches 192.0.2.1 (ping, TCP), seen as 192.0.2.2 (MASQUERADE);
 #  - the external host reaches a published port on 192.0.2.2;
 #  - the external host reaches a TCP service of hostsim via 192.0.2.2 (the
@@ -98,16 +97,6 @@ routes:
 EOF
 start_daemon
 
-PENDING=0
-pending_check() {
-	if grep -q 'is not resolved yet (no ARP on the uplink)' "$E2E_LOG"; then
-		PENDING=1
-	fi
-}
-pending_check
-# pending WHAT: the step cannot pass before the data-plane half of neigh.h.
-pending() { log "PENDING (data-plane half of dataplane/neigh.h): $*"; }
-
 e2e_snapshot() {
 	dpctl port ls --json | json "sorted(p['name'] for p in ports(d))"
 	dpctl route ls
@@ -179,16 +168,9 @@ spawn ip netns exec "$HOSTSIM" "$PY" "$NAT_PY" serve-tcp 2222
 wait_listening "$UNDER" tcp 7000
 wait_listening "$HOSTSIM" tcp 2222
 
-# traffic MODE: what only works with the data-plane half of neigh.h.
+# traffic MODE: through the uplink (ARP resolution) and the host port.
 traffic() {
 	local out n
-	if [ "$PENDING" = 1 ]; then
-		pending "$1: a container pings $EXT and talks TCP to it masqueraded as $ADDR"
-		pending "$1: the external host reaches the published port $ADDR:$WWW_PORT"
-		pending "$1: the external host reaches hostsim's TCP service on $ADDR:2222 (exception path)"
-		pending "$1: neigh ls shows the gateway $EXT REACHABLE"
-		return 0
-	fi
 	ping_ns_ok "$(cns "$C")" "$EXT"
 	out=$(nsexec "$(cns "$C")" "$PY" "$NAT_PY" tcp "$EXT" 7000 "m-$1") ||
 		fail "$1: TCP from $C to $EXT:7000 failed"
@@ -210,22 +192,14 @@ traffic() {
 }
 traffic start
 
-if [ "$PENDING" = 1 ]; then
-	pending "the blackhole 203.0.113.0/24 answers $C with unreachable"
-else
-	ping_ns_fails "$(cns "$C")" "$FAR"
-	ok "203.0.113.0/24 blackholed: $C does not reach $FAR"
-fi
+ping_ns_fails "$(cns "$C")" "$FAR"
+ok "203.0.113.0/24 blackholed: $C does not reach $FAR"
 run dpctl route rm 203.0.113.0/24 >/dev/null
 run dpctl route add 203.0.113.0/24 via "$EXT2" >/dev/null
 [ "$(table_cell "$(dpctl route ls)" 203.0.113.0/24 GATEWAY)" = "$EXT2" ] || fail "route ls: $(dpctl route ls)"
 ok "route rm / route add 203.0.113.0/24 via $EXT2 at runtime"
 far() {
 	local out n
-	if [ "$PENDING" = 1 ]; then
-		pending "$1: $C reaches $FAR through $EXT2 (the static route), which neigh ls shows"
-		return 0
-	fi
 	ping_ns_ok "$(cns "$C")" "$FAR"
 	out=$(nsexec "$(cns "$C")" "$PY" "$NAT_PY" tcp "$FAR" 7000 "f-$1") ||
 		fail "$1: TCP from $C to $FAR:7000 failed"
@@ -263,6 +237,3 @@ far "kill -9"
 
 run dpctl route rm 203.0.113.0/24 >/dev/null
 stop_daemon TERM
-if [ "$PENDING" = 1 ]; then
-	log "PENDING: the traffic steps above wait for the data-plane half of dataplane/neigh.h"
-fi
