@@ -12,7 +12,11 @@
  * itself: PERMANENT.
  *
  * The cache is a plain array searched linearly: at most NEIGH_MAX entries, and
- * only frames the workers could not resolve (or ARP) come here.
+ * only frames the workers could not resolve (or ARP) come here. What a flood
+ * of misses to new next hops may cost is bounded (neigh.h): eviction of
+ * FAILED, then the oldest INCOMPLETE entries when the table is full, a token
+ * bucket for new entries, and NEIGH_HELD_MAX held frames in all (each held
+ * frame carries a sequence number, so the oldest of all can be found).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -56,14 +60,21 @@ struct neigh_ent {
 	uint8_t state;                  /* enum neigh_state */
 	uint8_t tries;                  /* requests sent in this round */
 	uint8_t n_held;                 /* frames in held */
+	uint64_t created_ms;            /* when the entry was made (eviction order) */
 	uint64_t confirmed_ms;          /* last answer (or update) */
 	uint64_t next_ms;               /* next request, or the end of FAILED */
 	struct rte_mbuf *held[NEIGH_HOLD]; /* frames waiting, oldest first */
+	uint64_t held_seq[NEIGH_HOLD];  /* their sequence numbers (nc.seq) */
 };
 
 static struct {
 	struct neigh_ent ents[NEIGH_MAX];   /* the cache */
 	unsigned int n;                     /* slots used */
+	unsigned int n_held;                /* frames held by all entries */
+	uint64_t seq;                       /* sequence number of the next held frame */
+	bool bucket_started;                /* tokens/refill_ms are set */
+	uint64_t tokens;                    /* new entries allowed, in 1/1000 */
+	uint64_t refill_ms;                 /* when tokens were last refilled */
 	neigh_xmit_fn xmit;                 /* how frames leave; NULL: they do not */
 	struct neigh_counters cnt;          /* counters */
 } nc;
@@ -93,31 +104,111 @@ neigh_find(uint16_t domain, uint32_t ip)
 	return NULL;
 }
 
-static struct neigh_ent *
-neigh_new(uint16_t domain, uint32_t ip)
-{
-	for (unsigned int i = 0; i < NEIGH_MAX; i++) {
-		struct neigh_ent *e = &nc.ents[i];
-
-		if (e->used)
-			continue;
-		memset(e, 0, sizeof(*e));
-		e->used = true;
-		e->domain = domain;
-		e->ip = ip;
-		nc.n++;
-		return e;
-	}
-	return NULL;
-}
-
 static void
 neigh_drop_held(struct neigh_ent *e)
 {
 	for (unsigned int k = 0; k < e->n_held; k++)
 		rte_pktmbuf_free(e->held[k]);
 	nc.cnt.held_dropped += e->n_held;
+	nc.n_held -= e->n_held;
 	e->n_held = 0;
+}
+
+/* Drop the oldest frame e holds. */
+static void
+neigh_drop_oldest(struct neigh_ent *e)
+{
+	rte_pktmbuf_free(e->held[0]);
+	memmove(&e->held[0], &e->held[1], (NEIGH_HOLD - 1) * sizeof(e->held[0]));
+	memmove(&e->held_seq[0], &e->held_seq[1], (NEIGH_HOLD - 1) * sizeof(e->held_seq[0]));
+	e->n_held--;
+	nc.n_held--;
+	nc.cnt.held_dropped++;
+}
+
+/*
+ * A slot for a new next hop: a free one; when the table is full, that of a
+ * FAILED entry, else of the oldest INCOMPLETE one (a scan of the uplink
+ * network must not lock legitimate next hops out). Learned entries stay.
+ */
+static struct neigh_ent *
+neigh_slot(void)
+{
+	struct neigh_ent *failed = NULL, *oldest = NULL;
+
+	for (unsigned int i = 0; i < NEIGH_MAX; i++) {
+		struct neigh_ent *e = &nc.ents[i];
+
+		if (!e->used)
+			return e;
+		if (e->state == NEIGH_S_FAILED && failed == NULL)
+			failed = e;
+		else if (e->state == NEIGH_S_INCOMPLETE &&
+			 (oldest == NULL || e->created_ms < oldest->created_ms))
+			oldest = e;
+	}
+	if (failed == NULL)
+		failed = oldest;
+	if (failed != NULL) {
+		neigh_drop_held(failed);
+		failed->used = false;
+		nc.n--;
+		nc.cnt.evicted++;
+	}
+	return failed;
+}
+
+static struct neigh_ent *
+neigh_new(uint16_t domain, uint32_t ip, uint64_t now_ms)
+{
+	struct neigh_ent *e = neigh_slot();
+
+	if (e == NULL)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->used = true;
+	e->domain = domain;
+	e->ip = ip;
+	e->created_ms = now_ms;
+	nc.n++;
+	return e;
+}
+
+/* The token bucket of new entries: may one more be made now? (Not taken.) */
+static bool
+neigh_new_allowed(uint64_t now_ms)
+{
+	const uint64_t full = NEIGH_NEW_BURST * 1000ull;
+
+	if (!nc.bucket_started) {
+		nc.bucket_started = true;
+		nc.tokens = full;
+		nc.refill_ms = now_ms;
+	}
+	if (now_ms > nc.refill_ms) {
+		uint64_t add = (now_ms - nc.refill_ms) * NEIGH_NEW_PER_S;
+
+		nc.tokens = add >= full || nc.tokens + add >= full ? full : nc.tokens + add;
+	}
+	nc.refill_ms = now_ms; /* also when time went back */
+	return nc.tokens >= 1000;
+}
+
+/* The frame held for too long of all (the smallest sequence number). */
+static void
+neigh_drop_oldest_held(void)
+{
+	struct neigh_ent *oldest = NULL;
+
+	for (unsigned int i = 0; i < NEIGH_MAX; i++) {
+		struct neigh_ent *e = &nc.ents[i];
+
+		if (e->used && e->n_held > 0 &&
+		    (oldest == NULL || e->held_seq[0] < oldest->held_seq[0]))
+			oldest = e;
+	}
+	if (oldest != NULL)
+		neigh_drop_oldest(oldest);
 }
 
 static void
@@ -228,26 +319,32 @@ neigh_request(struct ctl *c, struct neigh_ent *e, bool unicast)
 	}
 }
 
-/* e's MAC is known: its held frames leave with it as their destination. */
+/* A frame for e, whose MAC is known, leaves with it as its destination. */
+static void
+neigh_out(struct ctl *c, struct neigh_ent *e, uint16_t port, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	if (port == RTE_MAX_ETHPORTS) {
+		rte_pktmbuf_free(m);
+		nc.cnt.held_dropped++;
+		return;
+	}
+	rte_ether_addr_copy(&e->mac, &eth->dst_addr);
+	pkt_meta(m)->out_port = port;
+	if (neigh_send(c, m) == 0)
+		nc.cnt.held_sent++;
+}
+
+/* e's MAC is known: its held frames leave, in order. */
 static void
 neigh_release(struct ctl *c, struct neigh_ent *e)
 {
 	uint16_t port = neigh_domain_port(c, e->domain);
 
-	for (unsigned int k = 0; k < e->n_held; k++) {
-		struct rte_mbuf *m = e->held[k];
-		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-
-		if (port == RTE_MAX_ETHPORTS) {
-			rte_pktmbuf_free(m);
-			nc.cnt.held_dropped++;
-			continue;
-		}
-		rte_ether_addr_copy(&e->mac, &eth->dst_addr);
-		pkt_meta(m)->out_port = port;
-		if (neigh_send(c, m) == 0)
-			nc.cnt.held_sent++;
-	}
+	for (unsigned int k = 0; k < e->n_held; k++)
+		neigh_out(c, e, port, e->held[k]);
+	nc.n_held -= e->n_held;
 	e->n_held = 0;
 }
 
@@ -258,12 +355,20 @@ ctl_neigh_miss(struct ctl *c, uint16_t domain, uint32_t nh, struct rte_mbuf *m,
 	struct neigh_ent *e = neigh_find(domain, nh);
 
 	if (e == NULL) {
-		e = neigh_new(domain, nh);
+		if (!neigh_new_allowed(now_ms)) {
+			/* Too many new next hops (a scan?): no entry, no request. */
+			rte_pktmbuf_free(m);
+			nc.cnt.rate_limited++;
+			nc.cnt.held_dropped++;
+			return;
+		}
+		e = neigh_new(domain, nh, now_ms);
 		if (e == NULL) {
 			rte_pktmbuf_free(m);
 			nc.cnt.held_dropped++;
 			return;
 		}
+		nc.tokens -= 1000;
 		e->state = NEIGH_S_INCOMPLETE;
 		e->next_ms = now_ms; /* ask at once, below */
 	}
@@ -274,19 +379,16 @@ ctl_neigh_miss(struct ctl *c, uint16_t domain, uint32_t nh, struct rte_mbuf *m,
 	}
 	if (e->state != NEIGH_S_INCOMPLETE) {
 		/* Learned while this frame was on its way: send it now. */
-		e->held[0] = m;
-		e->n_held = 1;
-		neigh_release(c, e);
+		neigh_out(c, e, neigh_domain_port(c, e->domain), m);
 		return;
 	}
-	if (e->n_held == NEIGH_HOLD) {
-		/* The oldest goes, as Linux's unres_qlen. */
-		rte_pktmbuf_free(e->held[0]);
-		memmove(&e->held[0], &e->held[1], (NEIGH_HOLD - 1) * sizeof(e->held[0]));
-		e->n_held--;
-		nc.cnt.held_dropped++;
-	}
+	if (e->n_held == NEIGH_HOLD)
+		neigh_drop_oldest(e); /* the oldest goes, as Linux's unres_qlen */
+	else if (nc.n_held >= NEIGH_HELD_MAX)
+		neigh_drop_oldest_held(); /* the oldest of all goes */
+	e->held_seq[e->n_held] = nc.seq++;
 	e->held[e->n_held++] = m;
+	nc.n_held++;
 	nc.cnt.held++;
 	if (e->tries == 0 && now_ms >= e->next_ms) {
 		neigh_request(c, e, false);
@@ -357,8 +459,11 @@ ctl_neigh_arp(struct ctl *c, uint16_t domain, struct rte_mbuf *m, uint64_t now_m
 		goto out; /* nothing pending or known: no entry (Linux's arp_accept=0) */
 	if (op == RTE_ARP_OP_REPLY && tip == nv->gw_ip)
 		neigh_learn(c, e, &sha, true, now_ms);
-	else if (op == RTE_ARP_OP_REQUEST && (tip == nv->gw_ip || tip == sip))
-		neigh_learn(c, e, &sha, false, now_ms); /* a request for us, or gratuitous */
+	else if ((op == RTE_ARP_OP_REQUEST && (tip == nv->gw_ip || tip == sip)) ||
+		 (op == RTE_ARP_OP_REPLY && tip == sip))
+		/* A request for us, or gratuitous (a request or a reply for the
+		 * sender's own address, both are sent): not an answer to us. */
+		neigh_learn(c, e, &sha, false, now_ms);
 out:
 	rte_pktmbuf_free(m);
 }
@@ -448,7 +553,8 @@ ctl_neigh_flush(struct ctl *c, uint16_t domain)
 json_t *
 ctl_neigh_stats_json(void)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, "
+			 "s:i}",
 			 "requests", (json_int_t)nc.cnt.requests,
 			 "probes", (json_int_t)nc.cnt.probes,
 			 "garps", (json_int_t)nc.cnt.garps,
@@ -459,7 +565,9 @@ ctl_neigh_stats_json(void)
 			 "failed", (json_int_t)nc.cnt.failed,
 			 "expired", (json_int_t)nc.cnt.expired,
 			 "xmit_dropped", (json_int_t)nc.cnt.xmit_dropped,
-			 "pending", (int)nc.n);
+			 "evicted", (json_int_t)nc.cnt.evicted,
+			 "rate_limited", (json_int_t)nc.cnt.rate_limited,
+			 "pending", (int)nc.n, "held_now", (int)nc.n_held);
 }
 
 /* ---- neigh.ls ---- */

@@ -21,10 +21,22 @@
  * unanswered: frames dropped, no request for NEIGH_FAILED_S). Entries installed
  * by control itself (containers, TAP mode's host side) are PERMANENT.
  *
- * Thread safety: control thread only. Memory: a fixed table of NEIGH_MAX
- * entries (a miss when it is full is dropped and counted); at most NEIGH_HOLD
- * frames per entry, so a burst to many unknown next hops holds at most
- * NEIGH_MAX * NEIGH_HOLD mbufs.
+ * Thread safety: control thread only.
+ *
+ * Memory, and a container scanning the uplink network (every miss of a new
+ * next hop makes an entry and a broadcast request):
+ *  - a fixed table of NEIGH_MAX entries; a new next hop when it is full takes
+ *    the slot of a FAILED entry, else of the oldest INCOMPLETE one (its held
+ *    frames dropped; counted "evicted"); learned entries are never evicted:
+ *    with every slot learned the miss is dropped (held_dropped);
+ *  - new next hops (INCOMPLETE entries, each a broadcast request) at most
+ *    NEIGH_NEW_BURST at once and NEIGH_NEW_PER_S a second (a token bucket);
+ *    a miss beyond that is dropped and counted ("rate_limited"), so a scan
+ *    costs the uplink network a bounded ARP rate and fills no table;
+ *  - at most NEIGH_HOLD frames per entry and NEIGH_HELD_MAX in all: past that
+ *    the oldest held frame (of any entry) is dropped (held_dropped).
+ * A reply or gratuitous ARP (a request for or a reply from its own address)
+ * updates a known entry only; an unsolicited one creates nothing.
  */
 #ifndef DPNET_CTL_NEIGH_H
 #define DPNET_CTL_NEIGH_H
@@ -38,6 +50,9 @@
 struct ctl;
 
 #define NEIGH_MAX 1024          /* learned or pending neighbours at most */
+#define NEIGH_HELD_MAX 256      /* frames held for all pending next hops together */
+#define NEIGH_NEW_PER_S 50      /* new next hops asked for per second (steady) */
+#define NEIGH_NEW_BURST 50      /*   and at once */
 
 /* Counters of the control side, for `dpctl stats` ("neigh"). */
 struct neigh_counters {
@@ -47,7 +62,10 @@ struct neigh_counters {
 	uint64_t learned;        /* replies (and updates) learned */
 	uint64_t held;           /* frames held for a next hop being resolved */
 	uint64_t held_sent;      /* held frames sent once it was resolved */
-	uint64_t held_dropped;   /* held frames dropped: too many, failed, table full */
+	uint64_t held_dropped;   /* held frames dropped: too many, failed, table full,
+	                          * evicted, rate-limited */
+	uint64_t evicted;        /* FAILED/INCOMPLETE entries evicted for a new next hop */
+	uint64_t rate_limited;   /* misses of new next hops over NEIGH_NEW_PER_S */
 	uint64_t failed;         /* next hops that went FAILED */
 	uint64_t expired;        /* learned entries removed after unanswered probes */
 	uint64_t xmit_dropped;   /* frames the transmit function refused */

@@ -3,7 +3,9 @@
  * miss holds frames and asks (broadcast), retries once a second, goes FAILED
  * and comes back; a reply installs the neighbour and releases what was held;
  * unsolicited replies create nothing; ageing probes (unicast) and removes;
- * gratuitous ARP updates; flush.
+ * gratuitous ARP (a request or a reply) updates; flush; a flood of misses to
+ * new next hops: rate-limited, evicting FAILED then the oldest INCOMPLETE
+ * entries, NEIGH_HELD_MAX frames held in all.
  *
  * A real data plane (its pool, view and neighbour table) with no port and no
  * worker: the transmit function is the test's and keeps what control sends.
@@ -295,6 +297,123 @@ test_unsolicited(void)
 	reset();
 }
 
+/* A gratuitous ARP sent as a reply (tip == sip) updates a known entry (STALE:
+ * probed after NEIGH_REACHABLE_S) and creates none. */
+static void
+test_garp_reply(void)
+{
+	struct rte_ether_addr mac;
+
+	reset();
+	ctl_neigh_arp(&ctl, DOM_U, mk_arp(&mac_gw, RTE_ARP_OP_REPLY, ip_gw, ip_gw), 0);
+	CU_ASSERT_FALSE(dp_neigh(ip_gw, &mac));
+	CU_ASSERT_EQUAL(stat("pending"), 0);
+	ctl_neigh_miss(&ctl, DOM_U, ip_gw, mk_held(1), 0);
+	ctl_neigh_arp(&ctl, DOM_U, mk_arp(&mac_gw, RTE_ARP_OP_REPLY, ip_gw, ip_up), 10);
+	CU_ASSERT_EQUAL(stat("learned"), 1);
+	ctl_neigh_arp(&ctl, DOM_U, mk_arp(&mac_gw2, RTE_ARP_OP_REPLY, ip_gw, ip_gw), 20);
+	CU_ASSERT(dp_neigh(ip_gw, &mac));
+	CU_ASSERT(rte_is_same_ether_addr(&mac, &mac_gw2));
+	CU_ASSERT_EQUAL(stat("learned"), 2);
+	/* A reply to somebody else (tip neither ours nor its own) teaches nothing. */
+	ctl_neigh_arp(&ctl, DOM_U, mk_arp(&mac_gw, RTE_ARP_OP_REPLY, ip_gw, ip_x), 30);
+	CU_ASSERT(dp_neigh(ip_gw, &mac));
+	CU_ASSERT(rte_is_same_ether_addr(&mac, &mac_gw2));
+	/* STALE from the update (20 ms): probed NEIGH_REACHABLE_S later. */
+	clear_sent();
+	ctl_neigh_tick(&ctl, 20 + NEIGH_REACHABLE_S * 1000ull);
+	CU_ASSERT_EQUAL(nsent, 1);
+	check_request(0, ip_gw, &mac_gw2);
+	reset();
+}
+
+/* A miss for the i-th address of 10.0.0.0/16 (a scan of a big uplink network). */
+static void
+scan_miss(unsigned int i, uint64_t now)
+{
+	ctl_neigh_miss(&ctl, DOM_U, IP4(10, 0, i >> 8, i & 0xff), mk_held(1), now);
+}
+
+/* New next hops: NEIGH_NEW_BURST at once, then NEIGH_NEW_PER_S a second. */
+static void
+test_rate_limit(void)
+{
+	unsigned int i;
+
+	reset();
+	for (i = 0; i < NEIGH_NEW_BURST + 10; i++)
+		scan_miss(i, 0);
+	CU_ASSERT_EQUAL(stat("requests"), NEIGH_NEW_BURST);
+	CU_ASSERT_EQUAL(stat("pending"), NEIGH_NEW_BURST);
+	CU_ASSERT_EQUAL(stat("rate_limited"), 10);
+	/* Known ones are not limited: a miss for a pending next hop is held. */
+	scan_miss(0, 0);
+	CU_ASSERT_EQUAL(stat("rate_limited"), 10);
+	CU_ASSERT_EQUAL(stat("held_now"), NEIGH_NEW_BURST + 1);
+	scan_miss(i++, 1000 / NEIGH_NEW_PER_S - 1);
+	CU_ASSERT_EQUAL(stat("rate_limited"), 11);
+	scan_miss(i++, 1000 / NEIGH_NEW_PER_S);
+	CU_ASSERT_EQUAL(stat("pending"), NEIGH_NEW_BURST + 1);
+	/* A second later the bucket is full again, no more. */
+	for (unsigned int k = 0; k < NEIGH_NEW_BURST + 5; k++)
+		scan_miss(i++, 5000);
+	CU_ASSERT_EQUAL(stat("pending"), 2 * NEIGH_NEW_BURST + 1);
+	CU_ASSERT_EQUAL(stat("rate_limited"), 16);
+	reset();
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(dp->pool), 0);
+}
+
+/* A full table: a new next hop evicts a FAILED entry first, then the oldest
+ * INCOMPLETE one; NEIGH_HELD_MAX frames held in all (the oldest go). */
+static void
+test_table_full(void)
+{
+	const uint64_t step = 1000 / NEIGH_NEW_PER_S; /* one token each */
+	uint64_t t = 0;
+	struct rte_ether_addr mac;
+
+	reset();
+	ctl_neigh_miss(&ctl, DOM_U, ip_x, mk_held(1), 0);
+	for (unsigned int k = 1; k <= NEIGH_PROBES; k++)
+		ctl_neigh_tick(&ctl, k * 1000);        /* ip_x: FAILED */
+	CU_ASSERT_EQUAL(stat("failed"), 1);
+	t = NEIGH_PROBES * 1000;
+	for (unsigned int i = 0; i < NEIGH_MAX - 1; i++, t += step)
+		scan_miss(i, t);
+	CU_ASSERT_EQUAL(stat("pending"), NEIGH_MAX);
+	CU_ASSERT_EQUAL(stat("rate_limited"), 0);
+	CU_ASSERT_EQUAL(stat("held_now"), NEIGH_HELD_MAX);
+	/* 1 (ip_x's, when FAILED) + the oldest past NEIGH_HELD_MAX */
+	CU_ASSERT_EQUAL(stat("held_dropped"), 1 + (NEIGH_MAX - 1) - NEIGH_HELD_MAX);
+	CU_ASSERT_EQUAL(stat("evicted"), 0);
+	/* The gateway: FAILED ip_x's slot, asked at once. */
+	clear_sent();
+	ctl_neigh_miss(&ctl, DOM_U, ip_gw, mk_held(2), t);
+	CU_ASSERT_EQUAL(stat("evicted"), 1);
+	CU_ASSERT_EQUAL_FATAL(nsent, 1);
+	check_request(0, ip_gw, NULL);
+	CU_ASSERT_EQUAL(stat("held_now"), NEIGH_HELD_MAX);
+	/* ip_x again: not FAILED any more (asked), the oldest scan entry went. */
+	t += step;
+	ctl_neigh_miss(&ctl, DOM_U, ip_x, mk_held(3), t);
+	CU_ASSERT_EQUAL(stat("evicted"), 2);
+	CU_ASSERT_EQUAL_FATAL(nsent, 2);
+	check_request(1, ip_x, NULL);
+	/* Entry 0 of the scan was evicted: a miss for it is new (evicts entry 1). */
+	t += step;
+	scan_miss(0, t);
+	CU_ASSERT_EQUAL(stat("evicted"), 3);
+	CU_ASSERT_EQUAL(nsent, 3);
+	/* The gateway answers: learned, its held frame sent. */
+	clear_sent();
+	ctl_neigh_arp(&ctl, DOM_U, mk_arp(&mac_gw, RTE_ARP_OP_REPLY, ip_gw, ip_up), t);
+	CU_ASSERT(dp_neigh(ip_gw, &mac));
+	CU_ASSERT_EQUAL(nsent, 1);
+	CU_ASSERT_EQUAL(stat("held_now"), NEIGH_HELD_MAX - 1);
+	reset();
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(dp->pool), 0);
+}
+
 /* Ageing: probed (unicast) after NEIGH_REACHABLE_S, removed when silent; an
  * answer to a probe keeps the entry. */
 static void
@@ -369,6 +488,9 @@ main(int argc, char **argv)
 	CU_add_test(s, "misses: hold, requests, FAILED and back", test_miss_and_fail);
 	CU_add_test(s, "reply learned, held frames released", test_reply_learned);
 	CU_add_test(s, "unsolicited ARP creates nothing", test_unsolicited);
+	CU_add_test(s, "gratuitous ARP reply updates, creates nothing", test_garp_reply);
+	CU_add_test(s, "new next hops rate-limited", test_rate_limit);
+	CU_add_test(s, "full table: eviction, held frames capped", test_table_full);
 	CU_add_test(s, "ageing: probes, removal", test_ageing);
 	CU_add_test(s, "gratuitous ARP, no transmit function", test_announce_no_xmit);
 	return th_run() != 0;
