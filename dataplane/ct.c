@@ -378,11 +378,13 @@ ct_conn_new(struct ct *ct, const struct ct_key *orig, const struct ct_key *reply
 	if (memcmp(orig, reply, sizeof(*orig)) == 0)
 		return -EINVAL;        /* e.g. a packet from an address to itself, same ports */
 	/* Full and nothing to reclaim: refuse without touching the lock, unless
-	 * another worker created this very connection meanwhile (use it then). */
+	 * another worker created this very connection meanwhile (use it then).
+	 * A reply key taken by another connection is not looked at: full is
+	 * full, whichever reply key the caller tries next (-ENOSPC, not -EEXIST,
+	 * so that a NAT port search stops at once). */
 	if (__atomic_load_n(&ct->n_free, __ATOMIC_RELAXED) == 0 &&
 	    __atomic_load_n(&ct->n_deferred, __ATOMIC_RELAXED) == 0) {
-		if ((c = ct_lookup(ct, orig, &dir)) != NULL ||
-		    (c = ct_lookup(ct, reply, &dir)) != NULL) {
+		if ((c = ct_lookup(ct, orig, &dir)) != NULL) {
 			*out = c;
 			return -EEXIST;
 		}
@@ -390,8 +392,8 @@ ct_conn_new(struct ct *ct, const struct ct_key *orig, const struct ct_key *reply
 		return -ENOSPC;
 	}
 	rte_spinlock_lock(&ct->lock);
-	/* Another worker may have created it (or taken the reply key) meanwhile. */
-	if ((c = ct_lookup(ct, orig, &dir)) != NULL || (c = ct_lookup(ct, reply, &dir)) != NULL) {
+	/* Another worker may have created it meanwhile. */
+	if ((c = ct_lookup(ct, orig, &dir)) != NULL) {
 		ct->stats.refused_exist++;
 		rte_spinlock_unlock(&ct->lock);
 		*out = c;
@@ -403,6 +405,13 @@ ct_conn_new(struct ct *ct, const struct ct_key *orig, const struct ct_key *reply
 		rte_spinlock_unlock(&ct->lock);
 		__atomic_fetch_add(&ct->stats.refused_full, 1, __ATOMIC_RELAXED);
 		return -ENOSPC;
+	}
+	/* Or taken the reply key (another connection's, or this one's). */
+	if ((c = ct_lookup(ct, reply, &dir)) != NULL) {
+		ct->stats.refused_exist++;
+		rte_spinlock_unlock(&ct->lock);
+		*out = c;
+		return -EEXIST;
 	}
 	idx = ct->free_idx[ct->n_free - 1];
 	__atomic_store_n(&ct->n_free, ct->n_free - 1, __ATOMIC_RELAXED);

@@ -218,7 +218,9 @@ unsigned int ct_lookup_bulk(const struct ct *ct, const struct ct_key *keys, unsi
  * l4_flags as ct_key_from_ipv4 gives them.
  * Returns 0 and the entry in *out; -EINVAL if this packet may not start a
  * connection (a TCP RST, SYN-ACK, FIN, an ICMP echo reply); -EEXIST if a key is already in
- * the table (*out = the entry holding it); -ENOSPC if the table is full.
+ * the table (*out = the entry holding it); -ENOSPC if the table is full - also
+ * when the reply key is taken (only an existing original key gives -EEXIST
+ * then), so a caller choosing NAT ports stops at a full table.
  */
 int ct_conn_new(struct ct *ct, const struct ct_key *orig, const struct ct_key *reply,
 		uint8_t nat, uint8_t l4_flags, uint64_t now_tsc, struct ct_conn **out);

@@ -441,8 +441,20 @@ test_full_table(void)
 		CU_ASSERT_PTR_NULL(c);
 		CU_ASSERT_PTR_NULL(ct_lookup(ct, &k, &dir));
 	}
+	/* Full, and the reply key is another connection's: full all the same (a
+	 * NAT port search must stop, not try the next port), while this very
+	 * connection, created meanwhile, is still found. */
+	{
+		struct ct_key k = nth_key(IPPROTO_UDP, max + 20), r3 = rev(&conns[3]->key[O]);
+
+		CU_ASSERT_EQUAL(ct_conn_new(ct, &k, &conns[3]->key[R], CT_NAT_SRC, 0, S(1), &c),
+				-ENOSPC);
+		CU_ASSERT_PTR_NULL(c);
+		CU_ASSERT_EQUAL(ct_conn_new(ct, &conns[3]->key[O], &r3, 0, 0, S(1), &c), -EEXIST);
+		CU_ASSERT_PTR_EQUAL(c, conns[3]);
+	}
 	ct_stats_get(ct, &st);
-	CU_ASSERT_EQUAL(st.refused_full, 10);
+	CU_ASSERT_EQUAL(st.refused_full, 11);
 	CU_ASSERT_EQUAL(st.created, max);
 	/* Existing connections keep working both ways. */
 	for (unsigned int i = 0; i < max; i++) {

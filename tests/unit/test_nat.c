@@ -974,6 +974,8 @@ test_ct_full(void)
 	reset();
 	test_params(&np);
 	np.ct.max_conns = 4;
+	np.snat_port_lo = 6000;
+	np.snat_port_hi = 6003;
 	CU_ASSERT_EQUAL_FATAL(nat_configure(dp, &np), 0);
 	for (uint16_t i = 0; i < 4; i++) {
 		m = send_expect(P_C1, mk_udp(&mac_c1, &mac_ga, ip_c1, ip_out, 6000 + i, 53), P_UP);
@@ -981,6 +983,10 @@ test_ct_full(void)
 	}
 	CU_ASSERT_EQUAL(ct_count(nat_ct(dp)), 4);
 	send_dropped(P_C1, mk_udp(&mac_c1, &mac_ga, ip_c1, ip_out, 6004, 53), DP_DROP_CT_FULL);
+	/* Its port taken as well (every port of the range is): still the table
+	 * that is full, not nat-no-port. */
+	send_dropped(P_C2, mk_udp(&mac_c2, &mac_ga, ip_c2, ip_out, 6000, 53), DP_DROP_CT_FULL);
+	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_NAT_NO_PORT], 0);
 	send_dropped(P_UP, mk_udp(&mac_cl, &mac_gu, ip_cl, ip_c2, 6005, 53), DP_DROP_CT_FULL);
 	m = send_expect(P_UP, mk_udp(&mac_r, &mac_gu, ip_out, ip_up, 53, 6002), P_C1);
 	check_tuple(m, ip_out, 53, ip_c1, 6002);
@@ -989,8 +995,8 @@ test_ct_full(void)
 	/* Traffic that is not tracked is unaffected. */
 	send_expect(P_C1, mk_udp(&mac_c1, &mac_ga, ip_c1, ip_c2, 6006, 53), P_C2);
 	ct_stats_get(nat_ct(dp), &st);
-	CU_ASSERT_EQUAL(st.refused_full, 2);
-	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_CT_FULL], 2);
+	CU_ASSERT_EQUAL(st.refused_full, 3);
+	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_CT_FULL], 3);
 }
 
 /* A first packet that cannot open a connection is dropped when NAT applies. */
