@@ -229,7 +229,7 @@ ctr_pub_ip(const struct ctr *ct)
 static const char *
 ctr_nat_state(const struct ctr *ct)
 {
-	return ctl_nat_state(ct->id, ct->n_maps, ctr_pub_ip(ct));
+	return ctl_nat_state(ct->id, ct->maps, ct->n_maps, ctr_pub_ip(ct));
 }
 
 void

@@ -112,8 +112,11 @@ int ctl_nat_sync(struct ctl *c, char *err, size_t errlen);
 void ctl_nat_tick(struct ctl *c, uint64_t now_ms);
 /* A container address went away: drop its connections. */
 void ctl_nat_forget_ip(struct ctl *c, uint32_t ip);
-/* "active", "none", "no-network" or "pending" for a container (container.h). */
-const char *ctl_nat_state(const char *ctr_id, unsigned int n_maps, uint32_t ip);
+struct pm_map;
+/* "active", "none", "no-network", "partial" or "pending" for a container's
+ * maps (container.h). */
+const char *ctl_nat_state(const char *ctr_id, const struct pm_map *maps, unsigned int n_maps,
+			  uint32_t ip);
 int ctl_nat_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
 int ctl_conntrack_ls(struct ctl *c, json_t *args, json_t **result, char *err,
 		     size_t errlen);

@@ -326,19 +326,55 @@ ctl_nat_sync(struct ctl *c, char *err, size_t errlen)
 	return 0;
 }
 
-const char *
-ctl_nat_state(const char *ctr_id, unsigned int n_maps, uint32_t ip)
+/* Is (proto, host_ip, host_port) the key of a rule in force? */
+static bool
+nat_key_used(uint8_t proto, uint32_t host_ip, uint16_t host_port)
 {
-	unsigned int n = 0;
+	for (unsigned int i = 0; i < NAT_MAX_RULES; i++) {
+		const struct nat_slot *s = &nat_ctl.slots[i];
 
-	if (n_maps == 0)
+		if (s->used && s->host_port == host_port && s->proto == proto &&
+		    s->host_ip == host_ip)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Only the maps nat_sync_one publishes count: those with a host port (one
+ * without was never assigned); of those, one whose key another map holds
+ * (a duplicate nat_sync_one left out) makes the state "partial", not a
+ * "pending" that would never end.
+ */
+const char *
+ctl_nat_state(const char *ctr_id, const struct pm_map *maps, unsigned int n_maps, uint32_t ip)
+{
+	unsigned int wanted = 0, made = 0, left_out = 0;
+
+	for (unsigned int m = 0; m < n_maps; m++)
+		wanted += maps[m].host_port != 0;
+	if (wanted == 0)
 		return "none";
 	if (ip == 0)
 		return "no-network";
-	for (unsigned int i = 0; i < NAT_MAX_RULES; i++)
-		n += nat_ctl.slots[i].used && nat_ctl.slots[i].ctr_ip == ip &&
-		     strcmp(nat_ctl.slots[i].ctr_id, ctr_id) == 0;
-	return n == n_maps ? "active" : "pending";
+	for (unsigned int m = 0; m < n_maps; m++) {
+		const struct pm_map *pm = &maps[m];
+		uint8_t proto = nat_ipproto(pm->proto);
+		bool found = false;
+
+		if (pm->host_port == 0)
+			continue;
+		for (unsigned int i = 0; i < NAT_MAX_RULES && !found; i++)
+			found = nat_slot_same(&nat_ctl.slots[i], ctr_id, proto, pm->host_ip,
+					      pm->host_port, ip, pm->ctr_port);
+		if (found)
+			made++;
+		else if (nat_key_used(proto, pm->host_ip, pm->host_port))
+			left_out++;
+	}
+	if (made == wanted)
+		return "active";
+	return made + left_out == wanted ? "partial" : "pending";
 }
 
 /* ---------------------------------------------------------------- nat ls */
