@@ -218,18 +218,35 @@ ctr_network_text(const struct ctr *ct, char *buf, size_t len)
 					ct->ifs[i].net_name);
 }
 
+/* Is the first network (the one published ports would go to) --internal? */
+static bool
+ctr_pub_internal(const struct ctr *ct)
+{
+	const struct net *n;
+
+	if (ct->mode != CTR_MODE_BRIDGE || ct->n_ifs == 0)
+		return false;
+	n = net_find(ctrs.c->nets, ct->ifs[0].net_id);
+	return n != NULL && n->internal;
+}
+
 /* The address published ports go to: the first bridge network's (or the
- * namespace owner's for container:NAME, which cannot publish). */
+ * namespace owner's for container:NAME, which cannot publish); none when that
+ * network is --internal (Docker publishes nothing there, moby#36174). */
 static uint32_t
 ctr_pub_ip(const struct ctr *ct)
 {
+	if (ctr_pub_internal(ct))
+		return 0;
 	return ct->mode == CTR_MODE_BRIDGE && ct->n_ifs > 0 ? ct->ifs[0].ip : 0;
 }
 
 static const char *
 ctr_nat_state(const struct ctr *ct)
 {
-	return ctl_nat_state(ct->id, ct->maps, ct->n_maps, ctr_pub_ip(ct));
+	const char *st = ctl_nat_state(ct->id, ct->maps, ct->n_maps, ctr_pub_ip(ct));
+
+	return strcmp(st, "no-network") == 0 && ctr_pub_internal(ct) ? "internal" : st;
 }
 
 void
@@ -751,6 +768,17 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 		if (rc < 0) {
 			ctrs.n--;
 			goto fail_teardown;
+		}
+		if (ctr_pub_internal(ct)) {
+			/* Docker publishes nothing there either, silently: say it. */
+			char w[256];
+
+			snprintf(w, sizeof(w), "WARNING: Published ports are not reachable: "
+				 "network %s is internal (--internal), no DNAT rules are made",
+				 ct->ifs[0].net_name);
+			json_array_append_new(warnings, json_string(w));
+			CTL_LOG(NOTICE, "container %s: its published ports are not published: "
+				"network %s is internal", ct->name, ct->ifs[0].net_name);
 		}
 	}
 	CTL_LOG(INFO, "container %s created (%s%s%s%s)", ct->name, ctr_mode_names[ct->mode],

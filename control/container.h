@@ -55,10 +55,11 @@
  *                                      host_ip, host_port}]}
  * "nat" is "active" (DNAT rules programmed for every published port), "none"
  * (nothing published), "no-network" (published, but no bridge network to
- * reach: host/none mode or disconnected from all), "partial" (some maps left
- * out: their host port is another's, only a hand-edited state file does that;
- * see the daemon's log) or "pending" (not all of them programmed: see the
- * daemon's log).
+ * reach: host/none mode or disconnected from all), "internal" (the first
+ * network is --internal: as Docker, no rules; run warns), "partial" (some
+ * maps left out: their host port is another's, only a hand-edited state file
+ * does that; see the daemon's log) or "pending" (not all of them programmed:
+ * see the daemon's log).
  *   container.rm {name, force?:bool} -> {name, id}
  */
 #ifndef DPNET_CONTAINER_H

@@ -11,7 +11,8 @@
 # nothing; maps survive a restart; rm frees the host ports; connect gives eth1 an
 # address of the second network without moving the default route, disconnect of
 # the first moves it; both veth ends have no TX checksum, TSO, GSO or GRO; an
-# uplink added with --address/--gateway is checked, shown by status and kept.
+# uplink added with --address/--gateway is checked, shown by status and kept;
+# -p on an --internal network publishes nothing (nat "internal", run warns).
 . "$(dirname "$0")/lib.sh"
 
 allow_log 'WARNING: .*request refused'
@@ -56,6 +57,20 @@ for h in $h1 $h2; do
 	[ "$h" -ge 32768 ] && [ "$h" -le 60999 ] || fail "-P picked $h, outside 32768-60999"
 done
 ok "-P: exposed 80 and 443 published on distinct ephemeral ports ($h1, $h2)"
+
+# ---- a container whose network is --internal: nothing published (as Docker), run warns
+INT=i$E2E_ID
+run dpctl network create --internal --subnet 10.96.0.0/24 "$INT" >/dev/null
+track_ctr "$INT"
+out=$(dpctl run -d --name "$INT" --network "$INT" -p 8090:80 -- sleep 600 2>&1) ||
+	fail "run on the internal network $INT failed: $out"
+ctr_remember
+[[ "$out" == *"network $INT is internal"* ]] || fail "run on $INT does not warn: $out"
+[ "$(ctr_get "$INT" "c['nat']")" = internal ] || fail "ps --json of $INT: nat is not 'internal'"
+[[ "$(dpctl nat ls)" != *"DPNET-$INT"* ]] || fail "nat ls has a chain for $INT (internal network)"
+run dpctl rm -f "$INT" >/dev/null
+run dpctl network rm "$INT" >/dev/null
+ok "-p on an --internal network: no DNAT rule, nat 'internal', run warns"
 
 # ---- refused, nothing changed
 refused "host port taken" --says "Bind for 0.0.0.0:8080 failed: port is already allocated" \
