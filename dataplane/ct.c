@@ -201,10 +201,15 @@ ct_key_from_ipv4(const struct rte_ipv4_hdr *ip, const void *l4, struct ct_key *k
 	case IPPROTO_ICMP: {
 		const struct rte_icmp_hdr *icmp = l4;
 
-		if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REQUEST)
+		if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REQUEST) {
 			*l4_flags = CT_ICMP_REQUEST;
-		else if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REPLY)
+			k->icmp_class = CT_ICMP_K_REQUEST;
+		} else if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REPLY) {
+			k->icmp_class = CT_ICMP_K_REPLY;
+		} else {
+			memset(k, 0, sizeof(*k));
 			return -EINVAL;
+		}
 		k->src_port = icmp->icmp_ident;
 		k->dst_port = icmp->icmp_ident;
 		return 0;

@@ -115,7 +115,11 @@ extern const char *const ct_tcp_state_names[CT_TCP_MAX];
 /*
  * A connection's key: one direction's tuple as packets carry it, network byte
  * order. 16 bytes with explicit zero padding (the hash compares all bytes).
- * ICMP echo: the id in both ports, so that reversing a key keeps it.
+ * ICMP echo: the id in both ports, so that reversing a key keeps it, and the
+ * message's class in icmp_class (CT_ICMP_K_REQUEST / CT_ICMP_K_REPLY; 0 for
+ * TCP/UDP), which reversing flips: an echo request is never taken for a
+ * reply of the same id - a remote pinging a masqueraded ping's address and
+ * id from outside does not match the connection.
  */
 struct ct_key {
 	rte_be32_t src_ip;    /* source address */
@@ -123,8 +127,13 @@ struct ct_key {
 	rte_be16_t src_port;  /* TCP/UDP source port, ICMP echo id */
 	rte_be16_t dst_port;  /* TCP/UDP destination port, ICMP echo id */
 	uint8_t proto;        /* IPPROTO_TCP/UDP/ICMP */
-	uint8_t pad[3];       /* always zero */
+	uint8_t icmp_class;   /* ICMP echo: CT_ICMP_K_*; else 0 */
+	uint8_t pad[2];       /* always zero */
 };
+
+/* ct_key.icmp_class of an ICMP echo key. */
+#define CT_ICMP_K_REQUEST 1
+#define CT_ICMP_K_REPLY 2
 
 /*
  * One connection; one cache line. key[] and nat are immutable while the entry
@@ -191,7 +200,10 @@ ct_key_reverse(const struct ct_key *k, struct ct_key *r)
 	r->src_port = k->dst_port;
 	r->dst_port = k->src_port;
 	r->proto = k->proto;
-	r->pad[0] = r->pad[1] = r->pad[2] = 0;
+	/* REQUEST <-> REPLY; 0 stays 0. */
+	r->icmp_class = k->icmp_class ? (uint8_t)(CT_ICMP_K_REQUEST + CT_ICMP_K_REPLY -
+						  k->icmp_class) : 0;
+	r->pad[0] = r->pad[1] = 0;
 }
 
 /*

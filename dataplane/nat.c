@@ -705,7 +705,11 @@ nat_quoted_key(const struct rte_ipv4_hdr *qip, const uint8_t *ql4, struct ct_key
 		memcpy(&k->dst_port, ql4 + 2, 2);
 		return 0;
 	case IPPROTO_ICMP:
-		if (ql4[0] != RTE_IP_ICMP_ECHO_REQUEST && ql4[0] != RTE_IP_ICMP_ECHO_REPLY)
+		if (ql4[0] == RTE_IP_ICMP_ECHO_REQUEST)
+			k->icmp_class = CT_ICMP_K_REQUEST;
+		else if (ql4[0] == RTE_IP_ICMP_ECHO_REPLY)
+			k->icmp_class = CT_ICMP_K_REPLY;
+		else
 			return -EINVAL;
 		memcpy(&k->src_port, ql4 + 4, 2);
 		k->dst_port = k->src_port;

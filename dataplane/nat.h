@@ -43,7 +43,10 @@
  *     (nat_hairpin_*). The source port is kept when the reply key is free,
  *     else another port of [snat_port_lo, snat_port_hi] is tried (at most
  *     NAT_PORT_TRIES, starting from a hash of the tuple); none free ->
- *     dropped (nat-no-port). ICMP echo: the id plays the port.
+ *     dropped (nat-no-port). ICMP echo: the id plays the port;
+ *     requests and replies are told apart in the key (ct.h icmp_class), so
+ *     an outside request to the uplink address with a masqueraded ping's id
+ *     is not that ping's reply (it is local: answered, or the host's).
  *  4. Tracked when anything was translated, or i or o is the uplink's domain
  *     (so that a reply to a connection the host opened is not masqueraded);
  *     traffic between a network and its own gateway is not tracked, nor is

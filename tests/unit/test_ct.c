@@ -147,8 +147,29 @@ test_key_from_ipv4(void)
 	icmp->icmp_ident = rte_cpu_to_be_16(77);
 	CU_ASSERT_EQUAL(ct_key_from_ipv4(ip, l4, &k, &fl), 0);
 	want = key(IPPROTO_ICMP, IP4(10, 0, 0, 2), IP4(8, 8, 8, 8), 77, 77);
+	want.icmp_class = CT_ICMP_K_REQUEST;
 	CU_ASSERT_EQUAL(memcmp(&k, &want, sizeof(k)), 0);
 	CU_ASSERT_EQUAL(fl, CT_ICMP_REQUEST);
+	/* The class is in the key and reversing flips it: the reply of 8.8.8.8
+	 * has the reversed request's key, a request of 8.8.8.8 does not. */
+	{
+		struct ct_key rq = k, rr = rev(&k);
+
+		ip->src_addr = IP4(8, 8, 8, 8);
+		ip->dst_addr = IP4(10, 0, 0, 2);
+		icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+		CU_ASSERT_EQUAL(ct_key_from_ipv4(ip, l4, &k, &fl), 0);
+		CU_ASSERT_EQUAL(fl, 0);
+		CU_ASSERT_EQUAL(k.icmp_class, CT_ICMP_K_REPLY);
+		CU_ASSERT_EQUAL(memcmp(&k, &rr, sizeof(k)), 0);
+		icmp->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+		CU_ASSERT_EQUAL(ct_key_from_ipv4(ip, l4, &k, &fl), 0);
+		CU_ASSERT(memcmp(&k, &rr, sizeof(k)) != 0);
+		rr = rev(&rr);
+		CU_ASSERT_EQUAL(memcmp(&rr, &rq, sizeof(rq)), 0);
+		ip->src_addr = IP4(10, 0, 0, 2);
+		ip->dst_addr = IP4(8, 8, 8, 8);
+	}
 	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	CU_ASSERT_EQUAL(ct_key_from_ipv4(ip, l4, &k, &fl), 0);
 	CU_ASSERT_EQUAL(fl, 0);
@@ -385,9 +406,14 @@ test_udp_icmp(void)
 	struct ct *ct = mk_ct(64, true, NULL);
 	struct ct_key u = key(IPPROTO_UDP, IP4(10, 0, 0, 2), IP4(8, 8, 8, 8), 4000, 53);
 	struct ct_key i = key(IPPROTO_ICMP, IP4(10, 0, 0, 2), IP4(8, 8, 8, 8), 99, 99);
-	struct ct_key ir = rev(&i);
+	struct ct_key ir, ireq;
 	struct ct_conn *c;
 	uint8_t dir;
+
+	i.icmp_class = CT_ICMP_K_REQUEST;
+	ir = rev(&i);
+	ireq = ir;
+	ireq.icmp_class = CT_ICMP_K_REQUEST;
 
 	CU_ASSERT_EQUAL(ct_conn_new(ct, &u, NULL, 0, 0, S(10), &c), 0);
 	CU_ASSERT_EQUAL(ct_conn_timeout_tsc(ct, c), S(30));
@@ -409,6 +435,9 @@ test_udp_icmp(void)
 	CU_ASSERT_EQUAL(ct_conn_new(ct, &i, NULL, 0, CT_ICMP_REQUEST, S(10), &c), 0);
 	CU_ASSERT_PTR_EQUAL(ct_lookup(ct, &ir, &dir), c);
 	CU_ASSERT_EQUAL(dir, R);
+	/* A request from the other side with the same id is not the reply. */
+	CU_ASSERT_EQUAL(ir.icmp_class, CT_ICMP_K_REPLY);
+	CU_ASSERT_PTR_NULL(ct_lookup(ct, &ireq, &dir));
 	CU_ASSERT_EQUAL(ct_conn_timeout_tsc(ct, c), S(30));
 	ct_conn_update(ct, c, R, 0, S(11));
 	CU_ASSERT(c->st & CT_F_REPLIED);

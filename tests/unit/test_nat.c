@@ -633,6 +633,19 @@ test_masquerade(void)
 				      0x4242), P_C1);
 	CU_ASSERT_EQUAL(rte_be_to_cpu_32(ip_of(m)->dst_addr), ip_c1);
 	check_cksums(m);
+	/* The remote pinging the uplink address with that id is not the reply:
+	 * not rewritten into c1 - answered by the host address (L3, no host
+	 * port here). */
+	m = send_expect(P_UP, mk_echo(&mac_r, &mac_gu, ip_out, ip_up, RTE_IP_ICMP_ECHO_REQUEST,
+				      0x4242), P_UP);
+	CU_ASSERT_EQUAL(((struct rte_icmp_hdr *)l4_of(m))->icmp_type, RTE_IP_ICMP_ECHO_REPLY);
+	CU_ASSERT_EQUAL(rte_be_to_cpu_32(ip_of(m)->src_addr), ip_up);
+	CU_ASSERT_EQUAL(rte_be_to_cpu_32(ip_of(m)->dst_addr), ip_out);
+	check_cksums(m);
+	/* And the masqueraded ping still gets its replies. */
+	m = send_expect(P_UP, mk_echo(&mac_r, &mac_gu, ip_out, ip_up, RTE_IP_ICMP_ECHO_REPLY,
+				      0x4242), P_C1);
+	CU_ASSERT_EQUAL(rte_be_to_cpu_32(ip_of(m)->dst_addr), ip_c1);
 	/* c2 pings with the same id: another id is chosen, and the reply finds c2. */
 	m = send_expect(P_C2, mk_echo(&mac_c2, &mac_ga, ip_c2, ip_out, RTE_IP_ICMP_ECHO_REQUEST,
 				      0x4242), P_UP);
