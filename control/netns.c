@@ -20,7 +20,7 @@
  *    that this never happens: on BOTH ends of every veth it turns off every
  *    TX checksum feature (tx-checksumming), scatter-gather, every TCP/UDP
  *    segmentation offload (TSO, tx-tcp-accecn-segmentation, USO...), GSO and
- *    GRO (eth_offloads_off: ETHTOOL_SFEATURES by feature name, so features
+ *    GRO and LRO (eth_offloads_off: ETHTOOL_SFEATURES by feature name, so features
  *    newer than the legacy ETHTOOL_S* calls are covered too). The container's
  *    kernel then computes every checksum and sends MTU-sized frames; nothing
  *    inside the container has to be configured by the user. RX checksum
@@ -28,6 +28,11 @@
  *  - tap: net_tap opens the TAP without IFF_VNET_HDR and sets no TUNSETOFFLOAD,
  *    so the kernel finishes checksums and segments before the frame reaches the
  *    TAP's file descriptor. Nothing to switch off.
+ *  - an afpacket uplink (a NIC, or a veth into an underlay): the same holds for
+ *    what arrives there - with GRO/LRO the kernel hands AF_PACKET TCP frames
+ *    of up to 64 KB, which net_af_packet truncates to its ring's frame size
+ *    and the parser drops as malformed - so control/uplink.c calls
+ *    eth_offloads_off on its interface too.
  * Interfaces dpnet did not create (a namespace attached with --netns keeps its
  * own interfaces) are not touched; only the ethN dpnet adds there is set.
  */
@@ -581,6 +586,9 @@ eth_feature_unwanted(const char *name)
 		return true;
 	if (strncmp(name, "tx-gso", 6) == 0)
 		return true;
+	/* LRO (large-receive-offload) builds super-frames as GRO does, in the NIC. */
+	if (strcmp(name, "rx-lro") == 0)
+		return true;
 	return strncmp(name, "rx-gro", 6) == 0 || strstr(name, "-gro") != NULL;
 }
 
@@ -670,6 +678,18 @@ eth_offloads_off(const char *ifname)
 		ev.cmd = cmds[i];
 		ev.data = 0;
 		ifr.ifr_data = (void *)&ev;
+		if (ioctl(fd, SIOCETHTOOL, &ifr) < 0 && errno != EOPNOTSUPP && rc == 0)
+			rc = -errno;
+	}
+	/* LRO is a flag of the legacy calls: cleared alone, the other flags kept. */
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
+	ev.cmd = ETHTOOL_GFLAGS;
+	ev.data = 0;
+	ifr.ifr_data = (void *)&ev;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && (ev.data & ETH_FLAG_LRO) != 0) {
+		ev.cmd = ETHTOOL_SFLAGS;
+		ev.data &= ~(uint32_t)ETH_FLAG_LRO;
 		if (ioctl(fd, SIOCETHTOOL, &ifr) < 0 && errno != EOPNOTSUPP && rc == 0)
 			rc = -errno;
 	}

@@ -73,8 +73,8 @@ int nl_route_has_default(void);
 
 /*
  * Offloads that would hand AF_PACKET unfinished frames, off: every TX checksum
- * and segmentation feature, scatter-gather, GSO, GRO (SIOCETHTOOL, by feature
- * name; the legacy calls too). 0, or the error of the legacy calls when the
+ * and segmentation feature, scatter-gather, GSO, GRO, LRO (SIOCETHTOOL, by
+ * feature name; the legacy calls too). 0, or the error of the legacy calls when the
  * by-name call is not supported.
  */
 int eth_offloads_off(const char *ifname);

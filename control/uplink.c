@@ -419,7 +419,8 @@ fail:
 /* NIC mode (any other uplink type): the connected route is set already; the
  * MTU on the device; for an afpacket uplink, the kernel side of its interface
  * kept out of the way (its MAC is dpnet's: the kernel must neither answer ARP
- * nor forward what arrives there); the default route via gateway: when given,
+ * nor forward what arrives there) and its offloads off (GRO/LRO super-frames
+ * would be truncated by the PMD); the default route via gateway: when given,
  * whose MAC is resolved with ARP (neigh.h). */
 static int
 uplink_port_setup(struct ctl *c, struct port *p, char *err, size_t errlen)
@@ -444,6 +445,14 @@ uplink_port_setup(struct ctl *c, struct port *p, char *err, size_t errlen)
 		    netns_forwarding_off(p->spec.iface) < 0)
 			CTL_LOG(INFO, "uplink %s: cannot quiet the kernel side of %s (IPv6, ARP, "
 				"forwarding off)", p->spec.name, p->spec.iface);
+		/* GRO/LRO would hand AF_PACKET frames of up to 64 KB, which the PMD
+		 * truncates (dropped as malformed); TSO/GSO/checksum offloads off as
+		 * on veth attachments (netns.c). */
+		rc = eth_offloads_off(p->spec.iface);
+		if (rc < 0)
+			CTL_LOG(WARNING, "uplink %s: cannot turn the offloads of %s off (GRO, "
+				"LRO, TSO, GSO...): %s; large TCP frames may be dropped",
+				p->spec.name, p->spec.iface, strerror(-rc));
 	}
 	if (up.gateway == 0)
 		return 0;

@@ -19,6 +19,7 @@
 #    port's PERMANENT entry; route add/rm at runtime; refusals (unreachable
 #    gateway, an address outside the uplink subnet, a route to nowhere, ...);
 #  - the external host pings 192.0.2.2 (hostsim answers, through the host port);
+#  - the uplink's interface has GRO, LRO, TSO, GSO and TX checksum offload off;
 #  - restart (SIGTERM) and kill -9: routes, the host port and its addresses back.
 # Traffic (the data-plane half of dataplane/neigh.h: ARP punted to control,
 # frames injected, the exception path):
@@ -134,6 +135,16 @@ ok "NIC uplink $UP_IF ($ADDR/24 via $EXT, the NIC's MAC), host port in $HOSTSIM 
 
 ping_ns_ok "$UNDER" "$ADDR"
 ok "the external host $EXT pings $ADDR"
+
+# The afpacket uplink's interface: no GRO/LRO super-frames (the PMD would
+# truncate them), no TSO/GSO (control/uplink.c, netns.c eth_offloads_off).
+feats=$(ethtool -k "$UP_IF") || fail "ethtool -k $UP_IF failed"
+for f in generic-receive-offload large-receive-offload tcp-segmentation-offload \
+	generic-segmentation-offload tx-checksumming; do
+	v=$(awk -F': ' -v f="$f" '$1 == f { print $2 }' <<<"$feats")
+	[[ -z "$v" || "$v" == off* ]] || fail "uplink $UP_IF: $f is '$v', expected off"
+done
+ok "uplink $UP_IF: GRO, LRO, TSO, GSO and TX checksum offloads off"
 
 # ---------------------------------------------------------------- refusals
 refused "gateway on no connected subnet" --says "is unreachable" \
