@@ -324,6 +324,9 @@ uplink_tap_undo(struct ctl *c)
 		if (n->name[0] != '\0' && n->attached && n->driver == NET_DRIVER_BRIDGE)
 			l3_neigh_del(c->dp, NET_DOMAIN_UPLINK, n->gateway);
 	}
+	/* Its routes block subnets again (another uplink, or none, from now on). */
+	if (up.iface[0] != '\0' && strcmp(c->nets->own_iface, up.iface) == 0)
+		c->nets->own_iface[0] = '\0';
 	up.tap = false;
 }
 
@@ -353,7 +356,7 @@ uplink_tap_setup(struct ctl *c, struct port *p, char *err, size_t errlen)
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot set the uplink interface %s up: %s", up.iface,
 			 strerror(-rc));
-		return rc;
+		goto fail; /* own_iface too */
 	}
 	up.tap = true;
 	for (unsigned int i = 0; i < NET_MAX; i++) {
@@ -763,6 +766,9 @@ uplink_host_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 					p->spec.iface, cp->netns, strerror(-rc));
 		}
 	}
+	/* On a failure from here on the TAP is not moved back: the caller removes
+	 * the port, and a TAP goes when its descriptors close, in whichever
+	 * namespace it is (with what was configured on it), as on del-port. */
 	err[0] = '\0';
 	rc = netns_run(nsfd, uplink_host_configure, &job);
 	if (nsfd >= 0)
