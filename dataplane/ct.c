@@ -367,6 +367,14 @@ int
 ct_conn_new(struct ct *ct, const struct ct_key *orig, const struct ct_key *reply,
 	    uint8_t nat, uint8_t l4_flags, uint64_t now_tsc, struct ct_conn **out)
 {
+	return ct_conn_new_dom(ct, orig, reply, nat, NULL, l4_flags, now_tsc, out);
+}
+
+int
+ct_conn_new_dom(struct ct *ct, const struct ct_key *orig, const struct ct_key *reply,
+		uint8_t nat, const uint16_t dom[2], uint8_t l4_flags, uint64_t now_tsc,
+		struct ct_conn **out)
+{
 	struct ct_key rev;
 	struct ct_conn *c;
 	uint32_t st, idx;
@@ -428,6 +436,8 @@ ct_conn_new(struct ct *ct, const struct ct_key *orig, const struct ct_key *reply
 	c->created_tsc = now_tsc;
 	__atomic_store_n(&c->st, st, __ATOMIC_RELAXED);
 	c->nat = nat;
+	c->dom[CT_DIR_ORIG] = dom != NULL ? dom[CT_DIR_ORIG] : CT_DOM_ANY;
+	c->dom[CT_DIR_REPLY] = dom != NULL ? dom[CT_DIR_REPLY] : CT_DOM_ANY;
 	ret = rte_hash_add_key_data(ct->hash, reply, (void *)((uintptr_t)c | CT_DIR_REPLY));
 	if (ret == 0) {
 		ret = rte_hash_add_key_data(ct->hash, orig, (void *)((uintptr_t)c | CT_DIR_ORIG));

@@ -147,8 +147,14 @@ struct ct_conn {
 	uint32_t idx;          /* own slot in the entry array */
 	uint8_t in_use;        /* in the table (written under the lock) */
 	uint8_t nat;           /* CT_NAT_* */
-	uint8_t pad[6];        /* to 64 bytes */
+	uint16_t dom[2];       /* [dir]: the domain packets of that direction arrive
+	                        * in (the NAT stage checks it), CT_DOM_ANY: any */
+	uint8_t pad[2];        /* to 64 bytes */
 } __rte_cache_aligned;
+
+/* ct_conn.dom[] of a connection whose domains are not known or not checked
+ * (ct_conn_new); equal to DP_DOMAIN_NONE. */
+#define CT_DOM_ANY 0xFFFF
 
 /* Configuration; ct_params_default() fills Linux's defaults. */
 struct ct_params {
@@ -236,6 +242,11 @@ unsigned int ct_lookup_bulk(const struct ct *ct, const struct ct_key *keys, unsi
  */
 int ct_conn_new(struct ct *ct, const struct ct_key *orig, const struct ct_key *reply,
 		uint8_t nat, uint8_t l4_flags, uint64_t now_tsc, struct ct_conn **out);
+/* The same, recording dom[CT_DIR_ORIG] and dom[CT_DIR_REPLY] in the entry
+ * before its keys are published (dom NULL: CT_DOM_ANY both; ct_conn_new). */
+int ct_conn_new_dom(struct ct *ct, const struct ct_key *orig, const struct ct_key *reply,
+		    uint8_t nat, const uint16_t dom[2], uint8_t l4_flags, uint64_t now_tsc,
+		    struct ct_conn **out);
 
 /* Worker: a packet of a known connection in direction dir; updates the state
  * and last-seen time. Returns the new state word. */

@@ -526,12 +526,29 @@ nat_rewrite(struct rte_ipv4_hdr *ip, void *l4, const struct ct_key *cur, const s
 		cksum_rewrite_port(l4, proto, false, want->dst_port);
 }
 
-/* A packet of a known connection c in direction dir: state, then translation. */
+_Static_assert(CT_DOM_ANY == DP_DOMAIN_NONE, "no output domain is any domain");
+
+/* Did a packet of direction dir of c arrive in the domain that direction
+ * comes from (nat.h)? */
+static inline bool
+nat_dom_ok(const struct ct_conn *c, unsigned int dir, uint16_t dom)
+{
+	return c->dom[dir] == dom || c->dom[dir] == CT_DOM_ANY;
+}
+
+/* A packet of a known connection c in direction dir: state, then translation.
+ * From another domain than that direction's: dropped (ct-invalid), neither
+ * counted in the connection's state nor translated (PKT_F_NAT would let it
+ * past isolation). */
 static inline void
 nat_apply(struct lcore_ctx *ctx, struct ct *ct, struct ct_conn *c, unsigned int dir,
 	  uint8_t l4f, struct pkt_meta *meta, struct rte_ipv4_hdr *ip, void *l4,
 	  const struct ct_key *cur)
 {
+	if (unlikely(!nat_dom_ok(c, dir, meta->domain))) {
+		nat_drop(meta, DP_DROP_CT_INVALID);
+		return;
+	}
 	ct_conn_update(ct, c, dir, l4f, ctx->now_tsc);
 	if (c->nat) {
 		struct ct_key want;
@@ -558,7 +575,7 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 {
 	const struct dp_view *v = ctx->view;
 	struct nat_counters *nc = ctx->nat_cnt;
-	uint16_t in = meta->domain, u = nat_uplink_dom(v), out;
+	uint16_t in = meta->domain, u = nat_uplink_dom(v), out, doms[2];
 	uint32_t up_ip = u != DP_DOMAIN_NONE ? v->nets[u].gw_ip : 0;
 	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), snat = 0, h = 0;
 	const struct nat_rule *r = NULL;
@@ -605,6 +622,9 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 		x.src_ip = rte_cpu_to_be_32(snat);
 		natf |= CT_NAT_SRC;
 	}
+	/* Replies come from where the route sends the first packet. */
+	doms[CT_DIR_ORIG] = in;
+	doms[CT_DIR_REPLY] = out;
 	tries = natf & CT_NAT_SRC ? NAT_PORT_TRIES : 1;
 	range = (unsigned int)np->snat_port_hi - np->snat_port_lo + 1;
 	for (unsigned int t = 0; t < tries; t++) {
@@ -620,7 +640,7 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 				x.dst_port = port;
 		}
 		ct_key_reverse(&x, &reply);
-		rc = ct_conn_new(ct, key, &reply, natf, l4f, ctx->now_tsc, &c);
+		rc = ct_conn_new_dom(ct, key, &reply, natf, doms, l4f, ctx->now_tsc, &c);
 		if (rc != -EEXIST)
 			break;
 		/* Created meanwhile (this burst, another worker): translate from it. */
@@ -721,7 +741,9 @@ nat_quoted_key(const struct rte_ipv4_hdr *qip, const uint8_t *ql4, struct ct_key
 
 /*
  * Translate an ICMP error about a tracked connection (nat.h). Returns false
- * when it quotes no known connection (or nothing we can read).
+ * when it quotes no known connection (or nothing we can read); true when it
+ * is handled: translated, known and left alone, or dropped (ct-invalid: it
+ * arrived in another domain than the connection's packets of its direction).
  */
 static bool
 nat_icmp_error(struct lcore_ctx *ctx, struct ct *ct, struct rte_mbuf *m, struct pkt_meta *meta,
@@ -754,6 +776,10 @@ nat_icmp_error(struct lcore_ctx *ctx, struct ct *ct, struct rte_mbuf *m, struct 
 	c = ct_lookup(ct, &rk, &dir);
 	if (c == NULL)
 		return false;
+	if (unlikely(!nat_dom_ok(c, dir, meta->domain))) {
+		nat_drop(meta, DP_DROP_CT_INVALID);
+		return true;
+	}
 	if (!c->nat)
 		return true;            /* known, nothing to translate */
 	/* The whole ICMP message must be intact before we vouch for it again. */

@@ -62,8 +62,14 @@
  *     same burst, created it) -> use that entry. A reply key taken when there
  *     is no port to choose: DNAT only -> dropped (nat-no-port); nothing
  *     translated -> routed untracked.
- * Later packets (ct hit, direction dir): ct_conn_update, then the tuple is
- * rewritten to ct_conn_xlate(c, dir) (only the fields that differ).
+ *     The entry records the domain each direction comes from (ct_conn.dom):
+ *     orig = i, reply = o (replies come from where the route sends the
+ *     first packet: a masqueraded flow's from the uplink's domain, a
+ *     published port's from the container's network, a hairpin's likewise).
+ * Later packets (ct hit, direction dir): arriving in another domain than
+ * c->dom[dir] -> dropped (ct-invalid): not translated (PKT_F_NAT would carry
+ * it past isolation) and no state change. Else ct_conn_update, then the tuple
+ * is rewritten to ct_conn_xlate(c, dir) (only the fields that differ).
  *
  * ICMP errors (destination unreachable, time exceeded, parameter problem,
  * source quench) about a tracked connection: the quoted header is that of a
@@ -72,7 +78,9 @@
  * and port, the quoted IPv4 checksum incrementally) as that direction's
  * translation says, and recomputes the ICMP checksum over the message; one
  * quoting no known connection is routed untouched unless it is addressed to a
- * host address (then dropped: ct-invalid). Precisely: the error travels in
+ * host address (then dropped: ct-invalid); one quoting a known connection
+ * but arriving in another domain than that connection's packets of its
+ * direction is dropped (ct-invalid) as a packet would be. Precisely: the error travels in
  * the direction dir of the connection whose key is the reverse of the quoted
  * tuple; the outer source and destination become those of ct_conn_xlate(dir)
  * where that translates them (so an error a DNATed container sends leaves

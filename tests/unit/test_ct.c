@@ -240,6 +240,18 @@ test_lookup_both(void)
 	CU_ASSERT_EQUAL(ct_conn_new(ct, &so2, &sr, CT_NAT_SRC, 0, S(1), &c2), -EEXIST);
 	CU_ASSERT_PTR_EQUAL(c2, c);
 	CU_ASSERT_PTR_NULL(ct_lookup(ct, &so2, &dir));  /* and left nothing behind */
+	/* Domains: any without them; recorded per direction with them. */
+	CU_ASSERT_EQUAL(c->dom[CT_DIR_ORIG], CT_DOM_ANY);
+	CU_ASSERT_EQUAL(c->dom[CT_DIR_REPLY], CT_DOM_ANY);
+	{
+		struct ct_key d = key(IPPROTO_UDP, IP4(10, 0, 0, 7), IP4(9, 9, 9, 9), 1234, 53);
+		const uint16_t doms[2] = {4, 7};
+
+		CU_ASSERT_EQUAL(ct_conn_new_dom(ct, &d, NULL, 0, doms, 0, S(1), &c2), 0);
+		CU_ASSERT_EQUAL(c2->dom[CT_DIR_ORIG], 4);
+		CU_ASSERT_EQUAL(c2->dom[CT_DIR_REPLY], 7);
+		CU_ASSERT_EQUAL(ct_conn_delete(ct, c2), 0);
+	}
 	/* Delete: both keys go. */
 	CU_ASSERT_EQUAL(ct_conn_delete(ct, c), 0);
 	CU_ASSERT_EQUAL(ct_conn_delete(ct, c), -ENOENT);

@@ -1178,6 +1178,70 @@ test_isolation(void)
 	CU_ASSERT_EQUAL(ctx->nat_cnt->rule_pkts[R_WEB], 2);
 }
 
+/* A connection's packets are taken only from the domain each direction comes
+ * from: a masqueraded flow's replies from the uplink, a published port's from
+ * the container's network; the same tuple from elsewhere is ct-invalid (it
+ * would otherwise be translated, and PKT_F_NAT lets it past isolation). */
+static void
+test_conn_domains(void)
+{
+	uint8_t q[28];
+	struct rte_mbuf *m;
+	struct ct_conn *c;
+	struct ct_key k;
+	uint8_t dir;
+
+	reset();
+	publish_std();
+	m = send_expect(P_C1, mk_udp(&mac_c1, &mac_ga, ip_c1, ip_out, 5000, 53), P_UP);
+	quote_of(m, q);
+	memset(&k, 0, sizeof(k));
+	k.src_ip = rte_cpu_to_be_32(ip_c1);
+	k.dst_ip = rte_cpu_to_be_32(ip_out);
+	k.src_port = RTE_BE16(5000);
+	k.dst_port = RTE_BE16(53);
+	k.proto = IPPROTO_UDP;
+	c = ct_lookup(nat_ct(dp), &k, &dir);
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(c->dom[CT_DIR_ORIG], DOM_A);
+	CU_ASSERT_EQUAL(c->dom[CT_DIR_REPLY], DOM_U);
+	/* The reply's tuple sent from network B: not delivered to c1. */
+	send_dropped(P_B1, mk_udp(&mac_b1, &mac_gb, ip_out, ip_up, 53, 5000), DP_DROP_CT_INVALID);
+	/* c1's own tuple from B (spoofed source): not masqueraded either. */
+	send_dropped(P_B1, mk_udp(&mac_b1, &mac_gb, ip_c1, ip_out, 5000, 53), DP_DROP_CT_INVALID);
+	/* An ICMP error about it from B: not translated into A. */
+	send_dropped(P_B1, mk_icmp_err(&mac_b1, &mac_gb, ip_b1, ip_up, 3, 3, q, 28),
+		     DP_DROP_CT_INVALID);
+	CU_ASSERT_EQUAL(ctx->nat_cnt->icmp_translated, 0);
+	/* The real reply and error still arrive. */
+	m = send_expect(P_UP, mk_udp(&mac_r, &mac_gu, ip_out, ip_up, 53, 5000), P_C1);
+	check_tuple(m, ip_out, 53, ip_c1, 5000);
+	m = send_expect(P_UP, mk_icmp_err(&mac_r, &mac_gu, ip_r, ip_up, 3, 3, q, 28), P_C1);
+	CU_ASSERT_EQUAL(ctx->nat_cnt->icmp_translated, 1);
+
+	/* A published port: the client's side from the uplink, the reply from A. */
+	m = send_expect(P_UP, mk_tcp(&mac_cl, &mac_gu, ip_cl, ip_up, 40000, 8080, TCP_SYN), P_C1);
+	send_dropped(P_B1, mk_tcp(&mac_b1, &mac_gb, ip_c1, ip_cl, 80, 40000, TCP_SYN | TCP_ACK),
+		     DP_DROP_CT_INVALID);
+	m = send_expect(P_C1, mk_tcp(&mac_c1, &mac_ga, ip_c1, ip_cl, 80, 40000,
+				     TCP_SYN | TCP_ACK), P_UP);
+	check_tuple(m, ip_up, 8080, ip_cl, 40000);
+	/* The client's tuple from a bridge network: not DNATed into c1. */
+	send_dropped(P_B1, mk_tcp(&mac_b1, &mac_gb, ip_cl, ip_up, 40000, 8080, TCP_ACK),
+		     DP_DROP_CT_INVALID);
+	m = send_expect(P_UP, mk_tcp(&mac_cl, &mac_gu, ip_cl, ip_up, 40000, 8080, TCP_ACK), P_C1);
+	check_tuple(m, ip_cl, 40000, ip_c1, 80);
+	/* Reached from network B (hairpin): B's side from B, the reply from A. */
+	m = send_expect(P_B1, mk_tcp(&mac_b1, &mac_gb, ip_b1, ip_gb, 42000, 8080, TCP_SYN), P_C1);
+	check_tuple(m, ip_ga, 42000, ip_c1, 80);
+	m = send_expect(P_C1, mk_tcp(&mac_c1, &mac_ga, ip_c1, ip_ga, 80, 42000, TCP_SYN | TCP_ACK),
+			P_B1);
+	check_tuple(m, ip_gb, 8080, ip_b1, 42000);
+	send_dropped(P_UP, mk_tcp(&mac_cl, &mac_gu, ip_c1, ip_ga, 80, 42000, TCP_ACK),
+		     DP_DROP_CT_INVALID);
+	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_ISOLATED], 0);
+}
+
 /* Pings of a network's own gateway are answered by L3 and never tracked. */
 static void
 test_gateway_ping(void)
@@ -1305,6 +1369,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "expiry", test_expire);
 	CU_add_test(s, "flush by address", test_flush_ip);
 	CU_add_test(s, "published port across networks, isolation", test_isolation);
+	CU_add_test(s, "connections bound to their domains", test_conn_domains);
 	CU_add_test(s, "gateway pings untracked", test_gateway_ping);
 	CU_add_test(s, "one connection per burst", test_same_burst);
 	CU_add_test(s, "source ports exhausted: nat-no-port", test_no_port);

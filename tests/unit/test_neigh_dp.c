@@ -133,6 +133,21 @@ mk_udp(const struct rte_ether_addr *src, const struct rte_ether_addr *dst, uint3
 	return mk_udp_len(src, dst, sip, dip, sport, 46, false);
 }
 
+/* A UDP frame from sip:sport to dip:dport. */
+static struct rte_mbuf *
+mk_udp_pp(const struct rte_ether_addr *src, const struct rte_ether_addr *dst, uint32_t sip,
+	  uint32_t dip, uint16_t sport, uint16_t dport)
+{
+	struct rte_mbuf *m = mk_udp(src, dst, sip, dip, sport);
+	struct rte_ipv4_hdr *ip = ip_of(m);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	udp->dst_port = rte_cpu_to_be_16(dport);
+	udp->dgram_cksum = 0;
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	return m;
+}
+
 static struct rte_mbuf *
 mk_ping(const struct rte_ether_addr *src, const struct rte_ether_addr *dst, uint32_t sip,
 	uint32_t dip)
@@ -631,6 +646,17 @@ test_host_isolation(void)
 	CU_ASSERT_EQUAL(ip_of(m)->time_to_live, 63);
 	nat_counters_sum(dp, &nc);
 	CU_ASSERT_EQUAL(nc.masq_pkts[DOM_H], 0);
+	/* Its reply comes from the uplink and goes to the host; the same tuple
+	 * from a bridge network is not the reply (ct-invalid). */
+	m = mk_udp_pp(&mac_gw, &mac_nic, ip_out, ip_up, 53, 1011);
+	inject(P_U, m);
+	run();
+	m = only_on(P_H);
+	check_eth(m, &mac_gh, &mac_host);
+	inject(P_A, mk_udp_pp(&mac_c1, &mac_ga, ip_out, ip_up, 53, 1011));
+	run();
+	CU_ASSERT_EQUAL(total_out(), 0);
+	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_CT_INVALID], 1);
 	/* The host reaches containers of a bridge network, as Docker's host does. */
 	inject(P_H, mk_udp(&mac_host, &mac_gh, ip_up, ip_b1, 1012));
 	run();
