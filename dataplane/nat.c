@@ -601,8 +601,16 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 			natf |= CT_NAT_DST;
 		}
 	}
-	/* 2. Where the (translated) destination goes. */
+	/* 2. Where the (translated) destination goes. A rule's container in an
+	 * --internal network is not reachable through a published port (Docker
+	 * publishes nothing there): left untranslated, local to the host. */
 	out = nat_out_dom(ctx->l3, rte_be_to_cpu_32(x.dst_ip));
+	if (r != NULL && out != DP_DOMAIN_NONE && v->nets[out].flags & DP_NET_F_INTERNAL) {
+		r = NULL;
+		x = *key;
+		natf = 0;
+		out = nat_out_dom(ctx->l3, dst);
+	}
 	/* 3. SNAT. A host address is local, never masqueraded. */
 	if (r == NULL && !host && u != DP_DOMAIN_NONE && out == u && up_ip != 0 &&
 	    nat_is_bridge(&v->nets[in])) {

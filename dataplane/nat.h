@@ -28,7 +28,9 @@
  *     broadcast) or a bad IPv4 header checksum: passed on untouched, L3 drops.
  *  1. DNAT: TCP/UDP to a host address whose (proto, host_ip, port), else
  *     (proto, 0, port), is a rule -> destination := (ctr_ip, ctr_port).
- *     Not from an --internal network (Docker drops that traffic too).
+ *     Not from an --internal network (Docker drops that traffic too), and
+ *     not into one: a rule whose container's route leads into an --internal
+ *     network is ignored (the packet stays untranslated: local, step 4).
  *     The rule's counters count this packet (iptables counts a nat rule's
  *     first packets only: its pkts are connections).
  *  2. The route of the (translated) destination gives the output domain o

@@ -1242,6 +1242,32 @@ test_conn_domains(void)
 	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_ISOLATED], 0);
 }
 
+/* A rule whose container is in an --internal network translates nothing:
+ * neither from the uplink nor from a bridge network (whose hairpin source,
+ * the internal network's gateway, L3 would let in). */
+static void
+test_dnat_internal(void)
+{
+	const struct nat_rule rules[] = {
+		{.host_ip = 0, .host_port = 7100, .ctr_ip = ip_i1, .ctr_port = 80, .id = 3,
+		 .proto = IPPROTO_TCP},
+	};
+
+	reset();
+	CU_ASSERT_EQUAL_FATAL(nat_rules_set(dp, rules, 1), 0);
+	inject(P_C2, mk_tcp(&mac_c2, &mac_ga, ip_c2, ip_ga, 43000, 7100, TCP_SYN));
+	run();
+	CU_ASSERT_EQUAL(ngot[P_I1], 0);
+	inject(P_UP, mk_tcp(&mac_cl, &mac_gu, ip_cl, ip_up, 43001, 7100, TCP_SYN));
+	inject(P_B1, mk_tcp(&mac_b1, &mac_gb, ip_b1, ip_up, 43002, 7100, TCP_SYN));
+	run();
+	CU_ASSERT_EQUAL(ngot[P_I1], 0);
+	CU_ASSERT_EQUAL(ctx->nat_cnt->rule_pkts[3], 0);
+	CU_ASSERT_EQUAL(ctx->nat_cnt->hairpin_pkts[DOM_I], 0);
+	CU_ASSERT_EQUAL(ctx->nat_cnt->translated, 0);
+	CU_ASSERT_EQUAL(ct_count(nat_ct(dp)), 0);
+}
+
 /* Pings of a network's own gateway are answered by L3 and never tracked. */
 static void
 test_gateway_ping(void)
@@ -1370,6 +1396,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "flush by address", test_flush_ip);
 	CU_add_test(s, "published port across networks, isolation", test_isolation);
 	CU_add_test(s, "connections bound to their domains", test_conn_domains);
+	CU_add_test(s, "no DNAT into an internal network", test_dnat_internal);
 	CU_add_test(s, "gateway pings untracked", test_gateway_ping);
 	CU_add_test(s, "one connection per burst", test_same_burst);
 	CU_add_test(s, "source ports exhausted: nat-no-port", test_no_port);
