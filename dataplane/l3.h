@@ -52,7 +52,9 @@
  *  Not routed: VLAN-tagged or non-IP frames and multicast/broadcast/0.0.0.0
  *  destinations (not-routable), IPv6 (ipv6-not-routed), a bad IPv4 header
  *  checksum (bad-ip-checksum). ICMP errors go back out the ingress port from
- *  i's gw_ip, never about ICMP errors, non-first fragments or non-unicast
+ *  i's gw_ip, quoting the frame as its source sent it (one the NAT stage
+ *  translated is rewritten back first, nat_untranslate; if it cannot be, no
+ *  error), never about ICMP errors, non-first fragments or non-unicast
  *  sources, at most l3_icmp_rate_set() per worker.
  * When a network is removed, control deletes its routes and neighbours. A
  * gateway MAC must never be put in the MAC table (no static fdb entry): the

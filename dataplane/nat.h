@@ -200,7 +200,7 @@ unsigned int nat_flush_ip(struct dp *dp, uint32_t ip);
 /* The stage (pipeline.h shape). */
 uint16_t nat_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
 /* Worker, for L3's errors about a translated packet (PKT_F_NAT) that it does
- * not forward (too big, neigh.h): rewrite it back to what it was when it
+ * not forward (no route, TTL exceeded, too big - neigh.h): rewrite it back to what it was when it
  * arrived, so that the error reaches its real source quoting what it sent (as
  * Linux translates the errors it sends about NATed packets). false (nothing
  * changed) when it is not translated or its connection is gone. */

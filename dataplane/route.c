@@ -22,8 +22,10 @@
  * needed when it has DF. With a resolving uplink domain (NIC mode) other
  * traffic for a gateway address has no host in u to go to: gateway-local.
  *
- * ICMP errors (net unreachable, time exceeded) replace the offending frame in
- * place (icmp.c) and go back out its ingress port; each worker sends at most
+ * ICMP errors (net unreachable, time exceeded, fragmentation needed) replace
+ * the offending frame in place (icmp.c) and go back out its ingress port,
+ * quoting it as its source sent it (a frame the NAT stage translated is
+ * rewritten back first, nat_untranslate); each worker sends at most
  * what its token bucket allows (l3_icmp_rate_set), the rest are only dropped.
  * Either way the frame counts under its drop reason: the reason says what
  * happened to the traffic, icmp_errors and icmp_ratelimited what we answered.
@@ -94,6 +96,15 @@ l3_icmp_error(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta,
 	ctx->cnt.icmp_errors++;
 	meta->out_port = meta->in_port;
 	meta->next = PL_NEXT_TX;
+}
+
+/* An error about a frame the NAT stage translated quotes it as its source
+ * sent it: rewrite it back first (nat_untranslate). false: it cannot be (its
+ * connection is gone) - then no error is sent, only the drop counted. */
+static inline bool
+l3_error_quotable(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta)
+{
+	return !(meta->flags & PKT_F_NAT) || nat_untranslate(ctx, m, meta);
 }
 
 /* Is the IPv4 header checksum right? Trust the NIC when it checked. */
@@ -220,8 +231,11 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 	}
 	nh = l3_route_lookup(ctx->l3, dst);
 	if (unlikely(nh == NULL || nh->type == L3_NH_BLACKHOLE)) {
-		l3_icmp_error(ctx, m, meta, in_net, ICMP_DEST_UNREACH, ICMP_NET_UNREACH,
-			      DP_DROP_NO_ROUTE, 0);
+		if (l3_error_quotable(ctx, m, meta))
+			l3_icmp_error(ctx, m, meta, in_net, ICMP_DEST_UNREACH, ICMP_NET_UNREACH,
+				      DP_DROP_NO_ROUTE, 0);
+		else
+			l3_drop(meta, DP_DROP_NO_ROUTE);
 		return false;
 	}
 	out_dom = nh->domain;
@@ -258,15 +272,18 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 		}
 	}
 	if (unlikely(ip->time_to_live <= 1)) {
-		l3_icmp_error(ctx, m, meta, in_net, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL,
-			      DP_DROP_TTL_EXCEEDED, 0);
+		if (l3_error_quotable(ctx, m, meta))
+			l3_icmp_error(ctx, m, meta, in_net, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL,
+				      DP_DROP_TTL_EXCEEDED, 0);
+		else
+			l3_drop(meta, DP_DROP_TTL_EXCEEDED);
 		return false;
 	}
 	/* The MTU rule (neigh.h): dpnet does not fragment. */
 	if (unlikely(meta->l3_len > out_net->mtu && out_net->mtu != 0)) {
 		/* The error quotes the packet as its source sent it: untranslated. */
 		if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG) &&
-		    (!(meta->flags & PKT_F_NAT) || nat_untranslate(ctx, m, meta)))
+		    l3_error_quotable(ctx, m, meta))
 			l3_icmp_error(ctx, m, meta, in_net, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
 				      DP_DROP_TOO_BIG, out_net->mtu);
 		else

@@ -1367,6 +1367,56 @@ test_ttl_expired(void)
 	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_TTL_EXCEEDED], 1);
 }
 
+/* Errors L3 sends about a packet the NAT stage translated (a published port's,
+ * DNATed before routing) quote it as its source sent it: TTL exceeded, and
+ * net unreachable when the container's address has no route. */
+static void
+test_errors_untranslated(void)
+{
+	const struct nat_rule rules[] = {
+		{.host_ip = 0, .host_port = 8080, .ctr_ip = ip_c1, .ctr_port = 80, .id = 1,
+		 .proto = IPPROTO_TCP},
+		{.host_ip = 0, .host_port = 7200, .ctr_ip = IP4(10, 99, 0, 5), .ctr_port = 80,
+		 .id = 2, .proto = IPPROTO_TCP},
+	};
+	const struct l3_nexthop bh = {.type = L3_NH_BLACKHOLE};
+	struct rte_ipv4_hdr *ip, *q;
+	struct rte_mbuf *m;
+	const rte_be16_t *qp;
+
+	reset();
+	CU_ASSERT_EQUAL_FATAL(nat_rules_set(dp, rules, RTE_DIM(rules)), 0);
+	CU_ASSERT_EQUAL_FATAL(l3_route_add(dp, IP4(10, 99, 0, 0), 16, &bh), 0);
+	for (int i = 0; i < 2; i++) {
+		m = mk_tcp(&mac_cl, &mac_gu, ip_cl, ip_up, 44000, i == 0 ? 8080 : 7200, TCP_SYN);
+		ip = ip_of(m);
+		if (i == 0) {
+			ip->time_to_live = 1;
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		}
+		m = send_expect(P_UP, m, P_UP);
+		ip = ip_of(m);
+		CU_ASSERT_EQUAL_FATAL(ip->next_proto_id, IPPROTO_ICMP);
+		CU_ASSERT_EQUAL(((struct rte_icmp_hdr *)l4_of(m))->icmp_type,
+				i == 0 ? 11 /* time exceeded */ : 3 /* unreachable */);
+		CU_ASSERT_EQUAL(rte_be_to_cpu_32(ip->src_addr), ip_up);
+		CU_ASSERT_EQUAL(rte_be_to_cpu_32(ip->dst_addr), ip_cl);
+		q = quoted_ip(m);
+		qp = (const rte_be16_t *)(q + 1);
+		CU_ASSERT_EQUAL(rte_be_to_cpu_32(q->src_addr), ip_cl);
+		CU_ASSERT_EQUAL(rte_be_to_cpu_32(q->dst_addr), ip_up);
+		CU_ASSERT_EQUAL(rte_be_to_cpu_16(qp[0]), 44000);
+		CU_ASSERT_EQUAL(rte_be_to_cpu_16(qp[1]), i == 0 ? 8080 : 7200);
+		CU_ASSERT_EQUAL(rte_raw_cksum(q, 20), 0xFFFF);
+		check_cksums(m);
+	}
+	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_TTL_EXCEEDED], 1);
+	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_NO_ROUTE], 1);
+	CU_ASSERT_EQUAL(ctx->cnt.icmp_errors, 2);
+	CU_ASSERT_EQUAL(l3_route_del(dp, IP4(10, 99, 0, 0), 16), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1401,6 +1451,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "one connection per burst", test_same_burst);
 	CU_add_test(s, "source ports exhausted: nat-no-port", test_no_port);
 	CU_add_test(s, "TTL 1: time exceeded before source NAT", test_ttl_expired);
+	CU_add_test(s, "L3's errors quote the untranslated packet", test_errors_untranslated);
 	failed = th_run();
 	release();
 	dp_destroy(dp);
