@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,12 +323,86 @@ srv_append(struct srv_client *cl, json_t *resp)
 	free(text);
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid:
+ * no overlong forms, no surrogates, nothing past U+10FFFF (RFC 3629). */
+static size_t
+srv_utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	size_t len;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/*
+ * msg as valid UTF-8 (malloc'd; NULL without memory): every byte that does not
+ * start a valid sequence becomes U+FFFD. A handler's message may quote what it
+ * got from the system (an interface name, a file's line) or be cut inside a
+ * character by snprintf, and jansson refuses strings that are not UTF-8: the
+ * client must still get its one-line error.
+ */
+static char *
+srv_utf8_clean(const char *msg)
+{
+	const unsigned char *p = (const unsigned char *)msg;
+	size_t n = strlen(msg), o = 0;
+	char *out = malloc(3 * n + 1);
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t len = srv_utf8_seq(p + i, n - i);
+
+		if (len == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + o, p + i, len);
+		o += len;
+		i += len;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static void
 srv_reply_error(struct srv_client *cl, int err, const char *msg)
 {
+	char *clean = srv_utf8_clean(msg);
+
 	if (cl->srv->log != NULL)
-		cl->srv->log(cl->cmd, err, msg);
-	json_t *resp = json_pack("{s:b, s:i, s:s}", "ok", 0, "errno", err, "error", msg);
+		cl->srv->log(cl->cmd, err, clean != NULL ? clean : msg);
+	json_t *resp = json_pack("{s:b, s:i, s:s}", "ok", 0, "errno", err, "error",
+				 clean != NULL ? clean : "out of memory while building the error");
+
+	free(clean);
 
 	if (resp == NULL) {
 		cl->closing = true;

@@ -102,6 +102,13 @@ exchange(b"{\"v\":1,\"cmd\":\"status\",\"pad\":\"" + b"A" * (200 * 1024) + b"\"}
 exchange(b"x" * (2 * 1024 * 1024), "2 MiB without a newline")
 exchange(b"", "connect and close")
 exchange(b'{"v": 1, "cm', "partial line then close")
+# An error message that would not be UTF-8 (the unknown name is quoted cut at
+# 64 bytes, inside the 2-byte 'é'): still the one-line error, not a close.
+r = exchange(('{"v": 1, "cmd": "%s\u00e9"}\n' % ("a" * 63)).encode(),
+             "unknown command cut inside a UTF-8 character")
+if r is None or "unknown command" not in r.get("error", ""):
+    print("FAIL: a message cut inside a character got %r" % (r,))
+    sys.exit(1)
 # A client may only hand over its own process: pid 1 would let it have dpnetd
 # signal init on 'rm -f'.
 r = exchange(b'{"v": 1, "cmd": "container.run", "args": {"name": "x", "cmd": ["sleep", "1"],'
