@@ -86,6 +86,9 @@ struct nat_rules {
 	struct rte_hash *hash;      /* nat_rkey -> index in rules[] */
 	uint32_t *ctr_ips;          /* distinct container addresses, sorted, host order */
 	uint32_t n_ctr;
+	uint64_t *proto_ips;        /* distinct proto << 32 | host_ip, sorted (for
+	                             * fragments without ports) */
+	uint32_t n_proto_ip;
 	uint32_t n;
 	struct nat_rule rules[];    /* n rules as given */
 };
@@ -140,6 +143,7 @@ nat_rules_free(struct nat_rules *rs)
 		return;
 	rte_hash_free(rs->hash);
 	rte_free(rs->ctr_ips);
+	rte_free(rs->proto_ips);
 	rte_free(rs);
 }
 
@@ -227,6 +231,14 @@ nat_cmp_u32(const void *a, const void *b)
 }
 
 static int
+nat_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
 nat_rules_build(const struct nat_rule *rules, unsigned int n, struct nat_rules **out)
 {
 	struct rte_hash_parameters hp = {0};
@@ -241,7 +253,8 @@ nat_rules_build(const struct nat_rule *rules, unsigned int n, struct nat_rules *
 	rs->n = n;
 	memcpy(rs->rules, rules, n * sizeof(rules[0]));
 	rs->ctr_ips = rte_malloc("nat_ctr_ips", n * sizeof(uint32_t), 0);
-	if (rs->ctr_ips == NULL)
+	rs->proto_ips = rte_malloc("nat_proto_ips", n * sizeof(uint64_t), 0);
+	if (rs->ctr_ips == NULL || rs->proto_ips == NULL)
 		goto fail;
 	snprintf(hname, sizeof(hname), "natr%u", nat_next_gen());
 	hp.name = hname;
@@ -265,11 +278,16 @@ nat_rules_build(const struct nat_rule *rules, unsigned int n, struct nat_rules *
 		if (rte_hash_add_key_data(rs->hash, &k, (void *)(uintptr_t)i) != 0)
 			goto fail;
 		rs->ctr_ips[i] = rules[i].ctr_ip;
+		rs->proto_ips[i] = (uint64_t)rules[i].proto << 32 | rules[i].host_ip;
 	}
 	qsort(rs->ctr_ips, n, sizeof(uint32_t), nat_cmp_u32);
 	for (unsigned int i = 0; i < n; i++)
 		if (i == 0 || rs->ctr_ips[i] != rs->ctr_ips[rs->n_ctr - 1])
 			rs->ctr_ips[rs->n_ctr++] = rs->ctr_ips[i];
+	qsort(rs->proto_ips, n, sizeof(uint64_t), nat_cmp_u64);
+	for (unsigned int i = 0; i < n; i++)
+		if (i == 0 || rs->proto_ips[i] != rs->proto_ips[rs->n_proto_ip - 1])
+			rs->proto_ips[rs->n_proto_ip++] = rs->proto_ips[i];
 	*out = rs;
 	return 0;
 fail:
@@ -465,6 +483,61 @@ nat_rule_find(const struct nat_rules *rs, uint8_t proto, uint32_t host_ip, uint1
 	if (rte_hash_lookup_data(rs->hash, &k, &data) >= 0)
 		return &rs->rules[(uintptr_t)data];
 	return NULL;
+}
+
+/* Is any rule published for proto on host_ip (host order), itself or 0.0.0.0? */
+static bool
+nat_rules_any(const struct nat_rules *rs, uint8_t proto, uint32_t host_ip)
+{
+	uint64_t k;
+
+	if (rs == NULL)
+		return false;
+	k = (uint64_t)proto << 32 | host_ip;
+	if (bsearch(&k, rs->proto_ips, rs->n_proto_ip, sizeof(k), nat_cmp_u64) != NULL)
+		return true;
+	k = (uint64_t)proto << 32;
+	return bsearch(&k, rs->proto_ips, rs->n_proto_ip, sizeof(k), nat_cmp_u64) != NULL;
+}
+
+/*
+ * Is the packet for the host behind the host port (neigh.h): its destination
+ * the uplink address while a host port is there to take it? Then it is the
+ * host's unless a published port claims it (nat.h).
+ */
+static inline bool
+nat_for_host_port(const struct dp_view *v, const struct rte_ipv4_hdr *ip)
+{
+	uint16_t hp = v->host_port, u, d;
+
+	if (likely(hp >= RTE_MAX_ETHPORTS) || !v->ports[hp].present)
+		return false;
+	d = v->ports[hp].domain;
+	if (d >= DP_MAX_DOMAINS ||
+	    (v->nets[d].flags & (DP_NET_F_L3 | DP_NET_F_HOST)) != (DP_NET_F_L3 | DP_NET_F_HOST))
+		return false;
+	u = nat_uplink_dom(v);
+	return u != DP_DOMAIN_NONE && v->nets[u].gw_ip != 0 &&
+		rte_be_to_cpu_32(ip->dst_addr) == v->nets[u].gw_ip;
+}
+
+/* A fragment for the host port's address: does a published port claim it? A
+ * first fragment (its ports parsed) when a rule matches its destination port;
+ * a later one (no ports) when any rule is published for its protocol there. */
+static bool
+nat_frag_published(const struct nat_rules *rs, const struct pkt_meta *meta,
+		   const struct rte_ipv4_hdr *ip, const uint8_t *p)
+{
+	uint8_t proto = ip->next_proto_id;
+	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+	rte_be16_t dport;
+
+	if (rs == NULL || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return false;
+	if (meta->l4_off == PKT_OFF_NONE)
+		return nat_rules_any(rs, proto, dst);
+	memcpy(&dport, p + meta->l4_off + 2, sizeof(dport));
+	return nat_rule_find(rs, proto, dst, rte_be_to_cpu_16(dport)) != NULL;
 }
 
 /* Is the IPv4 header checksum right? (route.c's rule: trust a NIC that checked.) */
@@ -866,7 +939,9 @@ nat_chunk(struct lcore_ctx *ctx, struct nat *nat, const struct nat_rules *rs,
 			continue;
 		}
 		if (unlikely(meta->flags & PKT_F_FRAG)) {
-			if (nat_would_translate(ctx, rs, meta, ip))
+			if (nat_for_host_port(ctx->view, ip) ?
+			    nat_frag_published(rs, meta, ip, p) :
+			    nat_would_translate(ctx, rs, meta, ip))
 				nat_drop(meta, DP_DROP_NAT_FRAGMENT);
 			else
 				ctx->nat_cnt->untracked++;
@@ -878,13 +953,16 @@ nat_chunk(struct lcore_ctx *ctx, struct nat *nat, const struct nat_rules *rs,
 			continue;
 		}
 		if (meta->flags & PKT_F_ICMP && nat_icmp_is_error(p[meta->l4_off])) {
-			/* Quoting nothing known: routed untouched, unless it is for us. */
-			if (!nat_icmp_error(ctx, ct, m, meta, p, ip) && nat_dst_is_host(ctx, meta, ip))
+			/* Quoting nothing known: routed untouched, unless it is for us
+			 * (the host behind the host port takes its own). */
+			if (!nat_icmp_error(ctx, ct, m, meta, p, ip) &&
+			    nat_dst_is_host(ctx, meta, ip) && !nat_for_host_port(ctx->view, ip))
 				nat_drop(meta, DP_DROP_CT_INVALID);
 			continue;
 		}
-		/* Another protocol, or an ICMP message that is neither echo nor error. */
-		if (nat_would_translate(ctx, rs, meta, ip))
+		/* Another protocol, or an ICMP message that is neither echo nor error
+		 * (published ports are TCP/UDP: the host port's address takes them). */
+		if (!nat_for_host_port(ctx->view, ip) && nat_would_translate(ctx, rs, meta, ip))
 			nat_drop(meta, DP_DROP_NAT_PROTO);
 		else
 			ctx->nat_cnt->untracked++;

@@ -94,19 +94,33 @@
  * bytes, or past the first segment) or a non-first fragment counts as quoting
  * no known connection. Errors are not connections: no ct update.
  *
+ * The host port (neigh.h: view->host_port present, NIC mode). The uplink
+ * address is then the host's own, and the host gets everything addressed to
+ * it that no published port claims. So, for a destination that is the uplink
+ * address: another protocol, or an ICMP message that is neither echo nor
+ * error, passes untracked (L3 hands it to the host); an ICMP error quoting no
+ * known connection passes too (not ct-invalid); a fragment is dropped
+ * (nat-fragment) only when a published port claims it - a first fragment
+ * (ports parsed) when a rule matches its (proto, address, port), a later one
+ * (no ports) when any rule is published for its proto on that address (or on
+ * 0.0.0.0) - and passes untracked otherwise. Other host addresses, and the
+ * uplink address without a host port, keep the rules below.
+ *
  * TTL. A packet with TTL <= 1 that is not for a host address is left
  * untranslated (and untracked): L3 then answers time exceeded to its real
  * source quoting it as sent, as Linux checks the TTL before source NAT.
  *
  * Fragments. dpnet does not reassemble. An IPv4 fragment (first or not) that
- * would be translated - a destination that is a host address, or a bridge
+ * would be translated - a destination that is a host address (the host
+ * port's exception above), or a bridge
  * network's traffic routed to the uplink when MASQUERADE is on (uplink
  * address != 0) or its source is a rule's container address (a published
  * port's reply) - is dropped and counted (nat-fragment); fragments that need
  * no translation are routed untouched, without a ct lookup.
  * Containers get their network's MTU and TCP sets DF, so fragments are rare.
  * Other protocols (not TCP/UDP/ICMP), and ICMP messages that are neither
- * echo nor error, that would need NAT (the same test): nat-proto.
+ * echo nor error, that would need NAT (the same test, the host port's
+ * exception above): nat-proto.
  *
  * Expiry runs on the control thread (nat_expire, from its timer) in budgeted
  * slices; workers never expire entries.

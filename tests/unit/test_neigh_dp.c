@@ -628,6 +628,122 @@ test_host_port(void)
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(dp->pool), 0);
 }
 
+/* Rewrite a frame's IPv4 protocol / fragment field (header checksum kept right). */
+static struct rte_mbuf *
+ip_set(struct rte_mbuf *m, uint8_t proto, uint16_t frag)
+{
+	struct rte_ipv4_hdr *ip = ip_of(m);
+
+	ip->next_proto_id = proto;
+	ip->fragment_offset = rte_cpu_to_be_16(frag);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return m;
+}
+
+/* An ICMP message of type/code from the gateway to the uplink address. */
+static struct rte_mbuf *
+mk_icmp_up(uint8_t type, uint8_t code)
+{
+	struct rte_mbuf *m = mk_ping(&mac_gw, &mac_nic, ip_gw, ip_up);
+	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip_of(m) + 1);
+
+	icmp->icmp_type = type;
+	icmp->icmp_code = code;
+	icmp->icmp_cksum = 0;
+	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, 8 + 56);
+	return m;
+}
+
+/* Send one frame in on port in: expect it on the host port, untouched. */
+static void
+to_host(unsigned int in, struct rte_mbuf *m)
+{
+	inject(in, m);
+	run();
+	m = only_on(P_H);
+	check_eth(m, &mac_gh, &mac_host);
+	CU_ASSERT_EQUAL(rte_be_to_cpu_32(ip_of(m)->dst_addr), ip_up);
+}
+
+static void
+dropped(unsigned int in, struct rte_mbuf *m, enum dp_drop reason)
+{
+	uint64_t before = ctx->cnt.drops[reason];
+
+	inject(in, m);
+	run();
+	CU_ASSERT_EQUAL(total_out(), 0);
+	CU_ASSERT_EQUAL(ctx->cnt.drops[reason], before + 1);
+}
+
+/* With a host port, the uplink address is the host's: what no published port
+ * claims goes to it - other protocols, ICMP that is neither echo nor error,
+ * errors quoting nothing known, fragments no rule claims. Without one, the
+ * NAT stage's rules as before (nat.h). */
+static void
+test_host_port_nat(void)
+{
+	const struct nat_rule rule = {.host_ip = 0, .host_port = 5353, .ctr_ip = ip_c1,
+				      .ctr_port = 53, .id = 1, .proto = IPPROTO_UDP};
+	uint8_t quote[28];
+
+	reset(true);
+	CU_ASSERT_EQUAL_FATAL(nat_rules_set(dp, NULL, 0), 0);
+	to_host(P_U, ip_set(mk_udp(&mac_gw, &mac_nic, ip_gw, ip_up, 2001), 47, 0));   /* GRE */
+	to_host(P_U, mk_icmp_up(13, 0));                                            /* timestamp */
+	/* An error quoting a connection nobody knows (the host's own, untracked). */
+	{
+		struct rte_mbuf *q = mk_udp_pp(&mac_host, &mac_gh, ip_up, ip_x, 2002, 33434);
+		struct rte_mbuf *e = mk_icmp_up(3, 3);
+
+		memcpy(quote, ip_of(q), 28);
+		rte_pktmbuf_free(q);
+		memcpy((uint8_t *)(ip_of(e) + 1) + 8, quote, 28);
+		((struct rte_icmp_hdr *)(ip_of(e) + 1))->icmp_cksum = 0;
+		((struct rte_icmp_hdr *)(ip_of(e) + 1))->icmp_cksum =
+			(uint16_t)~rte_raw_cksum(ip_of(e) + 1, 8 + 56);
+		to_host(P_U, e);
+	}
+	/* Fragments: no rule at all - the host's. */
+	to_host(P_U, ip_set(mk_udp(&mac_gw, &mac_nic, ip_gw, ip_up, 2003), IPPROTO_UDP, 100));
+	to_host(P_U, ip_set(mk_udp(&mac_gw, &mac_nic, ip_gw, ip_up, 2004), IPPROTO_UDP,
+			    RTE_IPV4_HDR_MF_FLAG));
+	/* A UDP rule on 0.0.0.0: later UDP fragments may be its (no ports to
+	 * tell), TCP ones not; a first fragment only when its port is the rule's. */
+	CU_ASSERT_EQUAL_FATAL(nat_rules_set(dp, &rule, 1), 0);
+	dropped(P_U, ip_set(mk_udp(&mac_gw, &mac_nic, ip_gw, ip_up, 2005), IPPROTO_UDP, 100),
+		DP_DROP_NAT_FRAGMENT);
+	to_host(P_U, ip_set(mk_udp(&mac_gw, &mac_nic, ip_gw, ip_up, 2006), IPPROTO_TCP, 100));
+	to_host(P_U, ip_set(mk_udp(&mac_gw, &mac_nic, ip_gw, ip_up, 2007), IPPROTO_UDP,
+			    RTE_IPV4_HDR_MF_FLAG));                                 /* port 53 */
+	dropped(P_U, ip_set(mk_udp_pp(&mac_gw, &mac_nic, ip_gw, ip_up, 2008, 5353), IPPROTO_UDP,
+			    RTE_IPV4_HDR_MF_FLAG), DP_DROP_NAT_FRAGMENT);
+	/* Other host addresses keep the rules: nobody behind them in NIC mode. */
+	dropped(P_A, ip_set(mk_udp(&mac_c1, &mac_ga, ip_c1, ip_ga, 2009), 47, 0),
+		DP_DROP_NAT_PROTO);
+
+	/* Without a host port: today's rules. */
+	reset(false);
+	CU_ASSERT_EQUAL_FATAL(nat_rules_set(dp, NULL, 0), 0);
+	dropped(P_U, ip_set(mk_udp(&mac_gw, &mac_nic, ip_gw, ip_up, 2010), 47, 0),
+		DP_DROP_NAT_PROTO);
+	dropped(P_U, mk_icmp_up(13, 0), DP_DROP_NAT_PROTO);
+	dropped(P_U, ip_set(mk_udp(&mac_gw, &mac_nic, ip_gw, ip_up, 2011), IPPROTO_UDP, 100),
+		DP_DROP_NAT_FRAGMENT);
+	{
+		struct rte_mbuf *e = mk_icmp_up(3, 3);
+
+		memcpy((uint8_t *)(ip_of(e) + 1) + 8, quote, 28);
+		((struct rte_icmp_hdr *)(ip_of(e) + 1))->icmp_cksum = 0;
+		((struct rte_icmp_hdr *)(ip_of(e) + 1))->icmp_cksum =
+			(uint16_t)~rte_raw_cksum(ip_of(e) + 1, 8 + 56);
+		dropped(P_U, e, DP_DROP_CT_INVALID);
+	}
+	release();
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(dp->pool), 0);
+}
+
 /* The host's domain is not a bridge network: it reaches the uplink (not
  * masqueraded) and the bridge networks; not the internal ones. */
 static void
@@ -763,6 +879,8 @@ main(int argc, char **argv)
 	CU_add_test(s, "ARP handed to control", test_arp_punt);
 	CU_add_test(s, "the uplink address to the host port", test_host_port);
 	CU_add_test(s, "the host's domain: isolation, no MASQUERADE", test_host_isolation);
+	CU_add_test(s, "the host port's address: what no published port claims",
+		    test_host_port_nat);
 	CU_add_test(s, "MTU: too big with and without DF", test_too_big);
 	return th_run() != 0;
 }
