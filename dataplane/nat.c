@@ -117,7 +117,9 @@ nat_params_default(struct nat_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	ct_params_default(&p->ct);
-	p->snat_port_lo = 1024;
+	/* Above Linux's ip_local_port_range (32768-60999): a port chosen on a
+	 * collision is not one the host behind the host port picks next. */
+	p->snat_port_lo = 61000;
 	p->snat_port_hi = 65535;
 }
 
@@ -742,12 +744,12 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 		nat_drop(meta, DP_DROP_CT_FULL);
 		return;
 	case -EEXIST:
-		if (natf == 0) {
-			/* Not translated: route it without an entry. */
-			nc->untracked++;
-			return;
-		}
-		nat_drop(meta, DP_DROP_NAT_NO_PORT);
+		/* Not translated, and its reply key is another connection's: that
+		 * one is translated (an untranslated one holding our reply key holds
+		 * our key too), e.g. the host behind the host port using a port a
+		 * masqueraded container holds towards the same destination. Routed,
+		 * its answer would go to that connection's container: dropped. */
+		nat_drop(meta, natf == 0 ? DP_DROP_CT_INVALID : DP_DROP_NAT_NO_PORT);
 		return;
 	default:
 		if (natf != 0) {

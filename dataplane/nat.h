@@ -63,7 +63,14 @@
  *     port; on the original key (another worker, or an earlier packet of the
  *     same burst, created it) -> use that entry. A reply key taken when there
  *     is no port to choose: DNAT only -> dropped (nat-no-port); nothing
- *     translated -> routed untracked.
+ *     translated -> dropped (ct-invalid): the holder is a translated
+ *     connection, and the answer would reach its container - e.g. the host
+ *     behind the host port (neigh.h), whose own connections from the uplink
+ *     address are tracked, opening one from a port a masqueraded container
+ *     holds to the same destination (the other way round, the container's
+ *     MASQUERADE picks another port). Such a clash needs the same (proto,
+ *     destination address and port) and the same source port: MASQUERADE
+ *     keeps a container's port when it is free.
  *     The entry records the domain each direction comes from (ct_conn.dom):
  *     orig = i, reply = o (replies come from where the route sends the
  *     first packet: a masqueraded flow's from the uplink's domain, a
@@ -159,8 +166,12 @@ struct nat_rule {
 /* Settings of the NAT stage and its conntrack table. */
 struct nat_params {
 	struct ct_params ct;   /* table size, timeouts (ct_params_default) */
-	uint16_t snat_port_lo; /* ports MASQUERADE/hairpin may choose (1024) */
-	uint16_t snat_port_hi; /*   (65535) */
+	uint16_t snat_port_lo; /* ports MASQUERADE/hairpin may choose when the */
+	uint16_t snat_port_hi; /* source port is taken: 61000-65535 by default,
+	                        * clear of Linux's ip_local_port_range
+	                        * (32768-60999) that the host behind the host
+	                        * port allocates from; 4536 ports per (proto,
+	                        * destination address, destination port) */
 };
 
 void nat_params_default(struct nat_params *p);

@@ -744,6 +744,56 @@ test_host_port_nat(void)
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(dp->pool), 0);
 }
 
+/* The host behind the host port and the masqueraded containers share the
+ * uplink address: a port held by one is not handed to the other, whichever
+ * came first; fallback ports are above the host's ephemeral range. */
+static void
+test_host_port_clash(void)
+{
+	struct nat_params np;
+	struct rte_mbuf *m;
+	uint16_t port;
+
+	nat_params_default(&np);
+	CU_ASSERT_EQUAL(np.snat_port_lo, 61000);
+	CU_ASSERT_EQUAL(np.snat_port_hi, 65535);
+	reset(true);
+	CU_ASSERT_EQUAL(l3_neigh_add(dp, DOM_U, ip_gw, &mac_gw), 0);
+	/* The container first: its port kept ... */
+	inject(P_A, mk_udp(&mac_c1, &mac_ga, ip_c1, ip_out, 3100));
+	run();
+	m = only_on(P_U);
+	CU_ASSERT_EQUAL(rte_be_to_cpu_32(ip_of(m)->src_addr), ip_up);
+	CU_ASSERT_EQUAL(rte_be_to_cpu_16(((struct rte_udp_hdr *)(ip_of(m) + 1))->src_port), 3100);
+	/* ... so the host's packet from that port to that server is refused: its
+	 * answer would reach c1. */
+	inject(P_H, mk_udp(&mac_host, &mac_gh, ip_up, ip_out, 3100));
+	run();
+	CU_ASSERT_EQUAL(total_out(), 0);
+	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_CT_INVALID], 1);
+	inject(P_U, mk_udp_pp(&mac_gw, &mac_nic, ip_out, ip_up, 53, 3100));
+	run();
+	m = only_on(P_A);
+	CU_ASSERT_EQUAL(rte_be_to_cpu_32(ip_of(m)->dst_addr), ip_c1);
+	/* The host first: the container gets a port above the host's range. */
+	inject(P_H, mk_udp(&mac_host, &mac_gh, ip_up, ip_out, 3101));
+	run();
+	m = only_on(P_U);
+	CU_ASSERT_EQUAL(rte_be_to_cpu_16(((struct rte_udp_hdr *)(ip_of(m) + 1))->src_port), 3101);
+	inject(P_A, mk_udp(&mac_c1, &mac_ga, ip_c1, ip_out, 3101));
+	run();
+	m = only_on(P_U);
+	port = rte_be_to_cpu_16(((struct rte_udp_hdr *)(ip_of(m) + 1))->src_port);
+	CU_ASSERT(port >= 61000);
+	inject(P_U, mk_udp_pp(&mac_gw, &mac_nic, ip_out, ip_up, 53, 3101));
+	run();
+	check_eth(only_on(P_H), &mac_gh, &mac_host);
+	inject(P_U, mk_udp_pp(&mac_gw, &mac_nic, ip_out, ip_up, 53, port));
+	run();
+	CU_ASSERT_EQUAL(rte_be_to_cpu_32(ip_of(only_on(P_A))->dst_addr), ip_c1);
+	release();
+}
+
 /* The host's domain is not a bridge network: it reaches the uplink (not
  * masqueraded) and the bridge networks; not the internal ones. */
 static void
@@ -881,6 +931,8 @@ main(int argc, char **argv)
 	CU_add_test(s, "the host's domain: isolation, no MASQUERADE", test_host_isolation);
 	CU_add_test(s, "the host port's address: what no published port claims",
 		    test_host_port_nat);
+	CU_add_test(s, "the host and MASQUERADE share the uplink address's ports",
+		    test_host_port_clash);
 	CU_add_test(s, "MTU: too big with and without DF", test_too_big);
 	return th_run() != 0;
 }
