@@ -28,7 +28,9 @@
  *   the uplink address, arriving from u or from a bridge network, after the
  *   NAT stage found no published port: when view->host_port is present, it
  *   goes unrouted (no TTL change) to neighbour (h, dst) - the host answers
- *   pings, TCP, everything; without a host port, pings are answered by dpnet
+ *   pings, TCP, everything (the NAT stage passes it all on: other protocols,
+ *   ICMP errors quoting nothing known, fragments no published port claims;
+ *   nat.h "The host port"); without a host port, pings are answered by dpnet
  *   and the rest dropped (gateway-local) as today. Any other gateway address
  *   (not a ping) with a resolving uplink domain: dropped (gateway-local) -
  *   nobody in u owns it, so there is nothing to ask ARP for (in TAP mode the
