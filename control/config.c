@@ -60,7 +60,10 @@ cfg_defaults(struct cfg *c)
 	c->fdb_aging_s = 300;
 	c->nat.ephemeral_lo = 32768;      /* Linux's ip_local_port_range, as Docker */
 	c->nat.ephemeral_hi = 60999;
-	c->nat.snat_lo = 1024;            /* MASQUERADE never picks a privileged port */
+	/* Source ports MASQUERADE/hairpin fall back to: above Linux's ephemeral
+	 * range, so the host's own connections on the uplink address (NIC mode)
+	 * rarely meet one (nat.h, "The host port"). */
+	c->nat.snat_lo = 61000;
 	c->nat.snat_hi = 65535;
 }
 

@@ -108,7 +108,7 @@ struct cfg_poll {
 struct cfg_nat {
 	uint16_t ephemeral_lo;            /* ephemeral_range: "32768-60999" */
 	uint16_t ephemeral_hi;
-	uint16_t snat_lo;                 /* snat_ports: "1024-65535" */
+	uint16_t snat_lo;                 /* snat_ports: "61000-65535" */
 	uint16_t snat_hi;
 };
 

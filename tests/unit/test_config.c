@@ -102,7 +102,7 @@ test_builtin(void)
 	/* NAT defaults: Docker's (Linux's) ephemeral range, unprivileged SNAT ports,
 	 * conntrack sized from the 512 MB of EAL memory, Linux's timeouts. */
 	CU_ASSERT(cfg.nat.ephemeral_lo == 32768 && cfg.nat.ephemeral_hi == 60999);
-	CU_ASSERT(cfg.nat.snat_lo == 1024 && cfg.nat.snat_hi == 65535);
+	CU_ASSERT(cfg.nat.snat_lo == 61000 && cfg.nat.snat_hi == 65535);
 	CU_ASSERT_EQUAL(cfg.ct.max, 0);
 	CU_ASSERT_EQUAL(cfg_ct_max(&cfg), 131072);
 	CU_ASSERT_FALSE(cfg.ct.tcp_loose);
