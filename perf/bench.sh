@@ -32,7 +32,8 @@
 # Environment: DPNETD, DPCTL (default: build tree, then PATH), BENCH=l2|nat,
 # BENCH_FRAMES, BENCH_SRCS, BENCH_DSTS (L2 pcap shape, defaults 256/4/4),
 # BENCH_L2=flood|unicast (destination MACs unknown, or known through static
-# entries; default flood), BENCH_FLOWS, BENCH_NEW_FLOWS (NAT).
+# entries; default flood), BENCH_FLOWS, BENCH_NEW_FLOWS, BENCH_SAMPLE_MS (NAT;
+# the last: how often perf/sample.py reads conntrack, default 1 ms).
 # Writes perf/results/bench-<time>.json and prints a table. Needs root.
 set -euo pipefail
 
@@ -59,14 +60,10 @@ FRAMES=${BENCH_FRAMES:-256} SRCS=${BENCH_SRCS:-4} DSTS=${BENCH_DSTS:-4}
 BENCH=${BENCH:-l2}
 case "$BENCH" in l2|nat) ;; *) echo "bench.sh: BENCH is l2 or nat" >&2; exit 2 ;; esac
 FLOWS=${BENCH_FLOWS:-65536} NEW_FLOWS=${BENCH_NEW_FLOWS:-524288}
-# NAT: dpnet's address on the uplink (the pcap port), the published port, and
-# the MAC dpnet owns there (UPLINK_GW_MAC of control/uplink.h; checked against
-# `dpctl status --json` once the uplink exists).
-NAT_ADDR=198.19.0.1/24 NAT_PORT=8080
-NAT_MAC=$(sed -n 's/^#define UPLINK_GW_MAC *{ *\(.*\) *}.*/\1/p' "$ROOT/control/uplink.h" |
-	tr -d ' ' | sed 's/0x//g; s/,/:/g')
-[ "$BENCH" = l2 ] || [[ "$NAT_MAC" =~ ^([0-9a-f]{2}:){5}[0-9a-f]{2}$ ]] ||
-	{ echo "bench.sh: cannot read UPLINK_GW_MAC from control/uplink.h" >&2; exit 1; }
+# NAT: dpnet's address on the uplink (the pcap port) and the published port.
+# The MAC dpnet owns there (what the pcap's frames must be addressed to) is the
+# uplink port's own for a non-TAP uplink: learnt below from a probe daemon.
+NAT_ADDR=198.19.0.1/24 NAT_PORT=8080 NAT_MAC=""
 # flood: destinations unknown (flooded to the one other port); unicast: known.
 L2MODE=${BENCH_L2:-flood}
 case "$L2MODE" in flood|unicast) ;; *) echo "bench.sh: BENCH_L2 is flood or unicast" >&2; exit 2 ;; esac
@@ -112,6 +109,37 @@ else
 	EAL=(--no-huge --no-pci -l 0,1)
 	MEMNOTE="no hugepages"
 fi
+# uplink_mac SOCKET: dpnet's MAC on the uplink, from `dpctl status --json`.
+uplink_mac() {
+	"$DPCTL" --socket "$1" status --json | $PY -c '
+import json, sys
+print(json.load(sys.stdin)["uplink"]["gw_mac"])'
+}
+if [ "$BENCH" = nat ] && [ -x "$DPNETD" ] && [ -x "$DPCTL" ]; then
+	# Probe: a daemon with the pcap uplink exactly as the runs add it (the
+	# first pcap device of a fresh process: net_pcap numbers its MACs).
+	printf 'poll:\n  mode: adaptive\n' >"$TMP/probe.yaml"
+	$PY "$HERE/gen.py" "$TMP/probe.pcap" --frames 1 >/dev/null
+	"$DPNETD" --socket "$TMP/probe.sock" --state-dir "$TMP/probe-state" --config "$TMP/probe.yaml" \
+		-- "${EAL[@]}" -m 512 --file-prefix "dpbench-probe-$ID" >>"$TMP/dpnetd.log" 2>&1 &
+	DPID=$!
+	for _ in $(seq 1 150); do
+		"$DPCTL" --socket "$TMP/probe.sock" status >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	"$DPCTL" --socket "$TMP/probe.sock" add-port in --type pcap --devargs "rx_pcap=$TMP/probe.pcap" \
+		--role uplink --address "$NAT_ADDR" >/dev/null
+	NAT_MAC=$(uplink_mac "$TMP/probe.sock")
+	kill -TERM "$DPID"
+	wait "$DPID" 2>/dev/null || true
+	DPID=""
+	rm -rf "/var/run/dpdk/dpbench-probe-$ID" "$TMP/probe-state"
+	[[ "$NAT_MAC" =~ ^([0-9a-f]{2}:){5}[0-9a-f]{2}$ ]] ||
+		{ echo "bench.sh: cannot learn dpnet's uplink MAC (got '$NAT_MAC')" >&2; exit 1; }
+	echo "dpnet's MAC on a pcap uplink: $NAT_MAC"
+fi
+NAT_MAC=${NAT_MAC:-02:00:5e:02:00:00}   # testpmd alone: any unicast MAC
+
 PCAP="$TMP/in.pcap"
 if [ "$BENCH" = nat ]; then
 	$PY "$HERE/gen.py" "$PCAP" --flows "$FLOWS" --dst-ip "${NAT_ADDR%/*}" \
@@ -234,8 +262,11 @@ print(next(c["ip"] for c in json.load(sys.stdin) if c["name"] == sys.argv[1]))' 
 		dctl mac add bridge "$mac" out >/dev/null
 		dctl add-port in --type pcap --devargs "rx_pcap=$1,infinite_rx=1" --role uplink \
 			--address "$NAT_ADDR" >/dev/null
-		dctl status --json | grep -qi "$NAT_MAC" ||
-			echo "bench.sh: warning: dpctl status --json does not show $NAT_MAC: the pcap's frames may not be for dpnet" >&2
+		mac=$(uplink_mac "$SOCK")
+		[ "$mac" = "$NAT_MAC" ] || {
+			echo "bench.sh: dpnet's uplink MAC is $mac, the pcap's frames go to $NAT_MAC" >&2
+			exit 1
+		}
 		NAT_CTR_IP=$ip
 	}
 	for r in $(seq 1 "$RUNS"); do
@@ -322,7 +353,7 @@ PYEOF
 		for r in $(seq 1 "$RUNS"); do
 			mkdir -p "$TMP/state"
 			start_dp
-			$PY "$HERE/sample.py" "$SOCK" conntrack.stats created 30 --until "$NEW_FLOWS" \
+			taskset -c 0 $PY "$HERE/sample.py" "$SOCK" conntrack.stats created 30 --until "$NEW_FLOWS" --every "${BENCH_SAMPLE_MS:-1}" \
 				>"$TMP/created" 2>"$TMP/sample.err" &
 			SPID=$!
 			nat_setup "$NEWPCAP"
