@@ -145,8 +145,11 @@ cmd_demo() {
 	local rc=0 web db app
 	demo_step() { echo "\$ $*"; "$@" || rc=1; }
 	ctr_ip() { ip -n "dpnet-$1" -4 -o addr show eth0 | awk '{ sub("/.*", "", $4); print $4 }'; }
-	say "containers: web and db on the default bridge, app on a network of its own"
-	demo_step dctl run -d --name web -- sleep infinity
+	say "containers: web (publishing 8080 -> 80) and db on the default bridge, app on a network of its own"
+	mkdir -p "$DEMO_RUN/www"
+	echo "hello from the web container, through dpnet's DNAT" >"$DEMO_RUN/www/index.html"
+	demo_step dctl run -d --name web -p 8080:80 -- /usr/bin/python3 -m http.server 80 \
+		--directory "$DEMO_RUN/www"
 	demo_step dctl run -d --name db -- sleep infinity
 	demo_step dctl network create --subnet 10.123.0.0/24 demo-net
 	demo_step dctl run -d --name app --network demo-net -- sleep infinity
@@ -166,6 +169,17 @@ cmd_demo() {
 		echo "app -> web: no reply (dropped by dpnet, counted as 'isolated' below)"
 	fi
 
+	say "published port: the host fetches http://169.254.17.2:8080/ (dpnet's uplink address in TAP mode; DNAT to web:80)"
+	for i in $(seq 1 50); do
+		ip netns exec dpnet-web ss -Hltn 'sport = :80' 2>/dev/null | grep -q . && break
+		sleep 0.1
+	done
+	demo_step curl -sS --max-time 5 http://169.254.17.2:8080/
+	say "MASQUERADE: db pings the host side of dpnet0 (169.254.17.1), seen from 169.254.17.2"
+	demo_step ip netns exec dpnet-db ping -c 2 -i 0.2 -W 2 169.254.17.1
+	say "dpctl nat ls"; dctl nat ls
+	say "dpctl conntrack ls"; dctl conntrack ls
+
 	say "dpctl port ls";  dctl port ls
 	say "dpctl mac ls bridge"; dctl mac ls bridge
 	say "dpctl stats"; dctl stats
@@ -173,7 +187,8 @@ cmd_demo() {
 	cat <<EOF
 
 The switch is still running (pid $(cat "$DEMO_PIDFILE"), log $DEMO_LOG).
-Try:   ip netns exec dpnet-web ping $db
+Try:   curl http://169.254.17.2:8080/ ; dpctl port web ; dpctl nat ls
+       ip netns exec dpnet-web ping $db
        dpctl run --name shell -- ip addr      # a foreground container
        dpctl ps ; dpctl network inspect demo-net ; dpctl stats
 Stop:  bash scripts/run.sh stop
