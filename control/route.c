@@ -242,7 +242,10 @@ route_add(struct ctl *c, uint32_t prefix, uint8_t len, uint32_t via, bool from_c
 		const char *type = route_type(r->prefix, r->len, &r->nh);
 
 		if (r->prefix == prefix && r->len == len) {
+			struct route_row row = *r; /* the messages read it after the free */
+
 			free(w.rows);
+			r = &row;
 			if (strcmp(type, "connected") == 0)
 				return ctl_fail(err, errlen, -EEXIST, "route %s/%u exists: it is the "
 						"connected route of %s", a, len,
