@@ -8,6 +8,7 @@
  * line), which key (a path such as ports[1].type) and how to fix it.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1334,12 +1335,52 @@ cfg_check_memory(struct cfg_parser *ps)
 	return 0;
 }
 
+bool
+cfg_group_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= CFG_GROUP_MAX || s[0] == '-' || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* control: group (who may use the control socket besides root). */
+static int
+cfg_control_section(struct cfg_parser *ps, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "group", NULL };
+	struct cfg *c = ps->c;
+	yaml_node_pair_t *p, *top;
+	char s[256];
+	int rc;
+
+	rc = cfg_mapping(ps, n, "control", keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		yaml_node_t *v = cfg_value(ps, p);
+
+		rc = cfg_str(ps, v, "control.group", s, sizeof(s));
+		if (rc < 0)
+			break;
+		if (!cfg_group_valid(s))
+			return cfg_fail(ps, cfg_line(v), "control.group", "invalid group name "
+					"\"%.64s\": letters, digits, '_', '.', '-', at most %d "
+					"characters", s, CFG_GROUP_MAX - 1);
+		memcpy(c->control_group, s, strlen(s) + 1);
+		c->control_group_line = cfg_line(v);
+	}
+	return rc;
+}
+
 static int
 cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
 		"eal", "mbufs", "workers", "poll", "fdb", "ports", "networks", "nat",
-		"conntrack", "routes", NULL,
+		"conntrack", "routes", "control", NULL,
 	};
 	struct cfg *c = ps->c;
 	yaml_node_pair_t *p, *top;
@@ -1348,7 +1389,7 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 	if (root->type != YAML_MAPPING_NODE && !cfg_is_null(root))
 		return cfg_fail(ps, cfg_line(root), NULL, "expected a mapping of keys (eal, "
 				"mbufs, workers, poll, fdb, ports, networks, nat, conntrack, "
-				"routes), got %s",
+				"routes, control), got %s",
 				cfg_kind(root));
 	rc = cfg_mapping(ps, root, "", keys, &p, &top);
 	for (; rc == 0 && p < top; p++) {
@@ -1374,6 +1415,8 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 			rc = cfg_nat_section(ps, v);
 		} else if (strcmp(k, "conntrack") == 0) {
 			rc = cfg_conntrack_section(ps, v);
+		} else if (strcmp(k, "control") == 0) {
+			rc = cfg_control_section(ps, v);
 		} else if (strcmp(k, "routes") == 0) {
 			rc = cfg_list(ps, v, k, CFG_MAX_ROUTES, &c->n_routes, cfg_route_entry);
 		} else {

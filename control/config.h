@@ -43,6 +43,7 @@
 #define CFG_MTU_MIN 68              /* IPv4 minimum, as NET_MTU_MIN */
 #define CFG_MTU_MAX 9000            /* jumbo frames, as NET_MTU_MAX */
 #define CFG_MAX_ROUTES 256          /* static routes in a file */
+#define CFG_GROUP_MAX 33            /* a group name (32 characters, as useradd) */
 
 /* eal.hugepages: use them when available, insist on them, or never use them. */
 enum cfg_hugepages {
@@ -167,6 +168,9 @@ struct cfg {
 	unsigned int n_routes;            /* entries used in routes */
 	struct cfg_nat nat;               /* nat: port ranges */
 	struct cfg_ct ct;                 /* conntrack: size, timeouts */
+	char control_group[CFG_GROUP_MAX]; /* control.group: the group that may use the
+	                                   * control socket besides root ("": root only) */
+	int control_group_line;           /* its line in the file, 0 if none */
 };
 
 /* The conntrack table size in use: conntrack.max, or one connection per 4 KB
@@ -186,6 +190,10 @@ int cfg_load(const char *path, struct cfg *c, char *err, size_t errlen);
 /* The same from a buffer; name stands for the file name in messages. */
 int cfg_parse(const char *name, const char *text, size_t len, struct cfg *c, char *err,
 	      size_t errlen);
+
+/* A group name (control.group, dpnetd --group): a letter, digit or '_', then letters,
+ * digits, '_', '.', '-', at most CFG_GROUP_MAX - 1 characters (or a numeric gid). */
+bool cfg_group_valid(const char *s);
 
 /* Names of ports and networks: a letter or digit, then letters, digits, '_', '.', '-'. */
 bool cfg_name_valid(const char *s, size_t max);

@@ -81,6 +81,31 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(cfg.poll.sleep_max_us, 1000);
 	CU_ASSERT_EQUAL(cfg.fdb_aging_s, 10);
 	CU_ASSERT_EQUAL(cfg.fdb_size, 65536);
+	CU_ASSERT_STRING_EQUAL(cfg.control_group, "");
+}
+
+/* control.group: who may use the control socket besides root. */
+static void
+test_control(void)
+{
+	char err[1024] = "";
+
+	CU_ASSERT_EQUAL(load("workers: 1\ncontrol:\n  group: dpnet\n", err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.control_group, "dpnet");
+	CU_ASSERT_EQUAL(cfg.control_group_line, 3);
+	CU_ASSERT_EQUAL(load("control:\n  group: docker_users.1-x\n", err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.control_group, "docker_users.1-x");
+	CU_ASSERT_EQUAL(load("control:\n  group: \"1000\"\n", err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.control_group, "1000");
+	CU_ASSERT_EQUAL(load("control:\n", err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.control_group, "");
+	CU_ASSERT_EQUAL(load("control: {}\n", err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(cfg.control_group, "");
+	CU_ASSERT_TRUE(cfg_group_valid("abcdefghijabcdefghijabcdefghijab"));
+	CU_ASSERT_FALSE(cfg_group_valid("abcdefghijabcdefghijabcdefghijabc"));
+	CU_ASSERT_FALSE(cfg_group_valid(""));
+	CU_ASSERT_FALSE(cfg_group_valid("a/b"));
+	CU_ASSERT_FALSE(cfg_group_valid(".x"));
 }
 
 static void
@@ -335,7 +360,7 @@ static const struct err_case err_cases[] = {
 	/* unknown keys, at every level */
 	{ "workers: 1\nworkres: 2\n",
 	  "2: workres: unknown key: use one of eal, mbufs, workers, poll, fdb, ports, networks, "
-	  "nat, conntrack, routes" },
+	  "nat, conntrack, routes, control" },
 	{ "poll:\n  mode: busy\n  spin: 3\n",
 	  "3: poll.spin: unknown key: use one of mode, spin_polls, sleep_min_us, sleep_max_us" },
 	{ "eal:\n  memory: 3\n",
@@ -375,7 +400,7 @@ static const struct err_case err_cases[] = {
 	{ "fdb:\n  size: 10\n", "2: fdb.size: 10 is out of range: use 1024 to 16777216" },
 	/* structure */
 	{ "- a\n- b\n", "1: expected a mapping of keys (eal, mbufs, workers, poll, fdb, ports, "
-	  "networks, nat, conntrack, routes), got a list" },
+	  "networks, nat, conntrack, routes, control), got a list" },
 	{ "ports: 3\n", "1: ports: expected a list (entries starting with '- '), got a value" },
 	{ "ports:\n  - tap\n",
 	  "2: ports[0]: expected a mapping (name:, type:, ...), got a value" },
@@ -603,6 +628,22 @@ static const struct err_case err_cases[] = {
 	  "2: conntrack.timeouts: expected a mapping of keys, got a value" },
 	{ "conntrack:\n  timeouts:\n    icmp: 5\n    icmp: 6\n",
 	  "4: conntrack.timeouts.icmp: duplicate key (first on line 3)" },
+	/* control: the group of the control socket */
+	{ "control:\n  owner: x\n", "2: control.owner: unknown key: use one of group" },
+	{ "control: docker\n", "1: control: expected a mapping of keys, got a value" },
+	{ "control:\n  group:\n", "2: control.group: the value is missing" },
+	{ "control:\n  group: [a]\n", "2: control.group: expected a value, got a list" },
+	{ "workers: 1\ncontrol:\n  group: \"bad name\"\n",
+	  "3: control.group: invalid group name \"bad name\": letters, digits, '_', '.', '-', "
+	  "at most 32 characters" },
+	{ "control:\n  group: -x\n",
+	  "2: control.group: invalid group name \"-x\": letters, digits, '_', '.', '-', "
+	  "at most 32 characters" },
+	{ "control:\n  group: abcdefghijabcdefghijabcdefghijabc\n",
+	  "2: control.group: invalid group name \"abcdefghijabcdefghijabcdefghijabc\": letters, "
+	  "digits, '_', '.', '-', at most 32 characters" },
+	{ "control:\n  group: a\n  group: b\n",
+	  "3: control.group: duplicate key (first on line 2)" },
 };
 
 static void
@@ -798,6 +839,7 @@ main(void)
 	s = CU_add_suite("config", NULL, NULL);
 	if (s == NULL ||
 	    CU_add_test(s, "defaults", test_defaults) == NULL ||
+	    CU_add_test(s, "control.group", test_control) == NULL ||
 	    CU_add_test(s, "built-in (TAP mode)", test_builtin) == NULL ||
 	    CU_add_test(s, "every key round-trip", test_full) == NULL ||
 	    CU_add_test(s, "conf/*.yaml load", test_samples) == NULL ||
