@@ -121,7 +121,8 @@ ctl_mac_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 		free(w.rows);
 		return w.err;
 	}
-	qsort(w.rows, w.n, sizeof(w.rows[0]), mac_cmp);
+	if (w.n > 1) /* rows is NULL when empty: qsort must not get it */
+		qsort(w.rows, w.n, sizeof(w.rows[0]), mac_cmp);
 	arr = json_array();
 	for (size_t i = 0; arr != NULL && i < w.n; i++) {
 		const struct mac_row *r = &w.rows[i];

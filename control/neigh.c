@@ -667,7 +667,8 @@ ctl_neigh_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 		free(w.rows);
 		return w.err;
 	}
-	qsort(w.rows, w.n, sizeof(w.rows[0]), neigh_cmp);
+	if (w.n > 1) /* rows is NULL when empty: qsort must not get it */
+		qsort(w.rows, w.n, sizeof(w.rows[0]), neigh_cmp);
 	arr = json_array();
 	for (size_t i = 0; arr != NULL && i < w.n; i++) {
 		const struct neigh_row *r = &w.rows[i];

@@ -474,7 +474,8 @@ ctl_route_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 		return rc;
 	if (route_rows(c, &w) < 0)
 		return -ENOMEM;
-	qsort(w.rows, w.n, sizeof(w.rows[0]), route_cmp);
+	if (w.n > 1) /* rows is NULL when empty: qsort must not get it */
+		qsort(w.rows, w.n, sizeof(w.rows[0]), route_cmp);
 	arr = json_array();
 	for (size_t i = 0; arr != NULL && i < w.n; i++) {
 		json_t *o = route_json(c, w.rows[i].prefix, w.rows[i].len, &w.rows[i].nh);
