@@ -663,6 +663,27 @@ dpctl_wait(int fd, short events, uint64_t deadline)
 	return rc;
 }
 
+/*
+ * The daemon closed before taking the request: if it said why first (a client
+ * it does not let in gets one error line, then the close), die with that.
+ */
+static void
+dpctl_closed_why(int fd)
+{
+	char buf[1024];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	char *nl = n > 0 ? memchr(buf, '\n', (size_t)n) : NULL;
+	json_t *o = nl != NULL ? json_loadb(buf, (size_t)(nl - buf), 0, NULL) : NULL;
+	const char *msg = json_string_value(json_object_get(o, "error"));
+
+	if (msg != NULL) {
+		snprintf(buf, sizeof(buf), "%s", msg);
+		json_decref(o);
+		dpctl_die(DPCTL_EXIT_FAIL, "%s", buf);
+	}
+	json_decref(o);
+}
+
 static void
 dpctl_send(int fd, const char *buf, size_t len, uint64_t deadline)
 {
@@ -675,6 +696,12 @@ dpctl_send(int fd, const char *buf, size_t len, uint64_t deadline)
 		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			int e = errno;
+
+			dpctl_closed_why(fd);
+			errno = e;
+		}
 		if (n < 0)
 			dpctl_die(DPCTL_EXIT_FAIL, "cannot send to %s: %s", dpctl_socket,
 				  strerror(errno));

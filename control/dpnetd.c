@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <glob.h>
+#include <grp.h>
 #include <sched.h>
 #include <net/if.h>
 #include <signal.h>
@@ -66,6 +67,7 @@ struct dpnetd_opts {
 	const char *config;          /* --config FILE, NULL for the built-in one */
 	const char *socket;          /* --socket PATH (or DPNET_SOCKET) */
 	const char *state_dir;       /* --state-dir DIR */
+	const char *group;           /* --group NAME, NULL: control.group of the config */
 	int log_level;               /* --log-level as an RTE_LOG_* level, 0 = default */
 	char **eal_argv;             /* arguments after "--" */
 	int eal_argc;                /* their count, 0 = build our own */
@@ -95,11 +97,13 @@ dpnetd_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: dpnetd [--config FILE] [--socket PATH] [--state-dir DIR] "
-		"[--log-level LEVEL] [-- EAL-ARGS...]\n"
+		"[--group NAME] [--log-level LEVEL] [-- EAL-ARGS...]\n"
 		"\n"
 		"  --config FILE      YAML configuration (default: built-in TAP mode)\n"
 		"  --socket PATH      control socket (default %s, or $%s)\n"
 		"  --state-dir DIR    persistent state (default %s)\n"
+		"  --group NAME       members of group NAME may use the control socket too\n"
+		"                     (default: control.group of the config; root only)\n"
 		"  --log-level LEVEL  emerg, alert, crit, error, warning, notice, info, debug "
 		"(or 1-8)\n"
 		"  -- EAL-ARGS        DPDK EAL arguments, replacing the ones dpnetd builds\n"
@@ -141,6 +145,7 @@ dpnetd_parse_opts(int argc, char **argv, struct dpnetd_opts *o)
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -162,6 +167,9 @@ dpnetd_parse_opts(int argc, char **argv, struct dpnetd_opts *o)
 			break;
 		case 'd':
 			o->state_dir = optarg;
+			break;
+		case 'g':
+			o->group = optarg;
 			break;
 		case 'l':
 			o->log_level = dpnetd_parse_level(optarg);
@@ -515,6 +523,44 @@ dpnetd_serve(struct ctl *c, int sfd)
 	close(ep);
 }
 
+/*
+ * The group of the control socket (--group, else control.group): its gid in
+ * *gid, 1; 0 when there is none. Dies on a group this system does not know.
+ */
+static int
+dpnetd_control_group(const struct dpnetd_opts *o, const struct cfg *cfg, gid_t *gid)
+{
+	const char *name = o->group != NULL ? o->group : cfg->control_group;
+	char where[CFG_PATH_MAX + 32];
+	struct group *gr;
+	char *end;
+	unsigned long v;
+
+	if (o->group != NULL)
+		snprintf(where, sizeof(where), "--group");
+	else
+		snprintf(where, sizeof(where), "%s:%d: control.group", cfg->path,
+			 cfg->control_group_line);
+	if (name[0] == '\0')
+		return 0;
+	if (!cfg_group_valid(name))
+		dpnetd_die("%s: invalid group name \"%.64s\": letters, digits, '_', '.', '-', "
+			   "at most %d characters", where, name, CFG_GROUP_MAX - 1);
+	errno = 0;
+	gr = getgrnam(name);
+	if (gr != NULL) {
+		*gid = gr->gr_gid;
+		return 1;
+	}
+	v = strtoul(name, &end, 10);
+	if (*end == '\0' && v < (gid_t)-1) {
+		*gid = (gid_t)v; /* a numeric gid, whether or not it has a name */
+		return 1;
+	}
+	dpnetd_die("%s: no group \"%s\" on this system: create it (groupadd %s) or name "
+		   "another", where, name, name);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -530,7 +576,8 @@ main(int argc, char **argv)
 	sigset_t mask;
 	bool want_huge = false;
 	size_t off = 0;
-	int sfd, rc;
+	int sfd, rc, has_group;
+	gid_t group = 0;
 
 	dpnetd_parse_opts(argc, argv, &o);
 	if (o.config != NULL) {
@@ -539,6 +586,7 @@ main(int argc, char **argv)
 	} else {
 		cfg_builtin(&cfg);
 	}
+	has_group = dpnetd_control_group(&o, &cfg, &group);
 	dpnetd_check_ifaces(&cfg);
 	if (net_table_init(&nets, &cfg, err, sizeof(err)) < 0)
 		dpnetd_die("%s", err);
@@ -683,6 +731,12 @@ main(int argc, char **argv)
 		dpnetd_die("cannot start the workers: %s", strerror(-rc));
 	}
 	ctl.srv = srv_create(o.socket, dpnetd_cmds, &ctl, dpnetd_refused, err, sizeof(err));
+	if (ctl.srv != NULL && has_group &&
+	    srv_set_group(ctl.srv, group, o.group != NULL ? o.group : cfg.control_group, err,
+			  sizeof(err)) < 0) {
+		srv_destroy(ctl.srv);
+		ctl.srv = NULL;
+	}
 	if (ctl.srv == NULL) {
 		dp_stop(ctl.dp);
 		ctl_port_destroy_all(&ctl);

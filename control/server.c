@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -40,6 +41,8 @@ struct srv_client {
 	size_t out_len;         /* bytes in out */
 	size_t out_off;         /* bytes of out already sent */
 	uint64_t last_ms;       /* last time the client made progress */
+	uint64_t req_ms;        /* when the request in in began to arrive */
+	uint64_t out_ms;        /* when the response in out was queued */
 	uint32_t events;        /* epoll events currently registered */
 	bool eof;               /* the peer closed its sending side */
 	bool closing;           /* close once out is flushed (protocol error) */
@@ -69,6 +72,10 @@ struct srv {
 	srv_log_t log;                             /* refused requests go here */
 	struct srv_client *clients[SRV_MAX_CLIENTS]; /* connected clients */
 	unsigned int n_clients;                    /* non-NULL entries in clients */
+	bool has_group;                            /* gid may connect besides root */
+	gid_t gid;                                 /* that group */
+	char group[64];                            /* its name, for messages */
+	bool accept_paused;                        /* lfd left epoll: out of descriptors */
 };
 
 int
@@ -126,6 +133,39 @@ srv_probe(const char *path)
 		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+/*
+ * Every client holds a descriptor: raise the soft RLIMIT_NOFILE (1024 in a
+ * login shell) so that SRV_MAX_CLIENTS of them fit beside EAL's and the
+ * ports', as far as the hard limit allows.
+ */
+static void
+srv_raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t want = SRV_MAX_CLIENTS + 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+int
+srv_set_group(struct srv *s, gid_t gid, const char *name, char *err, size_t errlen)
+{
+	if (chown(s->path, (uid_t)-1, gid) < 0 || chmod(s->path, 0660) < 0) {
+		int rc = -errno;
+
+		snprintf(err, errlen, "cannot give %s to group %s: %s", s->path, name,
+			 strerror(errno));
+		return rc;
+	}
+	s->has_group = true;
+	s->gid = gid;
+	snprintf(s->group, sizeof(s->group), "%s", name);
+	return 0;
 }
 
 /* mkdir -p of the directory holding path. */
@@ -210,8 +250,9 @@ srv_create(const char *path, const struct srv_cmd *cmds, struct ctl *c, srv_log_
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		goto fail;
 	}
-	/* Created 0660 from the start: no window where others could connect. */
-	old_mask = umask(0117);
+	/* Created 0600 from the start: no window where others could connect
+	 * (srv_set_group opens it to a group). */
+	old_mask = umask(0177);
 	rc = bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old_mask);
 	if (rc < 0) {
@@ -219,7 +260,7 @@ srv_create(const char *path, const struct srv_cmd *cmds, struct ctl *c, srv_log_
 		snprintf(err, errlen, "cannot bind %s: %s", s->path, strerror(errno));
 		goto fail;
 	}
-	if (chmod(s->path, 0660) < 0 || lstat(s->path, &st) < 0) {
+	if (chmod(s->path, 0600) < 0 || lstat(s->path, &st) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot set the mode of %s: %s", s->path, strerror(errno));
 		unlink(s->path);
@@ -233,6 +274,7 @@ srv_create(const char *path, const struct srv_cmd *cmds, struct ctl *c, srv_log_
 		unlink(s->path);
 		goto fail;
 	}
+	srv_raise_nofile();
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev) < 0) {
 		rc = -errno;
@@ -309,6 +351,7 @@ srv_append(struct srv_client *cl, json_t *resp)
 	len = strlen(text);
 	if (cl->out_off == cl->out_len) {
 		cl->out_off = cl->out_len = 0;
+		cl->out_ms = ctl_mono_ms();
 	}
 	out = realloc(cl->out, cl->out_len + len + 1);
 	if (out == NULL) {
@@ -581,6 +624,7 @@ srv_process(struct srv *s, struct srv_client *cl)
 			srv_request(s, cl, cl->in, len);
 		memmove(cl->in, cl->in + used, cl->in_len - used);
 		cl->in_len -= used;
+		cl->req_ms = ctl_mono_ms(); /* the next request's time starts now */
 	}
 }
 
@@ -631,6 +675,8 @@ srv_read(struct srv_client *cl, uint64_t now)
 			return 0; /* full: srv_process refuses the over-long request */
 		n = recv(cl->fd, cl->in + cl->in_len, cl->in_cap - cl->in_len, MSG_DONTWAIT);
 		if (n > 0) {
+			if (cl->in_len == 0)
+				cl->req_ms = now;
 			cl->in_len += (size_t)n;
 			cl->last_ms = now;
 			if (memchr(cl->in + cl->in_len - n, '\n', (size_t)n) != NULL)
@@ -645,6 +691,54 @@ srv_read(struct srv_client *cl, uint64_t now)
 		} else {
 			return -1;
 		}
+	}
+}
+
+/* May this peer use the socket? uid 0, our own uid, or the group (primary or
+ * supplementary, as they were when it connected: SO_PEERGROUPS). */
+static bool
+srv_peer_allowed(const struct srv *s, int fd, const struct ucred *cred)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (cred->uid == 0 || cred->uid == geteuid())
+		return true;
+	if (!s->has_group)
+		return false;
+	if (cred->gid == s->gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false; /* more than 256 groups, or an old kernel: refused */
+	for (size_t i = 0; i < len / sizeof(groups[0]); i++)
+		if (groups[i] == s->gid)
+			return true;
+	return false;
+}
+
+/* Tell a refused peer why in one line (without waiting for it), log, close. */
+static void
+srv_refuse(struct srv *s, int fd, const struct ucred *cred)
+{
+	char msg[256], line[384];
+	int n;
+
+	if (s->has_group)
+		snprintf(msg, sizeof(msg), "permission denied: uid %u is neither root nor in "
+			 "group %s, which may use this control socket", (unsigned int)cred->uid,
+			 s->group);
+	else
+		snprintf(msg, sizeof(msg), "permission denied: only root may use this control "
+			 "socket (uid %u; the daemon's control.group or --group lets a group in)",
+			 (unsigned int)cred->uid);
+	n = snprintf(line, sizeof(line), "{\"ok\":false,\"errno\":%d,\"error\":\"%s\"}\n",
+		     EACCES, msg);
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)!send(fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+	if (s->log != NULL) {
+		snprintf(line, sizeof(line), "%s (pid %d)", msg, (int)cred->pid);
+		s->log("", EACCES, line);
 	}
 }
 
@@ -665,7 +759,25 @@ srv_accept(struct srv *s)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return; /* EAGAIN, or out of descriptors: retry on the next event */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* The listening socket stays readable: stop watching it
+				 * until the next tick rather than spin on it. */
+				epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->lfd, NULL);
+				s->accept_paused = true;
+			}
+			return; /* EAGAIN, or out of descriptors: see srv_tick */
+		}
+		/* Who is calling: root, the daemon's user or the group; others are told
+		 * in one line and closed before anything of theirs is read. */
+		credlen = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0) {
+			close(fd);
+			continue;
+		}
+		if (!srv_peer_allowed(s, fd, &cred)) {
+			srv_refuse(s, fd, &cred);
+			continue;
 		}
 		if (s->n_clients == SRV_MAX_CLIENTS) {
 			static const char busy[] = "{\"ok\":false,\"errno\":16,\"error\":"
@@ -680,10 +792,8 @@ srv_accept(struct srv *s)
 			close(fd);
 			continue;
 		}
-		/* Who is calling: handlers may only act on the caller's own process. */
-		credlen = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == 0)
-			cl->peer_pid = cred.pid;
+		/* Handlers may only act on the caller's own process. */
+		cl->peer_pid = cred.pid;
 		for (slot = 0; s->clients[slot] != NULL; slot++)
 			;
 		cl->fd = fd;
@@ -749,14 +859,25 @@ srv_run(struct srv *s)
 void
 srv_tick(struct srv *s, uint64_t now_ms)
 {
+	if (s->accept_paused) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev) == 0)
+			s->accept_paused = false;
+	}
 	for (unsigned int i = 0; i < SRV_MAX_CLIENTS; i++) {
 		struct srv_client *cl = s->clients[i];
-		bool busy;
+		bool reading, writing;
 
 		if (cl == NULL)
 			continue;
-		busy = cl->in_len > 0 || cl->out_off < cl->out_len;
-		if (now_ms - cl->last_ms > (busy ? SRV_IDLE_MS : SRV_IDLE_QUIET_MS))
+		reading = cl->in_len > 0;
+		writing = cl->out_off < cl->out_len;
+		/* Stalled, or too slow however steadily it goes (a byte a second):
+		 * a request must arrive, and a response be read, within SRV_IDLE_MS. */
+		if (now_ms - cl->last_ms > (reading || writing ? SRV_IDLE_MS : SRV_IDLE_QUIET_MS) ||
+		    (reading && now_ms - cl->req_ms > SRV_IDLE_MS) ||
+		    (writing && now_ms - cl->out_ms > SRV_IDLE_MS))
 			srv_client_close(s, cl);
 	}
 }

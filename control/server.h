@@ -15,6 +15,12 @@
  * read its responses never holds up the others, and is dropped after
  * SRV_IDLE_MS with a partial request or unread output.
  *
+ * Who may connect: the socket file is 0600 (root, or the daemon's user) unless
+ * srv_set_group() gives a group, then 0660 and group-owned by it. On top of the
+ * file's mode every client's credentials are checked as it is accepted
+ * (SO_PEERCRED, SO_PEERGROUPS): uid 0, the daemon's own uid, or the group as
+ * primary or supplementary group; anyone else gets one error line and is closed.
+ *
  * Thread safety: control thread only.
  */
 #ifndef DPNET_SERVER_H
@@ -25,8 +31,10 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-#define SRV_IDLE_MS 10000         /* drop a client stalled this long mid-request */
-#define SRV_MAX_CLIENTS 64        /* connections served at once */
+#define SRV_IDLE_MS 10000         /* drop a client whose request (or whose reading of
+                                   * a response) takes longer than this, however
+                                   * slowly it keeps going (slowloris) */
+#define SRV_MAX_CLIENTS 512       /* connections served at once */
 
 struct ctl;
 struct srv;
@@ -53,6 +61,11 @@ struct srv_cmd {
  */
 struct srv *srv_create(const char *path, const struct srv_cmd *cmds, struct ctl *c,
 		       srv_log_t log, char *err, size_t errlen);
+/*
+ * Let members of group gid (called name in messages) use the socket: chown it
+ * to the group, mode 0660. Returns 0 or -errno with the message in err.
+ */
+int srv_set_group(struct srv *s, gid_t gid, const char *name, char *err, size_t errlen);
 /* Close every client, close and unlink the socket. */
 void srv_destroy(struct srv *s);
 /* The epoll descriptor to wait on (readable when something is to be done). */
