@@ -1,7 +1,7 @@
 /*
  * server.h - the control socket: a Unix stream socket speaking JSON lines.
  *
- * srv_create() binds the socket (mode 0660, parent directory created; a stale
+ * srv_create() binds the socket (mode 0600, parent directory created; a stale
  * socket is removed only if nothing answers on it, and the call fails with
  * -EADDRINUSE when another daemon does). The server has its own epoll set;
  * srv_fd() returns that epoll descriptor so the daemon's main loop can wait on

@@ -115,6 +115,14 @@ e2e_cleanup() {
 		wait "$DAEMON_PID" 2>/dev/null
 	fi
 	ctr_cleanup_end
+	# Under -Dsanitize=true: whatever a sanitizer reported in any daemon of this
+	# test (also one stopped here, or by kill -9's successor) fails it.
+	if [ $rc -eq 0 ] && [ -f "$E2E_LOG" ] &&
+		grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$E2E_LOG"; then
+		grep -E -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$E2E_LOG" >&2
+		echo "FAIL: $E2E_NAME: a sanitizer reported the above in the daemon log" >&2
+		rc=1
+	fi
 	for ns in "${E2E_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
