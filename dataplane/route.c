@@ -178,6 +178,12 @@ l3_local(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta,
 		*out_dom = host_dom;
 		return true;
 	}
+	/* The uplink address itself is dpnet's alone (TAP mode's 169.254.17.2):
+	 * with no host port behind it, only pings and published ports answer. */
+	if (up_dom < DP_MAX_DOMAINS && dst == v->nets[up_dom].gw_ip) {
+		l3_drop(meta, DP_DROP_GATEWAY_LOCAL);
+		return false;
+	}
 	/* Nobody in a resolving uplink domain owns our addresses (NIC mode: the
 	 * host's are behind the host port), so nothing to ask ARP for there. */
 	if (up_dom >= DP_MAX_DOMAINS || in_net->flags & (DP_NET_F_UPLINK | DP_NET_F_HOST) ||

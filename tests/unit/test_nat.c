@@ -732,6 +732,10 @@ test_host_ip_rules(void)
 	/* 127.0.0.1:8081: never from the network, whatever the destination. */
 	send_dropped(P_UP, mk_tcp(&mac_cl, &mac_gu, ip_cl, ip_up, 40001, 8081, TCP_SYN),
 		     DP_DROP_GATEWAY_LOCAL);
+	/* From a container to the uplink address, no published port there: it is
+	 * dpnet's own address and nobody else's (no host port): gateway-local. */
+	send_dropped(P_C2, mk_tcp(&mac_c2, &mac_ga, ip_c2, ip_up, 40005, 9090, TCP_SYN),
+		     DP_DROP_GATEWAY_LOCAL);
 	inject(P_UP, mk_tcp(&mac_cl, &mac_gu, ip_cl, IP4(127, 0, 0, 1), 40002, 8081, TCP_SYN));
 	inject(P_C2, mk_tcp(&mac_c2, &mac_ga, ip_c2, IP4(127, 0, 0, 1), 40003, 8081, TCP_SYN));
 	inject(P_C2, mk_tcp(&mac_c2, &mac_ga, ip_c2, ip_ga, 40004, 8081, TCP_SYN));
