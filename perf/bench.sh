@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # perf/bench.sh [quick|full] - forwarding rate of dpnetd against dpdk-testpmd
 # on the same virtual devices in the same run: L2 bridging (BENCH=l2, the
-# default, with dpnetd's idle CPU) or the NAT path (BENCH=nat).
+# default, with dpnetd's idle CPU), the NAT path (BENCH=nat) or the routed
+# + MASQUERADE path to a NIC-mode uplink (BENCH=masq).
 #
 #   quick: 1 run of 5 s per contender;  full: 3 runs of 10 s, median of runs.
 #
@@ -29,11 +30,31 @@
 # use, from the EAL telemetry socket, of two idle daemons with conntrack.max
 # 65536 and 1048576).
 #
-# Environment: DPNETD, DPCTL (default: build tree, then PATH), BENCH=l2|nat,
+# BENCH=masq: the pcap holds BENCH_FLOWS (65536) UDP flows, one 60-byte frame
+# each, from a container (172.17.0.2, 02:42:ac:11:00:02: the first container
+# of a fresh daemon, `run -d -- sleep infinity`) to 16 outside addresses,
+# addressed to the bridge network's gateway MAC (02:42:ac:11:00:01): routed by
+# the default route through a NIC-mode uplink (--role uplink --address
+# 198.19.0.1/24 --gateway 198.19.0.254), masqueraded to 198.19.0.1, out. The
+# container side is a pcap port in `bridge` (infinite_rx) with the container's
+# MAC pinned to it (`mac add`). The uplink is a pcap port too, not net_null: a
+# NIC-mode uplink resolves its gateway with ARP and a null port cannot answer,
+# and dpctl has no static neighbour. Its rx_pcap is BENCH_ARP_FRAMES (500000)
+# copies of the gateway's ARP reply, read once (no infinite_rx; then the port
+# is silent); with no tx_* devargs net_pcap's TX counts and frees, as
+# net_null's does. It is added last, while the container's frames already
+# flow, so that its replies meet the INCOMPLETE entry their misses made (an
+# unsolicited reply creates nothing). The learned gateway is probed 30 s later
+# and, with nobody answering, dropped at ~33 s: every run (a fresh daemon)
+# ends well before. Rates and per-stage cycles come from the measured window
+# only (the set-up's no-route and no-neighbour drops are not in it).
+#
+# Environment: DPNETD, DPCTL (default: build tree, then PATH), BENCH=l2|nat|masq,
 # BENCH_FRAMES, BENCH_SRCS, BENCH_DSTS (L2 pcap shape, defaults 256/4/4),
 # BENCH_L2=flood|unicast (destination MACs unknown, or known through static
 # entries; default flood), BENCH_FLOWS, BENCH_NEW_FLOWS, BENCH_SAMPLE_MS (NAT;
-# the last: how often perf/sample.py reads conntrack, default 1 ms).
+# the last: how often perf/sample.py reads conntrack, default 1 ms),
+# BENCH_ARP_FRAMES (masq: copies of the gateway's ARP reply).
 # Writes perf/results/bench-<time>.json and prints a table. Needs root.
 set -euo pipefail
 
@@ -66,12 +87,19 @@ DPNETD=$(pick "${DPNETD:-}" "$ROOT/build/control/dpnetd" dpnetd)
 DPCTL=$(pick "${DPCTL:-}" "$ROOT/build/control/dpctl" dpctl)
 FRAMES=${BENCH_FRAMES:-256} SRCS=${BENCH_SRCS:-4} DSTS=${BENCH_DSTS:-4}
 BENCH=${BENCH:-l2}
-case "$BENCH" in l2|nat) ;; *) echo "bench.sh: BENCH is l2 or nat" >&2; exit 2 ;; esac
+case "$BENCH" in l2|nat|masq) ;; *) echo "bench.sh: BENCH is l2, nat or masq" >&2; exit 2 ;; esac
 FLOWS=${BENCH_FLOWS:-65536} NEW_FLOWS=${BENCH_NEW_FLOWS:-524288}
 # NAT: dpnet's address on the uplink (the pcap port) and the published port.
 # The MAC dpnet owns there (what the pcap's frames must be addressed to) is the
 # uplink port's own for a non-TAP uplink: learnt below from a probe daemon.
 NAT_ADDR=198.19.0.1/24 NAT_PORT=8080 NAT_MAC=""
+# MASQUERADE: the uplink (address, gateway and the MAC its ARP replies give),
+# the container the frames come from (what a fresh daemon's first container
+# gets: checked every run), the bridge gateway's MAC, where the flows go.
+MASQ_ADDR=198.19.0.1/24 MASQ_GW=198.19.0.254 MASQ_GW_MAC=02:00:c6:13:00:fe
+MASQ_CTR_IP=172.17.0.2 MASQ_CTR_MAC=02:42:ac:11:00:02 MASQ_BR_MAC=02:42:ac:11:00:01
+MASQ_TO=198.51.100.0 MASQ_TO_ADDRS=16 MASQ_PORT=9000
+ARP_FRAMES=${BENCH_ARP_FRAMES:-500000}
 # flood: destinations unknown (flooded to the one other port); unicast: known.
 L2MODE=${BENCH_L2:-flood}
 case "$L2MODE" in flood|unicast) ;; *) echo "bench.sh: BENCH_L2 is flood or unicast" >&2; exit 2 ;; esac
@@ -155,6 +183,13 @@ if [ "$BENCH" = nat ]; then
 	# infinite_rx keeps every frame of the file in an mbuf: room for them all.
 	TP_MBUFS=$((FLOWS + 65536))
 	FRAMES=$FLOWS
+elif [ "$BENCH" = masq ]; then
+	$PY "$HERE/gen.py" "$PCAP" --flows "$FLOWS" --from-ip "$MASQ_CTR_IP" --from-mac "$MASQ_CTR_MAC" \
+		--to-net "$MASQ_TO" --to-addrs "$MASQ_TO_ADDRS" --dst-port "$MASQ_PORT" --dst-mac "$MASQ_BR_MAC"
+	ARPPCAP="$TMP/arp.pcap"
+	$PY "$HERE/gen.py" "$ARPPCAP" --arp-reply "$MASQ_GW,$MASQ_GW_MAC,${MASQ_ADDR%/*}" --frames "$ARP_FRAMES"
+	TP_MBUFS=$((FLOWS + 65536))
+	FRAMES=$FLOWS
 else
 	$PY "$HERE/gen.py" "$PCAP" --frames "$FRAMES" --srcs "$SRCS" --dsts "$DSTS"
 	TP_MBUFS=16384
@@ -183,6 +218,22 @@ for r in $(seq 1 "$RUNS"); do
 	rm -rf "/var/run/dpdk/dpbench-tp-$ID"
 done
 TP_PPS=$(printf '%s\n' "${tp_runs[@]}" | median)
+# masq: testpmd once more on dpnetd's own vdevs (the uplink a pcap port whose
+# TX drops, its rx_pcap the ARP replies; io forwards them to port 0's TX,
+# which drops too): shows what the pcap uplink's TX costs against net_null's.
+TP_SAME=""
+if [ "$BENCH" = masq ]; then
+	log="$TMP/testpmd-same.log"
+	timeout -s INT $((SECS + WARMUP + 2)) dpdk-testpmd "${EAL[@]}" -m 1024 \
+		--file-prefix "dpbench-tp-$ID" \
+		--vdev "net_pcap0,rx_pcap=$PCAP,infinite_rx=1" --vdev "net_pcap1,rx_pcap=$ARPPCAP" \
+		-- --forward-mode=io --total-num-mbufs="$TP_MBUFS" --stats-period 1 >"$log" 2>&1 || true
+	samples=$(awk '/NIC statistics for port/ { port = $6 } /Rx-pps:/ && port == 0 { print $2 }' "$log" |
+		tail -n +$((WARMUP + 1)) | head -n "$SECS")
+	TP_SAME=$(median <<<"$samples")
+	echo "testpmd on dpnetd's vdevs (pcap -> pcap, TX drop): median $(awk -v x="$TP_SAME" 'BEGIN { printf "%.2f", x / 1e6 }') Mpps"
+	rm -rf "/var/run/dpdk/dpbench-tp-$ID"
+fi
 
 # ---------------------------------------------------------------- dpnetd
 DP_PPS="" IDLE_PCT="" DP_NOTE="" NEWCONN="" NEWCONN_RUNS="" CT_BYTES="" NAT_CHECK=""
@@ -198,7 +249,7 @@ if [ -x "$DPNETD" ] && [ -x "$DPCTL" ]; then
 			echo "# perf/bench.sh: no ports at start, adaptive polling"
 			echo "poll:"
 			echo "  mode: adaptive"
-			if [ "$BENCH" = nat ]; then
+			if [ "$BENCH" != l2 ]; then
 				echo "eal:"
 				echo "  memory_mb: $1    # as -m below (conntrack.max is checked against it)"
 				echo "mbufs: $2"
@@ -207,7 +258,10 @@ if [ -x "$DPNETD" ] && [ -x "$DPCTL" ]; then
 			fi
 		} >"$TMP/dpnet.yaml"
 	}
-	if [ "$BENCH" = nat ]; then
+	if [ "$BENCH" = masq ]; then
+		write_conf 1024 $((FLOWS + 65536)) $((FLOWS * 2))
+		DPNETD_CMD="dpnetd --config CONF(mbufs: $((FLOWS + 65536)), conntrack.max: $((FLOWS * 2))) -- ${EAL[*]} -m 1024 --file-prefix dpbench-dp; dpctl run -d --name CTR -- sleep infinity; dpctl add-port in --type pcap --devargs rx_pcap=IN.pcap,infinite_rx=1; dpctl mac add bridge $MASQ_CTR_MAC in; dpctl add-port up --type pcap --devargs rx_pcap=ARP.pcap --role uplink --address $MASQ_ADDR --gateway $MASQ_GW"
+	elif [ "$BENCH" = nat ]; then
 		write_conf 1024 $((FLOWS + 65536)) $((FLOWS * 2))
 		DPNETD_CMD="dpnetd --config CONF(mbufs: $((FLOWS + 65536)), conntrack.max: $((FLOWS * 2))) -- ${EAL[*]} -m 1024 --file-prefix dpbench-dp; dpctl add-port out --type null --devargs no-rx=1; dpctl run -d --name CTR -p $NAT_PORT:80/udp -- sleep infinity; dpctl mac add bridge CTR-MAC out; dpctl add-port in --type pcap --devargs rx_pcap=IN.pcap,infinite_rx=1 --role uplink --address $NAT_ADDR"
 	else
@@ -277,11 +331,54 @@ print(next(c["ip"] for c in json.load(sys.stdin) if c["name"] == sys.argv[1]))' 
 		}
 		NAT_CTR_IP=$ip
 	}
+	# masq_setup: the container, its network's pcap port (traffic starts:
+	# no route yet), its MAC pinned there, then the uplink, whose file of
+	# ARP replies resolves the gateway the first misses asked for.
+	masq_setup() {
+		local ip mac st=""
+		CTR=mb$ID
+		dctl run -d --name "$CTR" -- sleep infinity >/dev/null
+		ip=$(dctl ps --json | $PY -c '
+import json, sys
+print(next(c["ip"] for c in json.load(sys.stdin) if c["name"] == sys.argv[1]))' "$CTR")
+		mac=$(ip netns exec "dpnet-$CTR" cat /sys/class/net/eth0/address)
+		[ "$ip" = "$MASQ_CTR_IP" ] && [ "$mac" = "$MASQ_CTR_MAC" ] || {
+			echo "bench.sh: the container is $ip at $mac, the pcap's frames come from $MASQ_CTR_IP at $MASQ_CTR_MAC" >&2
+			exit 1
+		}
+		dctl add-port in --type pcap --devargs "rx_pcap=$PCAP,infinite_rx=1" >/dev/null
+		# Its MAC lives on the pcap port from now on: a static entry, never
+		# learned, moved or aged (the container's veth sends nothing anyway).
+		dctl mac add bridge "$mac" in >/dev/null
+		dctl add-port up --type pcap --devargs "rx_pcap=$ARPPCAP" --role uplink \
+			--address "$MASQ_ADDR" --gateway "$MASQ_GW" >/dev/null
+		for _ in $(seq 1 50); do
+			st=$(gw_state)
+			[ "$st" = REACHABLE ] && break
+			sleep 0.1
+		done
+		[ "$st" = REACHABLE ] || {
+			dctl neigh ls >&2; dctl stats >&2
+			echo "bench.sh: the uplink's gateway $MASQ_GW was not resolved (state '$st')" >&2
+			exit 1
+		}
+	}
+	# gw_state: the uplink gateway's state in `dpctl neigh ls` ("" if absent).
+	gw_state() {
+		dctl neigh ls --json | $PY -c '
+import json, sys
+print(next((n["state"] + ("" if n["mac"] == sys.argv[2] else "-wrong-mac") for n in json.load(sys.stdin)
+            if n["address"] == sys.argv[1] and n["network"] == "(uplink)"), ""))' "$MASQ_GW" "$MASQ_GW_MAC"
+	}
+	OUTPORT=out
+	[ "$BENCH" = masq ] && OUTPORT=up
 	for r in $(seq 1 "$RUNS"); do
 		mkdir -p "$TMP/state"
 		start_dp
 		if [ "$BENCH" = nat ]; then
 			nat_setup "$PCAP"
+		elif [ "$BENCH" = masq ]; then
+			masq_setup
 		else
 			dctl add-port out --type null --devargs no-rx=1 >/dev/null
 			if [ "$L2MODE" = unicast ]; then
@@ -296,8 +393,9 @@ print(next(c["ip"] for c in json.load(sys.stdin) if c["name"] == sys.argv[1]))' 
 		fi
 		sleep "$WARMUP"
 		: >"$TMP/samples"
+		[ "$BENCH" = masq ] && dctl stats --json >"$TMP/stats0.json"
 		for _ in $(seq 0 "$SECS"); do
-			sample out >>"$TMP/samples"
+			sample "$OUTPORT" >>"$TMP/samples"
 			sleep 1
 		done
 		samples=$(awk 'NR > 1 { print ($2 - p2) / ($1 - p1) } { p1 = $1; p2 = $2 }' "$TMP/samples")
@@ -330,6 +428,51 @@ print("; ".join(bad) if bad else "ok: %d connections, each DNATed on its first p
 PYEOF
 )
 			echo "check: $NAT_CHECK"
+		elif [ "$BENCH" = masq ]; then
+			# Every run: what was measured is the masqueraded path, resolved
+			# all along (the window's drops, the gateway still REACHABLE).
+			dctl stats --json >"$TMP/stats.json"
+			dctl conntrack stats --json >"$TMP/ct.json"
+			dctl nat ls --json >"$TMP/nat.json"
+			st=$(gw_state)
+			if [ "$r" -eq "$RUNS" ]; then
+				printf '%s\n' "--- dpctl nat ls (after the last run)" "$(dctl nat ls)" \
+					"--- dpctl conntrack stats" "$(dctl conntrack stats)" \
+					"--- dpctl neigh ls" "$(dctl neigh ls)" \
+					"--- dpctl stats (set-up included)" "$(dctl stats)"
+			fi
+			NAT_CHECK=$($PY - "$TMP/stats0.json" "$TMP/stats.json" "$TMP/ct.json" "$TMP/nat.json" \
+				"$FLOWS" "$st" <<'PYEOF'
+import json, sys
+s0, s1, ct, nat = (json.load(open(p)) for p in sys.argv[1:5])
+n, gw = int(sys.argv[5]), sys.argv[6]
+masq = sum(r["pkts"] for c in nat["chains"] for r in c["rules"] if r["target"] == "MASQUERADE")
+port = lambda s, name: next(p for p in s["ports"] if p["name"] == name)
+tx = port(s1, "up")["tx_pkts"] - port(s0, "up")["tx_pkts"]
+rx = port(s1, "in")["rx_pkts"] - port(s0, "in")["rx_pkts"]
+xl = s1["nat"]["translated"] - s0["nat"]["translated"]
+dr = {k: v - s0["drops"].get(k, 0) for k, v in s1["drops"].items() if v != s0["drops"].get(k, 0)}
+bad = []
+if ct["created"] != n or ct["entries"] != n:
+    bad.append("conntrack created %d, entries %d (expected %d)" % (ct["created"], ct["entries"], n))
+if masq != n or s1["nat"]["masquerade_connections"] != n:
+    bad.append("MASQUERADE counted %d connections, stats %d (expected %d)" %
+               (masq, s1["nat"]["masquerade_connections"], n))
+if ct["drops_total"]:
+    bad.append("NAT drops %s" % ct["drops"])
+if dr:
+    bad.append("drops during the window: %s" % dr)
+if abs(xl - tx) > max(1024, tx // 1000):
+    bad.append("the window translated %d packets but the uplink sent %d" % (xl, tx))
+if gw != "REACHABLE":
+    bad.append("the gateway is %s at the end" % (gw or "gone"))
+print("; ".join(bad) if bad else "ok: %d connections, each masqueraded once (MASQUERADE %d); "
+      "window: %d frames in, %d translated, %d out of the uplink, no drops; gateway REACHABLE, "
+      "%d ARP request(s) in all" % (n, masq, rx, xl, tx, s1["neigh"]["requests"]))
+PYEOF
+)
+			echo "check run $r: $NAT_CHECK"
+			[[ "$NAT_CHECK" == ok:* ]] || MASQ_BAD="${MASQ_BAD:+$MASQ_BAD / }run $r: $NAT_CHECK"
 		elif [ "$r" -eq "$RUNS" ]; then
 			dctl stats --json >"$TMP/stats.json" 2>/dev/null || true
 			# Idle: the pcap port gone, the null port (no-rx) still polled.
@@ -346,6 +489,7 @@ PYEOF
 		rm -rf "$TMP/state"
 	done
 	DP_PPS=$(printf '%s\n' "${dp_runs[@]}" | median)
+	[ -z "${MASQ_BAD:-}" ] || NAT_CHECK="FAILED: $MASQ_BAD"
 
 	if [ "$BENCH" = nat ]; then
 		# ---- new connections per second: one pass over NEW_FLOWS distinct
@@ -428,8 +572,9 @@ fi
 mkdir -p "$HERE/results"
 OUT="$HERE/results/bench-$(date +%Y%m%d-%H%M%S).json"
 CPU=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
-$PY - "$OUT" "$TMP/stats.json" "$TMP/ct.json" "$TMP/nat.json" <<EOF
+$PY - "$OUT" "$TMP/stats.json" "$TMP/ct.json" "$TMP/nat.json" "$TMP/stats0.json" <<EOF
 import json, os, sys
+bench = "$BENCH"
 def load(p):
     try:
         return json.load(open(p))
@@ -437,19 +582,23 @@ def load(p):
         return None
 tp = float("$TP_PPS")
 stats, ct, nat = load(sys.argv[2]), load(sys.argv[3]), load(sys.argv[4])
+stats0 = load(sys.argv[5]) if bench == "masq" else None
 dp = float("${DP_PPS:-0}") or None
-bench = "$BENCH"
 doc = {
     "bench": bench, "mode": "$MODE", "seconds": $SECS, "runs": $RUNS,
     "frames": {"count": $FRAMES, "bytes": 60, "src_macs": $SRCS, "dst_macs": $DSTS}
         if bench == "l2" else {"count": $FLOWS, "bytes": 60, "flows": $FLOWS,
-                                "to": "${NAT_ADDR%/*}:$NAT_PORT/udp"},
+                                "to": "${NAT_ADDR%/*}:$NAT_PORT/udp"} if bench == "nat" else
+        {"count": $FLOWS, "bytes": 60, "flows": $FLOWS, "from": "$MASQ_CTR_IP ($MASQ_CTR_MAC)",
+         "to": "$MASQ_TO_ADDRS addresses after $MASQ_TO, port $MASQ_PORT/udp",
+         "uplink": "$MASQ_ADDR via $MASQ_GW", "arp_replies": $ARP_FRAMES},
     "machine": {"cpu": "$CPU", "cores": $(nproc), "hugepages": ${HUGE:-0} == 1,
                 "kernel": "$(uname -r)"},
     "testpmd_io": {"mpps": tp / 1e6, "runs_mpps": [float(x) / 1e6 for x in "${tp_runs[*]}".split()],
                    "command": "$TESTPMD_CMD"},
     "dpnetd_" + bench: None if dp is None else {
-        "mode": "$L2MODE" if bench == "l2" else "DNAT + conntrack hit, $FLOWS flows",
+        "mode": "$L2MODE" if bench == "l2" else "DNAT + conntrack hit, $FLOWS flows"
+            if bench == "nat" else "routed + MASQUERADE (conntrack hit) to a NIC-mode uplink, $FLOWS flows",
         "mpps": dp / 1e6, "runs_mpps": [float(x) / 1e6 for x in "${dp_runs[*]}".split()],
         "command": "$DPNETD_CMD"},
     "ratio": None if dp is None else dp / tp,
@@ -471,10 +620,32 @@ if bench == "nat":
     doc["check"] = """$NAT_CHECK"""
     doc["conntrack_stats"] = ct
     doc["nat_ls"] = nat
+# masq: per-stage cycles and drops of the measured window (the last run's).
+window = None
+if bench == "masq" and stats and stats0:
+    st0 = {s["name"]: s for s in stats0.get("stages", [])}
+    window = {"stages": {}, "drops": {}}
+    for s in stats.get("stages", []):
+        a = st0.get(s["name"], {"pkts": 0, "cycles": 0, "calls": 0})
+        dp_ = s["pkts"] - a["pkts"]
+        if dp_:
+            window["stages"][s["name"]] = {"pkts": dp_, "cycles_per_pkt": (s["cycles"] - a["cycles"]) / dp_,
+                                           "pkts_per_call": dp_ / max(1, s["calls"] - a["calls"])}
+    window["drops"] = {k: v - stats0["drops"].get(k, 0) for k, v in stats["drops"].items()
+                       if v != stats0["drops"].get(k, 0)}
+if bench == "masq":
+    doc["check"] = """$NAT_CHECK"""
+    doc["window"] = window
+    doc["dpnetd_stats_window_start"] = stats0
+    doc["testpmd_io_same_vdevs"] = {"mpps": float("${TP_SAME:-0}") / 1e6,
+        "command": "as testpmd_io with --vdev net_pcap1,rx_pcap=ARP.pcap instead of net_null0,no-rx=1"}
+    doc["conntrack_stats"] = ct
+    doc["nat_ls"] = nat
 json.dump(doc, open(sys.argv[1], "w"), indent=2)
 print()
 what = "60-byte frames, pcap -> null, ${MEMNOTE}" if bench == "l2" else \
-    "60-byte frames, $FLOWS UDP flows, pcap -> null, ${MEMNOTE}"
+    "60-byte frames, $FLOWS UDP flows, pcap -> null, ${MEMNOTE}" if bench == "nat" else \
+    "60-byte frames, $FLOWS UDP flows; testpmd pcap -> null, dpnetd pcap -> pcap uplink (TX drop), ${MEMNOTE}"
 print("| contender (%s) | Mpps | ratio to testpmd |" % what)
 print("|---|---|---|")
 print("| dpdk-testpmd --forward-mode=io | %.2f | 1.00 |" % (tp / 1e6))
@@ -483,6 +654,19 @@ if dp is not None:
         print("| dpnetd, L2 bridge, ${L2MODE} | %.2f | %.2f |" % (dp / 1e6, dp / tp))
         print()
         print("dpnetd idle CPU, adaptive polling, %d s: %s %% of one core" % ($IDLE_SECS, "${IDLE_PCT}"))
+    elif bench == "masq":
+        same = doc["testpmd_io_same_vdevs"]["mpps"]
+        if same:
+            print("| dpdk-testpmd --forward-mode=io on dpnetd's vdevs (pcap -> pcap, TX drop) | %.2f | %.2f |" %
+                  (same, same * 1e6 / tp))
+        print("| dpnetd, routed + MASQUERADE to a NIC-mode uplink | %.2f | %.2f |" % (dp / 1e6, dp / tp))
+        print()
+        print("check: %s" % doc["check"])
+        for k, v in sorted((window or {}).get("drops", {}).items()):
+            print("dpnetd drops during the window %s: %s" % (k, v))
+        for k, v in (window or {}).get("stages", {}).items():
+            print("dpnetd stage %-8s %6.1f cycles/packet (window, %.1f packets/call)" %
+                  (k, v["cycles_per_pkt"], v["pkts_per_call"]))
     else:
         print("| dpnetd, NAT: DNAT + conntrack hit + route | %.2f | %.2f |" % (dp / 1e6, dp / tp))
         print()
@@ -497,7 +681,7 @@ if dp is not None:
         for k, v in sorted(((stats or {}).get("drops") or {}).items()):
             if v:
                 print("dpnetd drops %s: %s" % (k, v))
-    for st in (stats or {}).get("stages", []):
+    for st in (stats or {}).get("stages", []) if bench != "masq" else []:
         if st.get("pkts"):
             print("dpnetd stage %-8s %6.1f cycles/packet" % (st.get("name"), st["cycles"] / st["pkts"]))
 print()

@@ -5,6 +5,9 @@ Usage:
   /usr/bin/python3 perf/gen.py OUT.pcap [--frames N] [--srcs S] [--dsts D] [--size BYTES]
   /usr/bin/python3 perf/gen.py OUT.pcap --flows N --dst-ip A --dst-port P --dst-mac M
                                [--src-net A] [--size BYTES]
+  /usr/bin/python3 perf/gen.py OUT.pcap --flows N --from-ip A --from-mac M --to-net B
+                               --dst-mac G [--to-addrs K] [--dst-port P] [--size BYTES]
+  /usr/bin/python3 perf/gen.py OUT.pcap --arp-reply IP,MAC,TO_IP [--frames N]
 
 L2 (the default): N Ethernet/IPv4/UDP frames of BYTES bytes (default 60: 64 on
 the wire with the FCS), source MACs cycling through S addresses and destination
@@ -20,6 +23,17 @@ IPv4 with DF and the id i, correct IPv4 and UDP checksums. Replayed with
 infinite_rx=1, the first pass over the file opens N connections and every
 later pass hits them. Written without scapy (millions of frames take seconds);
 the first frames are checked against scapy's encoding when scapy is there.
+
+Outbound flows (--from-ip, the MASQUERADE benchmark): one frame per flow, N
+distinct flows from one container (address A, MAC M) to K (default 16)
+"outside" addresses B + 1 .. B + K, UDP destination port P: flow i goes to
+B + 1 + (i % K) from source port 1024 + i // K (so N <= K * 64512), Ethernet
+destination G (the container network's gateway MAC: the frames are routed),
+same IPv4/UDP encoding as above.
+
+ARP replies (--arp-reply, the MASQUERADE benchmark's uplink): N (--frames)
+copies of one broadcast ARP reply from IP at MAC to TO_IP (the gateway telling
+dpnet's uplink address where it is), 60 bytes.
 
 Deterministic: same arguments, same bytes. net_pcap with infinite_rx=1 loads
 the whole file into mbufs once, so the mbuf pool of whoever replays it must
@@ -52,9 +66,16 @@ def l2_frames(a, f):
 
 
 def flow_frame(i, a, dst_ip, src_base, eth):
-    """Frame of flow i (bytes)."""
-    src_ip = src_base + 1 + (i % 4096)
-    sport = 1024 + i // 4096
+    """Frame of flow i (bytes): inbound (to one address) or, with
+    --from-ip, outbound (from one address to --to-addrs addresses)."""
+    if a.from_ip:
+        k = a.to_addrs
+        src_ip = int(ipaddress.IPv4Address(a.from_ip))
+        dst_ip = int(ipaddress.IPv4Address(a.to_net)) + 1 + (i % k)
+        sport = 1024 + i // k
+    else:
+        src_ip = src_base + 1 + (i % 4096)
+        sport = 1024 + i // 4096
     proto, l4len = 17, 8
     pay = a.size - 14 - 20 - l4len
     ip_len = 20 + l4len + pay
@@ -73,10 +94,15 @@ def flow_frame(i, a, dst_ip, src_base, eth):
     return eth + hdr + l4 + b"\0" * pay
 
 
+def mac_bytes(m):
+    return bytes.fromhex(m.replace(":", ""))
+
+
 def flow_frames(a, f):
-    dst_ip = int(ipaddress.IPv4Address(a.dst_ip))
+    dst_ip = int(ipaddress.IPv4Address(a.dst_ip or "0.0.0.0"))
     src_base = int(ipaddress.IPv4Address(a.src_net))
-    eth = bytes.fromhex(a.dst_mac.replace(":", "")) + bytes.fromhex("02005e010001") + b"\x08\x00"
+    src_mac = mac_bytes(a.from_mac) if a.from_ip else bytes.fromhex("02005e010001")
+    eth = mac_bytes(a.dst_mac) + src_mac + b"\x08\x00"
     hdr = struct.pack("<IIII", 1700000000, 0, a.size, a.size)
     for i in range(a.flows):
         f.write(hdr)
@@ -95,8 +121,31 @@ def flow_frames(a, f):
                     raise SystemExit("gen.py: frame %d differs from scapy's encoding" % i)
     except ImportError:
         pass
+    if a.from_ip:
+        return "%d UDP flows from %s (MAC %s) to %d addresses after %s, port %d (MAC %s), " \
+            "one frame of %d bytes each" % (a.flows, a.from_ip, a.from_mac, a.to_addrs,
+                                            a.to_net, a.dst_port, a.dst_mac, a.size)
     return "%d UDP flows to %s:%d (MAC %s), one frame of %d bytes each" % (
         a.flows, a.dst_ip, a.dst_port, a.dst_mac, a.size)
+
+
+def arp_frames(a, f):
+    ip, mac, to_ip = a.arp_reply.split(",")
+    sha = mac_bytes(mac)
+    raw = b"\xff" * 6 + sha + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2) + \
+        sha + ipaddress.IPv4Address(ip).packed + b"\0" * 6 + ipaddress.IPv4Address(to_ip).packed
+    raw += b"\0" * (60 - len(raw))
+    hdr = struct.pack("<IIII", 1700000000, 0, len(raw), len(raw))
+    f.write((hdr + raw) * a.frames)
+    try:   # checked against scapy's encoding when scapy is there
+        from scapy.all import Ether, ARP
+        want = bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src=mac) /
+                     ARP(op=2, hwsrc=mac, psrc=ip, hwdst="00:00:00:00:00:00", pdst=to_ip))
+        if want != raw[:len(want)]:
+            raise SystemExit("gen.py: the ARP reply differs from scapy's encoding")
+    except ImportError:
+        pass
+    return "%d broadcast ARP replies: %s is at %s (to %s)" % (a.frames, ip, mac, to_ip)
 
 
 def main():
@@ -111,14 +160,25 @@ def main():
     ap.add_argument("--dst-port", type=int, default=8080)
     ap.add_argument("--dst-mac")
     ap.add_argument("--src-net", default="198.18.0.0")
+    ap.add_argument("--from-ip")
+    ap.add_argument("--from-mac")
+    ap.add_argument("--to-net")
+    ap.add_argument("--to-addrs", type=int, default=16)
+    ap.add_argument("--arp-reply")
     a = ap.parse_args()
     if a.size < 42:
         ap.error("--size must be at least 42 (Ethernet + IPv4 + UDP headers)")
-    if a.flows and (not a.dst_ip or not a.dst_mac):
+    if a.flows and a.from_ip:
+        if not a.from_mac or not a.to_net or not a.dst_mac:
+            ap.error("--from-ip needs --from-mac, --to-net and --dst-mac")
+        if not 1 <= a.to_addrs <= 65535 or a.flows > a.to_addrs * 64512:
+            ap.error("--flows must be at most --to-addrs x 64512")
+    elif a.flows and (not a.dst_ip or not a.dst_mac):
         ap.error("--flows needs --dst-ip and --dst-mac")
     with open(a.out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        what = flow_frames(a, f) if a.flows else l2_frames(a, f)
+        what = arp_frames(a, f) if a.arp_reply else \
+            flow_frames(a, f) if a.flows else l2_frames(a, f)
     print("%s: %s" % (a.out, what))
 
 
