@@ -15,7 +15,8 @@ BUILD=${DPNET_BUILD_DIR:-$ROOT/build}
 
 PACKAGES=(build-essential meson ninja-build pkg-config libdpdk-dev dpdk dpdk-dev
 	libyaml-dev libpcap-dev libcunit1-dev libjansson-dev libmnl-dev iproute2
-	iputils-ping iperf3 python3-scapy tcpdump ethtool curl procps socat)
+	iputils-ping iperf3 python3-scapy tcpdump ethtool curl procps socat
+	clang libclang-rt-14-dev)   # fuzz targets: libFuzzer comes with libclang-rt
 
 # The demo's fixed names: short (interface names are at most 15 characters) and
 # distinct from anything the tests create (those use a random id).
@@ -203,10 +204,15 @@ cmd_test() {
 	cd "$ROOT"
 	local rc=0
 	meson test -C "$BUILD" --print-errorlogs || rc=$?
+	# Short fuzz runs (FUZZ_SECONDS per target, clang + libFuzzer, own build dir);
+	# counted as one more test in the closing line.
+	local fuzz=OK
+	bash "$ROOT/tests/fuzz/run.sh" || { fuzz=FAIL; rc=1; }
 	# One plain closing line, whatever the runner printed above it.
-	/usr/bin/python3 - "$BUILD/meson-logs/testlog.json" <<'PY' || rc=1
+	/usr/bin/python3 - "$BUILD/meson-logs/testlog.json" "$fuzz" <<'PY' || rc=1
 import json, sys
 n = {"OK": 0, "FAIL": 0, "SKIP": 0}
+n[sys.argv[2]] += 1     # the fuzz run
 with open(sys.argv[1]) as f:
     for line in f:
         r = json.loads(line).get("result", "FAIL")
