@@ -103,7 +103,7 @@ dpnetd_usage(FILE *f)
 		"  --socket PATH      control socket (default %s, or $%s)\n"
 		"  --state-dir DIR    persistent state (default %s)\n"
 		"  --group NAME       members of group NAME may use the control socket too\n"
-		"                     (default: control.group of the config; root only)\n"
+		"                     (default: control.group of the config, else root's)\n"
 		"  --log-level LEVEL  emerg, alert, crit, error, warning, notice, info, debug "
 		"(or 1-8)\n"
 		"  -- EAL-ARGS        DPDK EAL arguments, replacing the ones dpnetd builds\n"

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libgen.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -72,8 +73,7 @@ struct srv {
 	srv_log_t log;                             /* refused requests go here */
 	struct srv_client *clients[SRV_MAX_CLIENTS]; /* connected clients */
 	unsigned int n_clients;                    /* non-NULL entries in clients */
-	bool has_group;                            /* gid may connect besides root */
-	gid_t gid;                                 /* that group */
+	gid_t gid;                                 /* the socket's group: may connect */
 	char group[64];                            /* its name, for messages */
 	bool accept_paused;                        /* lfd left epoll: out of descriptors */
 };
@@ -162,7 +162,6 @@ srv_set_group(struct srv *s, gid_t gid, const char *name, char *err, size_t errl
 			 strerror(errno));
 		return rc;
 	}
-	s->has_group = true;
 	s->gid = gid;
 	snprintf(s->group, sizeof(s->group), "%s", name);
 	return 0;
@@ -190,6 +189,7 @@ srv_create(const char *path, const struct srv_cmd *cmds, struct ctl *c, srv_log_
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct group *gr;
 	struct stat st;
 	struct srv *s;
 	mode_t old_mask;
@@ -250,9 +250,8 @@ srv_create(const char *path, const struct srv_cmd *cmds, struct ctl *c, srv_log_
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		goto fail;
 	}
-	/* Created 0600 from the start: no window where others could connect
-	 * (srv_set_group opens it to a group). */
-	old_mask = umask(0177);
+	/* Created 0660 from the start: no window where others could connect. */
+	old_mask = umask(0117);
 	rc = bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old_mask);
 	if (rc < 0) {
@@ -260,7 +259,7 @@ srv_create(const char *path, const struct srv_cmd *cmds, struct ctl *c, srv_log_
 		snprintf(err, errlen, "cannot bind %s: %s", s->path, strerror(errno));
 		goto fail;
 	}
-	if (chmod(s->path, 0600) < 0 || lstat(s->path, &st) < 0) {
+	if (chmod(s->path, 0660) < 0 || lstat(s->path, &st) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot set the mode of %s: %s", s->path, strerror(errno));
 		unlink(s->path);
@@ -268,6 +267,13 @@ srv_create(const char *path, const struct srv_cmd *cmds, struct ctl *c, srv_log_
 	}
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
+	/* The socket's group (ours, root's when run as root) until srv_set_group. */
+	s->gid = st.st_gid;
+	gr = getgrgid(st.st_gid);
+	if (gr != NULL)
+		snprintf(s->group, sizeof(s->group), "%s", gr->gr_name);
+	else
+		snprintf(s->group, sizeof(s->group), "%u", (unsigned int)st.st_gid);
 	if (listen(s->lfd, SRV_MAX_CLIENTS) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot listen on %s: %s", s->path, strerror(errno));
@@ -702,11 +708,7 @@ srv_peer_allowed(const struct srv *s, int fd, const struct ucred *cred)
 	gid_t groups[256];
 	socklen_t len = sizeof(groups);
 
-	if (cred->uid == 0 || cred->uid == geteuid())
-		return true;
-	if (!s->has_group)
-		return false;
-	if (cred->gid == s->gid)
+	if (cred->uid == 0 || cred->uid == geteuid() || cred->gid == s->gid)
 		return true;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
 		return false; /* more than 256 groups, or an old kernel: refused */
@@ -723,14 +725,8 @@ srv_refuse(struct srv *s, int fd, const struct ucred *cred)
 	char msg[256], line[384];
 	int n;
 
-	if (s->has_group)
-		snprintf(msg, sizeof(msg), "permission denied: uid %u is neither root nor in "
-			 "group %s, which may use this control socket", (unsigned int)cred->uid,
-			 s->group);
-	else
-		snprintf(msg, sizeof(msg), "permission denied: only root may use this control "
-			 "socket (uid %u; the daemon's control.group or --group lets a group in)",
-			 (unsigned int)cred->uid);
+	snprintf(msg, sizeof(msg), "permission denied: uid %u is neither root nor in group "
+		 "%s, which may use this control socket", (unsigned int)cred->uid, s->group);
 	n = snprintf(line, sizeof(line), "{\"ok\":false,\"errno\":%d,\"error\":\"%s\"}\n",
 		     EACCES, msg);
 	if (n > 0 && (size_t)n < sizeof(line))

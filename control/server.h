@@ -1,7 +1,7 @@
 /*
  * server.h - the control socket: a Unix stream socket speaking JSON lines.
  *
- * srv_create() binds the socket (mode 0600, parent directory created; a stale
+ * srv_create() binds the socket (mode 0660, parent directory created; a stale
  * socket is removed only if nothing answers on it, and the call fails with
  * -EADDRINUSE when another daemon does). The server has its own epoll set;
  * srv_fd() returns that epoll descriptor so the daemon's main loop can wait on
@@ -15,11 +15,13 @@
  * read its responses never holds up the others, and is dropped after
  * SRV_IDLE_MS with a partial request or unread output.
  *
- * Who may connect: the socket file is 0600 (root, or the daemon's user) unless
- * srv_set_group() gives a group, then 0660 and group-owned by it. On top of the
+ * Who may connect: the socket file is 0660, owned by the daemon's user and
+ * group (root:root), or by the group srv_set_group() gives. On top of the
  * file's mode every client's credentials are checked as it is accepted
- * (SO_PEERCRED, SO_PEERGROUPS): uid 0, the daemon's own uid, or the group as
- * primary or supplementary group; anyone else gets one error line and is closed.
+ * (SO_PEERCRED, SO_PEERGROUPS): uid 0, the daemon's own uid, or the socket's
+ * group as primary or supplementary group, exactly whom the mode lets in (and
+ * no one who merely has CAP_DAC_OVERRIDE); anyone else gets one error line and
+ * is closed.
  *
  * Thread safety: control thread only.
  */
