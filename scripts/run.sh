@@ -12,6 +12,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${DPNET_BUILD_DIR:-$ROOT/build}
+SAN_BUILD=${DPNET_SAN_BUILD_DIR:-$ROOT/build-san}
 
 PACKAGES=(build-essential meson ninja-build pkg-config libdpdk-dev dpdk dpdk-dev
 	libyaml-dev libpcap-dev libcunit1-dev libjansson-dev libmnl-dev iproute2
@@ -204,19 +205,31 @@ cmd_test() {
 	cd "$ROOT"
 	local rc=0
 	meson test -C "$BUILD" --print-errorlogs || rc=$?
+	# The whole suite again under ASan + UBSan in its own build dir: LeakSanitizer
+	# checks every daemon at exit, any undefined behaviour aborts. DPNET_SANITIZE=0 skips it.
+	local san_log=()
+	if [ "${DPNET_SANITIZE:-1}" = 1 ]; then
+		local w=false
+		[ "${CI:-}" = true ] && w=true
+		[ -f "$SAN_BUILD/build.ninja" ] || meson setup "$SAN_BUILD" -Dsanitize=true -Dwerror=$w
+		ninja -C "$SAN_BUILD"
+		meson test -C "$SAN_BUILD" --print-errorlogs || rc=$?
+		san_log=("$SAN_BUILD/meson-logs/testlog.json")
+	fi
 	# Short fuzz runs (FUZZ_SECONDS per target, clang + libFuzzer, own build dir);
 	# counted as one more test in the closing line.
 	local fuzz=OK
 	bash "$ROOT/tests/fuzz/run.sh" || { fuzz=FAIL; rc=1; }
 	# One plain closing line, whatever the runner printed above it.
-	/usr/bin/python3 - "$BUILD/meson-logs/testlog.json" "$fuzz" <<'PY' || rc=1
+	/usr/bin/python3 - "$fuzz" "$BUILD/meson-logs/testlog.json" "${san_log[@]}" <<'PY' || rc=1
 import json, sys
 n = {"OK": 0, "FAIL": 0, "SKIP": 0}
-n[sys.argv[2]] += 1     # the fuzz run
-with open(sys.argv[1]) as f:
-    for line in f:
-        r = json.loads(line).get("result", "FAIL")
-        n["OK" if r in ("OK", "EXPECTEDFAIL") else "SKIP" if r == "SKIP" else "FAIL"] += 1
+n[sys.argv[1]] += 1     # the fuzz run
+for log in sys.argv[2:]:
+    with open(log) as f:
+        for line in f:
+            r = json.loads(line).get("result", "FAIL")
+            n["OK" if r in ("OK", "EXPECTEDFAIL") else "SKIP" if r == "SKIP" else "FAIL"] += 1
 print("tests: %d passed, %d failed, %d skipped" % (n["OK"], n["FAIL"], n["SKIP"]))
 sys.exit(1 if n["FAIL"] or n["OK"] == 0 else 0)
 PY
