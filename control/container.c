@@ -124,6 +124,15 @@ ctr_list_del(struct ctr *ct)
 	return ctrs.n;
 }
 
+/* Put ct back where ctr_list_del took it from. */
+static void
+ctr_list_put(struct ctr *ct, unsigned int at)
+{
+	memmove(&ctrs.list[at + 1], &ctrs.list[at], (ctrs.n - at) * sizeof(ctrs.list[0]));
+	ctrs.list[at] = ct;
+	ctrs.n++;
+}
+
 const char *
 ctr_port_owner(const char *port_name)
 {
@@ -539,7 +548,7 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 		"name", "network", "publish", "publish_all", "expose", "ip", "mac", "cmd",
 		"detach", "attach", "pid", NULL,
 	};
-	char network[CFG_NET_NAME_MAX + 16], ipstr[64], macstr[64];
+	char network[CFG_NET_NAME_MAX + 16], ipstr[64], macstr[64], what[CTR_NAME_MAX + 32];
 	json_t *publish, *expose, *cmd, *warnings = NULL, *pidv;
 	bool publish_all, detach;
 	enum ctr_attach kind;
@@ -694,6 +703,21 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 	ct->created_ns = ctl_now_ns();
 	ctl_random_hex(ct->id, CTR_ID_LEN);
 
+	/*
+	 * Saved as pending before anything is made (this also refuses the command
+	 * while the state cannot be written), and again once its namespace exists,
+	 * with the namespace's identity: a restart after a crash from here on
+	 * removes that namespace and what runs in it (ctr_pending_restore).
+	 */
+	snprintf(what, sizeof(what), "container %s not created", ct->name);
+	ctrs.pending = ct;
+	ctrs.pending_rm = false;
+	rc = state_commit(what, err, errlen);
+	if (rc < 0) {
+		ctrs.pending = NULL;
+		goto fail_warn;
+	}
+
 	/* From here on things are made: every failure unwinds through ctr_teardown. */
 	if (ct->mode == CTR_MODE_BRIDGE || ct->mode == CTR_MODE_NONE) {
 		snprintf(ct->nsname, sizeof(ct->nsname), CTR_NETNS_PREFIX "%s", ct->name);
@@ -724,6 +748,11 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 		}
 		if (ct->ns_ino == 0)
 			netns_ident(nsfd, &ct->ns_dev, &ct->ns_ino);
+	}
+	if (ct->nsname[0] != '\0') {
+		rc = state_commit(what, err, errlen);
+		if (rc < 0)
+			goto fail_teardown;
 	}
 	if (ct->mode == CTR_MODE_BRIDGE) {
 		struct ctr_if *f = &ct->ifs[0];
@@ -763,6 +792,7 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 			goto fail_teardown;
 	}
 	ctrs.list[ctrs.n++] = ct;
+	ctrs.pending = NULL;
 	if (ct->n_maps > 0) {
 		rc = ctl_nat_sync(c, err, errlen);
 		if (rc < 0) {
@@ -781,11 +811,20 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 				"network %s is internal", ct->name, ct->ifs[0].net_name);
 		}
 	}
+	rc = state_commit(what, err, errlen);
+	if (rc < 0) {
+		char why[512];
+
+		ctrs.n--;
+		if (ct->n_maps > 0 && ctl_nat_sync(c, why, sizeof(why)) < 0)
+			CTL_LOG(WARNING, "container %s: its DNAT rules could not be taken back: "
+				"%s", ct->name, why);
+		goto fail_teardown;
+	}
 	CTL_LOG(INFO, "container %s created (%s%s%s%s)", ct->name, ctr_mode_names[ct->mode],
 		ct->n_ifs ? ", " : "", ct->n_ifs ? ct->ifs[0].net_name : "",
 		ct->n_ifs ? (ct->ifs[0].attach == CTR_ATTACH_VETH ? " via veth" : " via tap") :
 		"");
-	state_save();
 	*result = ctr_json(ct);
 	if (*result != NULL) {
 		json_object_set_new(*result, "warnings", warnings);
@@ -795,6 +834,7 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 	return 0;
 
 fail_teardown:
+	ctrs.pending = NULL;
 	if (nsfd >= 0)
 		close(nsfd);
 	if (ct->pid > 0 && !ct->pid_child)
@@ -832,6 +872,7 @@ ctl_ctr_connect(struct ctl *c, json_t *args, json_t **result, char *err, size_t 
 		"network", "name", "ip", "netns", "attach", NULL,
 	};
 	char network[CFG_NET_NAME_MAX + 16], name[CTR_NAME_MAX], ipstr[64], path[PATH_MAX];
+	char what[CTR_NAME_MAX + CFG_NET_NAME_MAX + 64];
 	enum ctr_attach kind;
 	struct ctr *ct, *made = NULL;
 	struct ctr_if *f;
@@ -958,9 +999,26 @@ ctl_ctr_connect(struct ctl *c, json_t *args, json_t **result, char *err, size_t 
 	if (made != NULL)
 		ctrs.list[ctrs.n++] = made;
 	ctr_nat_resync(c, ct);
+	snprintf(what, sizeof(what), "container %s not connected to %s", ct->name, n->name);
+	rc = state_commit(what, err, errlen);
+	if (rc < 0) {
+		/* As a disconnect of the interface just made. */
+		struct ctr_if gone = *f;
+
+		if (made != NULL)
+			ctrs.n--;
+		ct->n_ifs--;
+		ctr_if_unrealize(ct, &gone);
+		ctr_pool_free(gone.net_id, gone.ip);
+		if (gone.gw_route)
+			ctr_reroute(ct);
+		ctr_nat_resync(c, ct);
+		ctr_nat_forget(&gone, 1);
+		ctr_free(made);
+		return rc;
+	}
 	CTL_LOG(INFO, "container %s connected to %s (%s, %s)", ct->name, n->name, f->ifname,
 		ctr_attach_names[f->attach]);
-	state_save();
 	*result = ctr_json(ct);
 	return 0;
 }
@@ -972,6 +1030,7 @@ ctl_ctr_disconnect(struct ctl *c, json_t *args, json_t **result, char *err, size
 {
 	static const char *const allowed[] = { "network", "name", "force", NULL };
 	char network[CFG_NET_NAME_MAX + 16], name[CTR_NAME_MAX + 16];
+	char what[CTR_NAME_MAX + CFG_NET_NAME_MAX + 64];
 	struct ctr_if gone;
 	struct ctr *ct;
 	struct net *n;
@@ -1009,17 +1068,30 @@ ctl_ctr_disconnect(struct ctl *c, json_t *args, json_t **result, char *err, size
 	if (i == ct->n_ifs)
 		return ctl_fail(err, errlen, -ENOENT, "container %s is not connected to network "
 				"%s", ct->name, n->name);
+	/* Saved first, without the interface: a disconnect that cannot be saved is
+	 * refused before anything goes. */
 	gone = ct->ifs[i];
-	ctr_if_unrealize(ct, &gone);
-	ctr_pool_free(gone.net_id, gone.ip);
 	memmove(&ct->ifs[i], &ct->ifs[i + 1], (ct->n_ifs - i - 1) * sizeof(ct->ifs[0]));
 	ct->n_ifs--;
+	snprintf(what, sizeof(what), "container %s not disconnected from %s", ct->name,
+		 n->name);
+	rc = state_commit(what, err, errlen);
+	if (rc < 0) {
+		memmove(&ct->ifs[i + 1], &ct->ifs[i], (ct->n_ifs - i) * sizeof(ct->ifs[0]));
+		ct->ifs[i] = gone;
+		ct->n_ifs++;
+		return rc;
+	}
+	ctr_if_unrealize(ct, &gone);
+	ctr_pool_free(gone.net_id, gone.ip);
 	if (gone.gw_route)
 		ctr_reroute(ct);
 	ctr_nat_resync(c, ct);
 	ctr_nat_forget(&gone, 1);
-	CTL_LOG(INFO, "container %s disconnected from %s (%s)", ct->name, n->name, gone.ifname);
+	/* Static MACs behind its port went with it, the default route may have moved:
+	 * saved again (a failure is logged; a restart would only drop those MACs). */
 	state_save();
+	CTL_LOG(INFO, "container %s disconnected from %s (%s)", ct->name, n->name, gone.ifname);
 	*result = ctr_json(ct);
 	return 0;
 }
@@ -1081,7 +1153,7 @@ int
 ctl_ctr_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
 {
 	static const char *const allowed[] = { "name", "force", NULL };
-	char name[CTR_NAME_MAX + 16];
+	char name[CTR_NAME_MAX + 16], what[CTR_NAME_MAX + 64];
 	static struct ctr_if ifs[CTR_MAX_IFS];
 	pid_t pids[8];
 	struct ctr *ct;
@@ -1123,21 +1195,35 @@ ctl_ctr_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 	if (ct->n_maps > 0) {
 		rc = ctl_nat_sync(c, err, errlen);
 		if (rc < 0) {
-			memmove(&ctrs.list[at + 1], &ctrs.list[at],
-				(ctrs.n - at) * sizeof(ctrs.list[0]));
-			ctrs.list[at] = ct;
-			ctrs.n++;
+			ctr_list_put(ct, at);
 			return rc;
 		}
+	}
+	/* Saved first, without it (pending: a crash during the teardown leaves
+	 * nothing of it after a restart); refused when that cannot be written. */
+	snprintf(what, sizeof(what), "container %s not removed", ct->name);
+	ctrs.pending = ct;
+	ctrs.pending_rm = true;
+	rc = state_commit(what, err, errlen);
+	ctrs.pending = NULL;
+	if (rc < 0) {
+		char why[512];
+
+		ctr_list_put(ct, at);
+		if (ct->n_maps > 0 && ctl_nat_sync(c, why, sizeof(why)) < 0)
+			CTL_LOG(WARNING, "container %s: its DNAT rules could not come back: %s",
+				ct->name, why);
+		return rc;
 	}
 	n_ifs = ct->n_ifs;
 	memcpy(ifs, ct->ifs, n_ifs * sizeof(ifs[0]));
 	ctr_teardown(ct);
 	ctr_nat_forget(ifs, n_ifs);
+	/* Static MACs behind its ports went with them; the pending entry is done. */
+	state_save();
 	CTL_LOG(INFO, "container %s removed", ct->name);
 	*result = json_pack("{s:s, s:s}", "name", ct->name, "id", ct->id);
 	ctr_free(ct);
-	state_save();
 	return 0;
 }
 
@@ -1164,12 +1250,32 @@ ctr_state_restore_cb(void *arg, json_t *val, char *err, size_t errlen)
 	return ctr_state_restore(val, err, errlen);
 }
 
+static json_t *
+ctr_pending_dump_cb(void *arg)
+{
+	(void)arg;
+	return ctr_pending_dump();
+}
+
+static int
+ctr_pending_restore_cb(void *arg, json_t *val, char *err, size_t errlen)
+{
+	(void)arg;
+	return ctr_pending_restore(val, err, errlen);
+}
+
 int
 ctr_init(struct ctl *c)
 {
+	int rc;
+
 	ctrs.c = c;
-	return state_register("containers", STATE_ORDER_CONTAINERS, ctr_state_dump_cb,
-			      ctr_state_restore_cb, NULL);
+	rc = state_register("containers", STATE_ORDER_CONTAINERS, ctr_state_dump_cb,
+			    ctr_state_restore_cb, NULL);
+	if (rc == 0)
+		rc = state_register("pending", STATE_ORDER_PENDING, ctr_pending_dump_cb,
+				    ctr_pending_restore_cb, NULL);
+	return rc;
 }
 
 void

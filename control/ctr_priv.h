@@ -94,6 +94,11 @@ struct ctr_registry {
 	struct ctr *list[CTR_MAX];         /* containers, in creation order */
 	unsigned int n;                    /* entries used */
 	struct ctr_pool pools[NET_MAX];    /* per network */
+	/* The container a run is making or an rm removing, while it is not (or no
+	 * longer) in list: saved in the "pending" section, so that a restart after
+	 * a crash mid-way removes what was made of it (ctr_state.c). */
+	struct ctr *pending;
+	bool pending_rm;                   /* removing (rm), not making (run) */
 };
 extern struct ctr_registry ctrs;          /* the one registry (container.c) */
 
@@ -132,6 +137,10 @@ int ctr_if_realize(struct ctr *ct, int nsfd, struct ctr_if *f, bool restore, cha
 void ctr_if_unrealize(struct ctr *ct, struct ctr_if *f);
 /* After the interface with the default route went: route via the next one. */
 void ctr_reroute(struct ctr *ct);
+
+/* ctr_state.c: the "pending" section */
+json_t *ctr_pending_dump(void);
+int ctr_pending_restore(json_t *val, char *err, size_t errlen);
 
 /* ctr_proc.c */
 /* Start time of a process (0 if none) and its state letter. */

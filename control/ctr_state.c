@@ -326,3 +326,108 @@ ctr_state_restore(json_t *val, char *err, size_t errlen)
 	return 0;
 }
 
+
+/* ---------------------------------------------------------------- pending */
+
+/*
+ * The "pending" section: the container a `run` was making (saved before its
+ * namespace is made, and again with the namespace's identity once it exists)
+ * or an `rm` was removing (saved, without the container, before the teardown).
+ * After a crash, a restart removes what was made of it: the processes in its
+ * namespace and the namespace itself - only when the namespace is still
+ * dpnet-NAME with the saved device and inode, i.e. the one this daemon made
+ * (several daemons with other state directories may use dpnet-* names; a
+ * namespace that cannot be proved ours is left alone, with a warning).
+ */
+json_t *
+ctr_pending_dump(void)
+{
+	json_t *arr = json_array(), *o;
+
+	if (arr == NULL || ctrs.pending == NULL)
+		return arr;
+	o = ctr_dump_one(ctrs.pending);
+	if (o == NULL ||
+	    json_object_set_new(o, "pending", json_string(ctrs.pending_rm ? "rm" : "run")) < 0 ||
+	    json_array_append_new(arr, o) < 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+/* Remove what a crashed run or rm left of one container. */
+static void
+ctr_pending_clean(json_t *o)
+{
+	const char *name = ctr_jstr(o, "name"), *nsname = ctr_jstr(o, "nsname");
+	bool rm = strcmp(ctr_jstr(o, "pending"), "rm") == 0;
+	uint64_t dev = 0, ino = 0, want_dev, want_ino;
+	char ours[NAME_MAX], log[CFG_PATH_MAX + 128];
+	const char *done = "nothing of it was left";
+	struct ctr *ct;
+	int fd, rc;
+
+	if (!cfg_name_valid(name, CTR_NAME_MAX) || ctr_name_taken(name))
+		return; /* malformed, or a container of that name was restored: not a leftover */
+	ct = calloc(1, sizeof(*ct));
+	if (ct == NULL)
+		return;
+	ct->exit_code = -1;
+	snprintf(ct->name, sizeof(ct->name), "%s", name);
+	if (rm) {
+		/* Its own process too (rm stops it); a run's pid is its client's. */
+		ct->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
+		ct->pid_start = (uint64_t)json_integer_value(json_object_get(o, "pid_start"));
+		ct->pid_group = json_is_true(json_object_get(o, "pid_group"));
+	}
+	want_dev = (uint64_t)json_integer_value(json_object_get(o, "ns_dev"));
+	want_ino = (uint64_t)json_integer_value(json_object_get(o, "ns_ino"));
+	snprintf(ours, sizeof(ours), CTR_NETNS_PREFIX "%s", name);
+	fd = nsname[0] != '\0' && strcmp(nsname, ours) == 0 ? netns_open(ours) : -ENOENT;
+	if (fd >= 0) {
+		netns_ident(fd, &dev, &ino);
+		close(fd);
+		if (want_ino != 0 && dev == want_dev && ino == want_ino) {
+			snprintf(ct->nsname, sizeof(ct->nsname), "%s", ours);
+			ct->ns_dev = dev;
+			ct->ns_ino = ino;
+		} else {
+			CTL_LOG(WARNING, "container %s: a `%s` of it was cut short, but the "
+				"namespace %s is not provably the one this dpnetd made (%s): left "
+				"alone; if it is a leftover, delete it with 'ip netns del %s'",
+				name, rm ? "rm" : "run", ours, want_ino == 0 ? "it stopped before "
+				"it could save which one it made" : "another one has that name now",
+				ours);
+			done = "the namespace of that name was left alone";
+		}
+	}
+	ctr_stop(ct); /* what runs in our namespace, and an rm's own process */
+	if (ct->nsname[0] != '\0') {
+		rc = netns_del(ct->nsname);
+		if (rc < 0 && rc != -ENOENT)
+			CTL_LOG(WARNING, "container %s: cannot delete namespace %s: %s", name,
+				ct->nsname, strerror(-rc));
+		else
+			done = "its namespace and the processes in it were removed";
+	}
+	ctr_log_path(ct, log, sizeof(log));
+	unlink(log);
+	CTL_LOG(NOTICE, "container %s: dpnetd stopped during its `%s` (never acknowledged): "
+		"%s", name, rm ? "rm" : "run", done);
+	ctr_free(ct);
+}
+
+int
+ctr_pending_restore(json_t *val, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *o;
+
+	if (!json_is_array(val))
+		return ctl_fail(err, errlen, -EINVAL, "the pending section is not a list");
+	json_array_foreach(val, i, o)
+		if (json_is_object(o))
+			ctr_pending_clean(o);
+	return 0;
+}

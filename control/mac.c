@@ -187,13 +187,42 @@ mac_target(struct ctl *c, json_t *args, struct net **net, struct rte_ether_addr 
 	return 0;
 }
 
+/* The entry of one MAC, found by walking the table (mac.add/rm undo with it). */
+struct mac_probe {
+	uint64_t key;           /* fdb_key of the MAC */
+	bool found;             /* out */
+	struct fdb_entry e;     /* out: a copy */
+};
+
+static int
+mac_probe_one(uint64_t key, const struct fdb_entry *e, void *arg)
+{
+	struct mac_probe *pr = arg;
+
+	if (key != pr->key)
+		return 0;
+	pr->found = true;
+	pr->e = *e;
+	return 1;
+}
+
+static struct mac_probe
+mac_probe(struct ctl *c, uint16_t domain, const struct rte_ether_addr *mac)
+{
+	struct mac_probe pr = { .key = fdb_key(domain, mac) };
+
+	fdb_walk(c->dp->fdb, mac_probe_one, &pr);
+	return pr;
+}
+
 /* mac.add: a static entry (never aged, never moved by traffic), as ovs-appctl fdb/add. */
 int
 ctl_mac_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
 {
 	static const char *const allowed[] = { "network", "mac", "port", NULL };
-	char portname[PORT_NAME_MAX + 16];
+	char portname[PORT_NAME_MAX + 16], what[96];
 	struct rte_ether_addr mac;
+	struct mac_probe before;
 	struct net *net;
 	struct port *p;
 	int rc;
@@ -215,13 +244,25 @@ ctl_mac_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 			 "placed behind a port of its network", portname, net->name);
 		return -EINVAL;
 	}
+	before = mac_probe(c, net->domain, &mac);
 	rc = fdb_add(c->dp->fdb, net->domain, &mac, p->port_id, true, rte_rdtsc());
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot add the MAC: the MAC table is full (%u entries; "
 			 "raise fdb.size in the config)", c->dp->fdb->size);
 		return rc;
 	}
-	state_save();
+	snprintf(what, sizeof(what), "MAC %s not added",
+		 json_string_value(json_object_get(args, "mac")));
+	rc = state_commit(what, err, errlen);
+	if (rc < 0) {
+		/* Back to what it was: absent, learned, or static behind another port. */
+		if (before.found)
+			fdb_add(c->dp->fdb, net->domain, &mac, before.e.port, before.e.is_static,
+				rte_rdtsc());
+		else
+			fdb_del(c->dp->fdb, net->domain, &mac);
+		return rc;
+	}
 	*result = json_pack("{s:s, s:s, s:s}", "network", net->name, "mac",
 			    json_string_value(json_object_get(args, "mac")), "port", portname);
 	return *result != NULL ? 0 : -ENOMEM;
@@ -233,7 +274,9 @@ ctl_mac_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 {
 	static const char *const allowed[] = { "network", "mac", NULL };
 	struct rte_ether_addr mac;
+	struct mac_probe before;
 	struct net *net;
+	char what[96];
 	int rc;
 
 	rc = ctl_args_allowed(args, "mac.rm", allowed, err, errlen);
@@ -241,12 +284,26 @@ ctl_mac_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 		rc = mac_target(c, args, &net, &mac, err, errlen);
 	if (rc < 0)
 		return rc;
+	before = mac_probe(c, net->domain, &mac);
 	if (fdb_del(c->dp->fdb, net->domain, &mac) != 0) {
 		snprintf(err, errlen, "MAC %s is not in network \"%s\": see 'dpctl mac ls %s'",
 			 json_string_value(json_object_get(args, "mac")), net->name, net->name);
 		return -ENOENT;
 	}
-	state_save();
+	/* Only static entries are saved: forgetting a learned one changes no state. */
+	if (before.found && before.e.is_static) {
+		snprintf(what, sizeof(what), "MAC %s not removed",
+			 json_string_value(json_object_get(args, "mac")));
+		rc = state_commit(what, err, errlen);
+		if (rc < 0) {
+			if (fdb_add(c->dp->fdb, net->domain, &mac, before.e.port, true,
+				    rte_rdtsc()) < 0)
+				state_err_append(err, errlen, "the MAC was removed all the same "
+						 "(the table is full): it comes back after a "
+						 "restart");
+			return rc;
+		}
+	}
 	*result = json_pack("{s:s, s:s}", "network", net->name, "mac",
 			    json_string_value(json_object_get(args, "mac")));
 	return *result != NULL ? 0 : -ENOMEM;

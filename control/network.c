@@ -901,7 +901,7 @@ ctl_network_create(struct ctl *c, json_t *args, json_t **result, char *err, size
 	struct net_params p = { .domain = NET_DOMAIN_NONE };
 	json_t *mtu, *internal;
 	struct net *n;
-	char sid[NET_ID_LEN + 1];
+	char sid[NET_ID_LEN + 1], what[CFG_NET_NAME_MAX + 32];
 	int rc;
 
 	rc = ctl_args_allowed(args, "network.create", allowed, err, errlen);
@@ -967,7 +967,19 @@ ctl_network_create(struct ctl *c, json_t *args, json_t **result, char *err, size
 	n = net_create(c->nets, &p, err, errlen);
 	if (n == NULL)
 		return -errno;
-	state_save();
+	snprintf(what, sizeof(what), "network %s not created", n->name);
+	rc = state_commit(what, err, errlen);
+	if (rc < 0) {
+		char why[512];
+
+		if (net_del(c->nets, n, why, sizeof(why)) < 0) {
+			state_log(STATE_LOG_ERR, "network %s: cannot undo its creation: %s", name,
+				  why);
+			state_err_append(err, errlen, "and it could not be removed again (%s): "
+					 "remove it with 'dpctl network rm %s'", why, name);
+		}
+		return rc;
+	}
 	*result = json_pack("{s:s, s:s, s:s}", "id", n->id, "short_id", net_short_id(n, sid),
 			    "name", n->name);
 	return 0;
@@ -1008,6 +1020,8 @@ ctl_network_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t e
 {
 	static const char *const allowed[] = { "name", NULL };
 	char name[NET_FULL_ID_LEN + CFG_NET_NAME_MAX], real[CFG_NET_NAME_MAX];
+	char id[NET_FULL_ID_LEN + 1], what[CFG_NET_NAME_MAX + 32];
+	struct net_params p;
 	struct net *n;
 	int rc;
 
@@ -1024,10 +1038,32 @@ ctl_network_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t e
 		return ctl_fail(err, errlen, -EPERM, "network %s is defined in the configuration "
 				"file %s: remove it there and restart dpnetd", n->name,
 				c->cfg->path);
+	/* What it is made of, to make it again when the removal cannot be saved. */
+	snprintf(id, sizeof(id), "%s", n->id);
+	p = (struct net_params){
+		.name = real, .driver = net_driver_name(n->driver), .subnet = n->subnet,
+		.prefix_len = n->prefix_len, .gateway = n->gateway, .ip_range = n->ip_range,
+		.ip_range_len = n->ip_range_len, .mtu = n->mtu, .internal = n->internal,
+		.id = id, .domain = n->domain, .created_ns = n->created_ns,
+	};
 	rc = net_del(c->nets, n, err, errlen);
 	if (rc < 0)
 		return rc;
-	state_save();
+	snprintf(what, sizeof(what), "network %s not removed", real);
+	rc = state_commit(what, err, errlen);
+	if (rc < 0) {
+		char why[512];
+
+		if (net_create(c->nets, &p, why, sizeof(why)) == NULL) {
+			state_log(STATE_LOG_ERR, "network %s: removed, but that could not be saved "
+				  "and it could not be made again: %s; it comes back after a "
+				  "restart", real, why);
+			state_err_append(err, errlen, "the network was removed all the same and "
+					 "could not be made again (%s): it comes back after a "
+					 "restart", why);
+		}
+		return rc;
+	}
 	*result = json_pack("{s:s}", "name", real);
 	return 0;
 }

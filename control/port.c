@@ -302,7 +302,7 @@ ctl_port_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 	json_t *dr = json_object_get(args, "default_route");
 	struct dp_counters sum;
 	struct cfg_port cp;
-	char type[64], address[64], gateway[64], mtu[16], why[256];
+	char type[64], address[64], gateway[64], mtu[16], why[256], what[PORT_NAME_MAX + 32];
 	struct port *p;
 	int rc;
 
@@ -364,8 +364,24 @@ ctl_port_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 	rc = ctl_port_create(c, &cp, true, err, errlen);
 	if (rc < 0)
 		return rc;
-	state_port_remember(&cp);
-	state_save();
+	rc = state_port_remember(&cp);
+	if (rc == 0) {
+		snprintf(what, sizeof(what), "port %s not added", cp.name);
+		rc = state_commit(what, err, errlen);
+	} else {
+		ctl_fail(err, errlen, rc, "port %s not added: out of memory", cp.name);
+	}
+	if (rc < 0) {
+		char why[512];
+
+		state_port_forget(cp.name);
+		if (ctl_port_remove(c, cp.name, why, sizeof(why)) < 0) {
+			CTL_LOG(ERR, "port %s: cannot undo its creation: %s", cp.name, why);
+			state_err_append(err, errlen, "and it could not be removed again (%s): "
+					 "remove it with 'dpctl del-port %s'", why, cp.name);
+		}
+		return rc;
+	}
 	p = port_find(cp.name);
 	dp_counters_sum(c->dp, &sum);
 	*result = p != NULL ? ctl_port_json(c, p, &sum) : NULL;
@@ -376,9 +392,10 @@ int
 ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
 {
 	static const char *const allowed[] = { "name", NULL };
-	char name[PORT_NAME_MAX + 32];
+	char name[PORT_NAME_MAX + 32], what[PORT_NAME_MAX + 64];
 	const char *owner;
 	struct port *p;
+	json_t *spec;
 	int rc;
 
 	rc = ctl_args_allowed(args, "port.del", allowed, err, errlen);
@@ -404,11 +421,28 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 					"'dpctl del-port %s'", uplink_host_port(),
 					uplink_host_port());
 	}
+	/* Saved first, without it: a removal that cannot be saved is refused before
+	 * anything goes (ports from the config file are not in the state). */
+	spec = p != NULL ? state_port_take(name) : NULL;
+	if (spec != NULL) {
+		snprintf(what, sizeof(what), "port %s not removed", name);
+		rc = state_commit(what, err, errlen);
+		if (rc < 0) {
+			state_port_put_back(spec);
+			return rc;
+		}
+	}
 	rc = ctl_port_remove(c, name, err, errlen);
-	if (rc < 0)
+	if (rc < 0) {
+		if (spec != NULL) {
+			state_port_put_back(spec);
+			state_save(); /* logs (ERR) if this one fails too */
+		}
 		return rc;
-	state_port_forget(name);
-	state_save();
+	}
+	if (spec != NULL)
+		state_save(); /* static MACs behind it went with it (logged if this fails) */
+	json_decref(spec);
 	*result = json_pack("{s:s}", "name", name);
 	return 0;
 }

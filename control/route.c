@@ -354,7 +354,7 @@ ctl_route_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t er
 	struct l3_nexthop nh;
 	uint32_t prefix, via = 0;
 	uint8_t len;
-	char vias[64];
+	char vias[64], a[16], what[64];
 	int rc;
 
 	rc = ctl_args_allowed(args, "route.add", allowed, err, errlen);
@@ -379,7 +379,22 @@ ctl_route_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t er
 	rc = route_add(c, prefix, len, via, false, err, errlen);
 	if (rc < 0)
 		return rc;
-	state_save();
+	snprintf(what, sizeof(what), "route %s/%u not added", route_ip(prefix, a, sizeof(a)),
+		 len);
+	rc = state_commit(what, err, errlen);
+	if (rc < 0) {
+		int rc2 = l3_route_del(c->dp, prefix, len);
+
+		if (rc2 < 0 && rc2 != -ENOENT) {
+			CTL_LOG(ERR, "route %s/%u: cannot undo it: %s", a, len, strerror(-rc2));
+			state_err_append(err, errlen, "and it could not be taken out of the data "
+					 "plane again (%s): remove it with 'dpctl route rm %s/%u'",
+					 strerror(-rc2), a, len);
+			return rc; /* still in the table, so that route rm can remove it */
+		}
+		route_forget(&rt.ents[rt.n - 1]);
+		return rc;
+	}
 	memset(&nh, 0, sizeof(nh));
 	nh.type = via != 0 ? L3_NH_GATEWAY : L3_NH_BLACKHOLE;
 	nh.gw_ip = via;
@@ -393,7 +408,7 @@ int
 ctl_route_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
 {
 	static const char *const allowed[] = { "to", NULL };
-	struct route_ent *e;
+	struct route_ent *e, gone;
 	struct route_rows w;
 	uint32_t prefix;
 	uint8_t len;
@@ -439,9 +454,24 @@ ctl_route_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 	if (rc < 0 && rc != -ENOENT)
 		return ctl_fail(err, errlen, rc, "cannot remove the route %s/%u: %s", a, len,
 				strerror(-rc));
+	gone = *e;
 	route_forget(e);
+	snprintf(dst, sizeof(dst), "route %s/%u not removed", a, len);
+	rc = state_commit(dst, err, errlen);
+	if (rc < 0) {
+		char why[512];
+
+		if (route_add(c, gone.prefix, gone.len, gone.via, false, why, sizeof(why)) < 0) {
+			CTL_LOG(ERR, "route %s/%u: removed, but that could not be saved and it "
+				"could not be added again: %s; it comes back after a restart", a,
+				len, why);
+			state_err_append(err, errlen, "the route was removed all the same and "
+					 "could not be added again (%s): it comes back after a "
+					 "restart", why);
+		}
+		return rc;
+	}
 	CTL_LOG(INFO, "route %s/%u removed", a, len);
-	state_save();
 	snprintf(dst, sizeof(dst), "%s/%u", a, len);
 	*result = json_pack("{s:s}", "destination", len == 0 ? "default" : dst);
 	return *result != NULL ? 0 : -ENOMEM;

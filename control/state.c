@@ -379,14 +379,41 @@ state_save(void)
 	}
 	if (rc < 0) {
 		snprintf(state.last_error, sizeof(state.last_error), "%s", err);
-		state_log(STATE_LOG_ERR, "state: save failed, the last change will not survive a "
-			  "restart: %s", err);
+		state_log(STATE_LOG_ERR, "state: save failed (the change is refused and undone, or "
+			  "kept in memory only when it could not be undone): %s", err);
 		return rc;
 	}
 	if (state.last_error[0] != '\0')
 		state_log(STATE_LOG_NOTICE, "state: saved %s again", state.path);
 	state.last_error[0] = '\0';
 	return 0;
+}
+
+int
+state_commit(const char *what, char *err, size_t errlen)
+{
+	int rc = state_save();
+
+	if (rc < 0)
+		snprintf(err, errlen, "%s: the state could not be written (%s): make the state "
+			 "directory %s writable (free space on its file system, or remount it "
+			 "read-write) and retry", what, state.last_error, state.dir);
+	return rc;
+}
+
+void
+state_err_append(char *err, size_t errlen, const char *fmt, ...)
+{
+	size_t used = strnlen(err, errlen);
+	va_list ap;
+
+	if (used + 3 >= errlen)
+		return;
+	memcpy(err + used, "; ", 3);
+	used += 2;
+	va_start(ap, fmt);
+	vsnprintf(err + used, errlen - used, fmt, ap);
+	va_end(ap);
 }
 
 int
@@ -576,4 +603,37 @@ state_port_forget(const char *name)
 			return;
 		}
 	}
+}
+
+json_t *
+state_port_take(const char *name)
+{
+	size_t i;
+	json_t *o;
+
+	if (state.ports == NULL)
+		return NULL;
+	json_array_foreach(state.ports, i, o) {
+		const char *n = json_string_value(json_object_get(o, "name"));
+
+		if (n != NULL && strcmp(n, name) == 0) {
+			json_incref(o);
+			json_array_remove(state.ports, i);
+			return o;
+		}
+	}
+	return NULL;
+}
+
+void
+state_port_put_back(json_t *spec)
+{
+	if (spec == NULL)
+		return;
+	if (state.ports == NULL) {
+		json_decref(spec);
+		return;
+	}
+	if (json_array_append_new(state.ports, spec) < 0)
+		state_log(STATE_LOG_ERR, "state: cannot keep a port's spec (out of memory)");
 }

@@ -13,12 +13,17 @@
  * order (STATE_ORDER_*): networks first, then ports, then containers, so each
  * finds what it refers to.
  *
- * Usage by command handlers: after every successful change, call state_save().
- * It dumps every section and replaces the file atomically: write a temporary
- * file in the same directory, fsync it, rename it over state.json, fsync the
- * directory. A failed save never touches the previous file; it is logged (ERR)
- * and returns a negative errno, and the change stays in effect (it will not
- * survive a restart: `dpctl status` shows the last save error).
+ * Usage by command handlers: a change is acknowledged only once it is saved.
+ * After making a change, a handler calls state_commit(); when that fails, it
+ * undoes the change (the same undo path as a failed step of its own) and
+ * refuses the command with the message state_commit wrote, so that the state
+ * on disk is always the last acknowledged change. A removal may instead save
+ * first (the object hidden from its section's dump) and remove after.
+ * state_save() dumps every section and replaces the file atomically: write a
+ * temporary file in the same directory, fsync it, rename it over state.json,
+ * fsync the directory. A failed save never touches the previous file; it is
+ * logged (ERR) and returns a negative errno (`dpctl status` shows the last save
+ * error).
  *
  * While state_restore() runs, state_save() does nothing (restore functions may
  * go through the same code as the handlers); state_restore() saves once at the
@@ -47,6 +52,7 @@
 #define STATE_ORDER_PORTS 20
 #define STATE_ORDER_ROUTES 25       /* static routes: after the uplink and the networks */
 #define STATE_ORDER_CONTAINERS 30
+#define STATE_ORDER_PENDING 35       /* containers being made or removed at a crash */
 #define STATE_ORDER_MACS 40         /* static MACs sit behind ports and container ports */
 
 /* Severity of a message handed to the log function. */
@@ -87,6 +93,16 @@ int state_register(const char *key, int order, state_dump_fn dump, state_restore
 int state_restore(void);
 /* Dump every section and write the file atomically. 0 or a negative errno. */
 int state_save(void);
+/*
+ * state_save() for a change about to be acknowledged. On failure: err is the
+ * command's error, "WHAT: the state could not be written (why, with the path);
+ * make the state directory writable ... and retry", and a negative errno.
+ * what says what became of the change (e.g. "network n1 not created").
+ */
+int state_commit(const char *what, char *err, size_t errlen);
+/* Append "; " and a formatted note to err (an undo that did not work out). */
+void state_err_append(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* The last save error ("" when the last save succeeded), for status. */
 const char *state_last_error(void);
 /* The state file's path ("" before state_init). */
@@ -107,6 +123,10 @@ typedef int (*state_port_create_fn)(void *arg, const struct cfg_port *cp, char *
 int state_ports_register(state_port_create_fn create, void *arg);
 int state_port_remember(const struct cfg_port *cp);
 void state_port_forget(const char *name);
+/* Take a port's saved spec out of the section (NULL when it has none), and put
+ * it back (a removal refused after all); for port.del, which saves first. */
+json_t *state_port_take(const char *name);
+void state_port_put_back(json_t *spec);
 
 /*
  * File level (used by the above; exposed for tests). state_write_file writes doc
