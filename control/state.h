@@ -1,11 +1,13 @@
 /*
  * state.h - what survives a restart: one JSON document, <state-dir>/state.json.
  *
- * The document has one member per section ("networks", "ports", "containers"),
- * each produced and consumed by the module that owns the objects:
+ * The document has one member per section ("networks", "ports", "routes",
+ * "containers", "pending", "macs"), each produced and consumed by the module
+ * that owns the objects ("pending": a container a run was making or an rm was
+ * removing when the file was written, cleaned up at the next start):
  *
  *   { "version": 1, "saved": "2024-05-01T12:00:00Z",
- *     "networks": [...], "ports": [...], "containers": [...] }
+ *     "networks": [...], "ports": [...], "containers": [...], "pending": [] }
  *
  * A module registers its section once at start-up (state_register) with a dump
  * function (returns the section as a new JSON reference) and a restore function
