@@ -204,6 +204,7 @@ cmd_test() {
 	need_root test
 	cd "$ROOT"
 	local rc=0
+	rm -f "$BUILD/meson-logs/testlog.json"
 	meson test -C "$BUILD" --print-errorlogs || rc=$?
 	# The whole suite again under ASan + UBSan in its own build dir: LeakSanitizer
 	# checks every daemon at exit, any undefined behaviour aborts. DPNET_SANITIZE=0 skips it.
@@ -211,10 +212,15 @@ cmd_test() {
 	if [ "${DPNET_SANITIZE:-1}" = 1 ]; then
 		local w=false
 		[ "${CI:-}" = true ] && w=true
-		[ -f "$SAN_BUILD/build.ninja" ] || meson setup "$SAN_BUILD" -Dsanitize=true -Dwerror=$w
-		ninja -C "$SAN_BUILD"
-		meson test -C "$SAN_BUILD" --print-errorlogs || rc=$?
 		san_log=("$SAN_BUILD/meson-logs/testlog.json")
+		rm -f "${san_log[0]}"   # a failed build must not leave an old run's results counted
+		if { [ -f "$SAN_BUILD/build.ninja" ] && meson configure "$SAN_BUILD" -Dwerror=$w ||
+		     meson setup "$SAN_BUILD" -Dsanitize=true -Dwerror=$w; } && ninja -C "$SAN_BUILD"; then
+			meson test -C "$SAN_BUILD" --print-errorlogs || rc=$?
+		else
+			echo "test: the sanitized build failed" >&2
+			rc=1
+		fi
 	fi
 	# Short fuzz runs (FUZZ_SECONDS per target, clang + libFuzzer, own build dir);
 	# counted as one more test in the closing line.
@@ -226,7 +232,13 @@ import json, sys
 n = {"OK": 0, "FAIL": 0, "SKIP": 0}
 n[sys.argv[1]] += 1     # the fuzz run
 for log in sys.argv[2:]:
-    with open(log) as f:
+    try:
+        f = open(log)
+    except OSError:
+        print("test: no results in %s (the run or its build failed)" % log)
+        n["FAIL"] += 1
+        continue
+    with f:
         for line in f:
             r = json.loads(line).get("result", "FAIL")
             n["OK" if r in ("OK", "EXPECTEDFAIL") else "SKIP" if r == "SKIP" else "FAIL"] += 1

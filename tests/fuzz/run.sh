@@ -30,7 +30,9 @@ else
 	CC=clang meson setup "$BUILD" "$ROOT" -Dfuzz=true -Dtests=false -Dwerror=true \
 		>"$BUILD.setup.log" 2>&1 || { cat "$BUILD.setup.log" >&2; exit 1; }
 fi
-ninja -C "$BUILD" "${TARGETS[@]/#/tests/fuzz/fuzz_}" >/dev/null
+# Compiler errors go to stdout: keep them in a log and show it on failure.
+ninja -C "$BUILD" "${TARGETS[@]/#/tests/fuzz/fuzz_}" >"$BUILD.ninja.log" 2>&1 ||
+	{ tail -n 60 "$BUILD.ninja.log" >&2; echo "fuzz: building the targets failed" >&2; exit 1; }
 
 # DPDK's memory is not malloc'd: LSan sees only the control code's own leaks.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}
