@@ -705,10 +705,16 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 
 	/*
 	 * Saved as pending before anything is made (this also refuses the command
-	 * while the state cannot be written), and again once its namespace exists,
-	 * with the namespace's identity: a restart after a crash from here on
-	 * removes that namespace and what runs in it (ctr_pending_restore).
+	 * while the state cannot be written), with the name of the namespace it is
+	 * about to make; that namespace's lo carries the tag "dpnet:<id>" from
+	 * before the name exists. A restart after a crash from here on removes that
+	 * namespace and what runs in it, if it carries the tag (ctr_pending_clean).
+	 * Saved again once the namespace exists, with its identity (device, inode).
 	 */
+	if (ct->mode == CTR_MODE_BRIDGE || ct->mode == CTR_MODE_NONE) {
+		snprintf(ct->nsname, sizeof(ct->nsname), CTR_NETNS_PREFIX "%s", ct->name);
+		netns_path(ct->nsname, ct->netns, sizeof(ct->netns));
+	}
 	snprintf(what, sizeof(what), "container %s not created", ct->name);
 	ctrs.pending = ct;
 	ctrs.pending_rm = false;
@@ -720,9 +726,10 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 
 	/* From here on things are made: every failure unwinds through ctr_teardown. */
 	if (ct->mode == CTR_MODE_BRIDGE || ct->mode == CTR_MODE_NONE) {
-		snprintf(ct->nsname, sizeof(ct->nsname), CTR_NETNS_PREFIX "%s", ct->name);
-		netns_path(ct->nsname, ct->netns, sizeof(ct->netns));
-		rc = netns_add(ct->nsname);
+		char tag[CTR_TAG_LEN];
+
+		ctr_ns_tag(ct->id, tag, sizeof(tag));
+		rc = netns_add(ct->nsname, tag);
 		if (rc < 0) {
 			if (rc == -EEXIST)
 				ctl_fail(err, errlen, rc, "namespace %s already exists (see 'ip "
@@ -1075,7 +1082,9 @@ ctl_ctr_disconnect(struct ctl *c, json_t *args, json_t **result, char *err, size
 	ct->n_ifs--;
 	snprintf(what, sizeof(what), "container %s not disconnected from %s", ct->name,
 		 n->name);
+	ctl_mac_state_hide(gone.port);
 	rc = state_commit(what, err, errlen);
+	ctl_mac_state_hide(NULL);
 	if (rc < 0) {
 		memmove(&ct->ifs[i + 1], &ct->ifs[i], (ct->n_ifs - i) * sizeof(ct->ifs[0]));
 		ct->ifs[i] = gone;
@@ -1199,12 +1208,18 @@ ctl_ctr_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 			return rc;
 		}
 	}
-	/* Saved first, without it (pending: a crash during the teardown leaves
-	 * nothing of it after a restart); refused when that cannot be written. */
+	/* Saved first, without it and the static MACs behind its ports (pending: a
+	 * crash during the teardown leaves nothing of it after a restart); refused
+	 * when that cannot be written. Its namespace is tagged first if a dpnetd
+	 * before the tags made it, so that a restart can tell it is ours. */
+	ctr_ns_tag_ensure(ct);
 	snprintf(what, sizeof(what), "container %s not removed", ct->name);
 	ctrs.pending = ct;
 	ctrs.pending_rm = true;
+	for (unsigned int i = 0; i < ct->n_ifs; i++)
+		ctl_mac_state_hide(ct->ifs[i].port);
 	rc = state_commit(what, err, errlen);
+	ctl_mac_state_hide(NULL);
 	ctrs.pending = NULL;
 	if (rc < 0) {
 		char why[512];

@@ -97,6 +97,12 @@ int ctl_mac_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t 
 int ctl_mac_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
 /* Register the "macs" state section (static entries). */
 int ctl_mac_state_register(struct ctl *c);
+/*
+ * Leave the static MACs behind port out of the saves that follow, until
+ * ctl_mac_state_hide(NULL): for the first save of a removal (rm, disconnect,
+ * del-port), which is made without the port while it still exists.
+ */
+void ctl_mac_state_hide(const char *port);
 
 /* stats.c */
 int ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);

@@ -106,6 +106,59 @@ ctr_nsfd(const struct ctr *ct)
 	return fd;
 }
 
+void
+ctr_ns_tag(const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, CTR_TAG_PREFIX "%s", id);
+}
+
+struct ctr_tag_job {
+	char *buf;                /* get: the alias read; set: the one to write */
+	size_t len;               /* get: its size; set: 0 */
+};
+
+static int
+ctr_tag_fn(void *arg)
+{
+	struct ctr_tag_job *j = arg;
+
+	if (j->len == 0)
+		return nl_link_set_alias("lo", j->buf);
+	return nl_link_get_alias("lo", j->buf, j->len);
+}
+
+int
+ctr_ns_tag_get(int nsfd, char *buf, size_t len)
+{
+	struct ctr_tag_job j = { .buf = buf, .len = len };
+
+	if (len == 0)
+		return -EINVAL;
+	buf[0] = '\0';
+	return netns_run(nsfd, ctr_tag_fn, &j);
+}
+
+void
+ctr_ns_tag_ensure(const struct ctr *ct)
+{
+	char tag[CTR_TAG_LEN], now[CTR_TAG_LEN + 8];
+	struct ctr_tag_job j = { .buf = tag, .len = 0 };
+	int fd;
+
+	if (ct->nsname[0] == '\0')
+		return; /* not a namespace of ours */
+	fd = ctr_nsfd(ct);
+	if (fd < 0)
+		return;
+	ctr_ns_tag(ct->id, tag, sizeof(tag));
+	if (ctr_ns_tag_get(fd, now, sizeof(now)) == 0 && strcmp(now, tag) != 0 &&
+	    netns_run(fd, ctr_tag_fn, &j) < 0)
+		CTL_LOG(WARNING, "container %s: cannot tag its namespace %s (lo's alias): a "
+			"crash during its removal would leave the namespace", ct->name,
+			ct->nsname);
+	close(fd);
+}
+
 int
 ctr_ns_configure(void *arg)
 {

@@ -30,6 +30,8 @@
 #define CTR_MAX_CMD 256              /* words of a command */
 #define CTR_NAME_MAX NET_CTR_NAME_MAX
 #define CTR_ID_LEN 64                /* hex digits of an id */
+#define CTR_TAG_PREFIX "dpnet:"      /* lo's alias in a namespace dpnetd made: + id */
+#define CTR_TAG_LEN 80
 
 enum ctr_mode {
 	CTR_MODE_BRIDGE,      /* interfaces in bridge networks (or none yet: --netns) */
@@ -127,6 +129,12 @@ struct ipam *ctr_pool(struct net *n, char *err, size_t errlen);
 void ctr_pool_free(const char *net_id, uint32_t ip);
 /* The container's namespace, checked to be the same one (-ESTALE otherwise). */
 int ctr_nsfd(const struct ctr *ct);
+/* "dpnet:<id>": the alias of lo in the namespace dpnetd made for container id. */
+void ctr_ns_tag(const char *id, char *buf, size_t len);
+/* The alias of lo in namespace nsfd ("" when none); 0 or -errno. */
+int ctr_ns_tag_get(int nsfd, char *buf, size_t len);
+/* Tag the container's own namespace (nsname) if it is not yet (best effort). */
+void ctr_ns_tag_ensure(const struct ctr *ct);
 /* netns_run() job: lo up, then the interface of a struct ctr_nsjob. */
 int ctr_ns_configure(void *arg);
 int ctr_if_plan(struct ctr *ct, int nsfd, struct net *n, uint32_t want_ip,

@@ -331,13 +331,16 @@ ctr_state_restore(json_t *val, char *err, size_t errlen)
 
 /*
  * The "pending" section: the container a `run` was making (saved before its
- * namespace is made, and again with the namespace's identity once it exists)
- * or an `rm` was removing (saved, without the container, before the teardown).
- * After a crash, a restart removes what was made of it: the processes in its
- * namespace and the namespace itself - only when the namespace is still
- * dpnet-NAME with the saved device and inode, i.e. the one this daemon made
- * (several daemons with other state directories may use dpnet-* names; a
- * namespace that cannot be proved ours is left alone, with a warning).
+ * namespace is made, with the namespace's name, and again with its identity
+ * once it exists) or an `rm` was removing (saved, without the container, before
+ * the teardown). After a crash, a restart removes what was made of it: the
+ * processes in its namespace and the namespace itself - only when dpnet-NAME
+ * is still the one this daemon made for that container: its lo's alias is
+ * "dpnet:<the container's id>" (set before the name exists: netns_add), and its
+ * device and inode are the saved ones when those were saved. The inode alone
+ * proves nothing (the kernel reuses those of freed namespaces), and several
+ * daemons with other state directories may use dpnet-* names: a namespace that
+ * cannot be proved ours is left alone, with a warning.
  */
 json_t *
 ctr_pending_dump(void)
@@ -361,6 +364,7 @@ static void
 ctr_pending_clean(json_t *o)
 {
 	const char *name = ctr_jstr(o, "name"), *nsname = ctr_jstr(o, "nsname");
+	const char *id = ctr_jstr(o, "id");
 	bool rm = strcmp(ctr_jstr(o, "pending"), "rm") == 0;
 	uint64_t dev = 0, ino = 0, want_dev, want_ino;
 	char ours[NAME_MAX], log[CFG_PATH_MAX + 128];
@@ -386,9 +390,26 @@ ctr_pending_clean(json_t *o)
 	snprintf(ours, sizeof(ours), CTR_NETNS_PREFIX "%s", name);
 	fd = nsname[0] != '\0' && strcmp(nsname, ours) == 0 ? netns_open(ours) : -ENOENT;
 	if (fd >= 0) {
+		char tag[CTR_TAG_LEN + 8], want[CTR_TAG_LEN];
+		const char *why = NULL;
+
 		netns_ident(fd, &dev, &ino);
+		if (strlen(id) != CTR_ID_LEN) {
+			why = "no container id was saved";
+		} else {
+			ctr_ns_tag(id, want, sizeof(want));
+			if (ctr_ns_tag_get(fd, tag, sizeof(tag)) < 0)
+				why = "the alias of its lo cannot be read";
+			else if (strcmp(tag, want) != 0)
+				why = tag[0] == '\0' ? "its lo has no alias " CTR_TAG_PREFIX "<id>: "
+				      "another one has that name now, or the run stopped before "
+				      "it was tagged" : "its lo's alias names another container: "
+				      "another one has that name now";
+			else if (want_ino != 0 && (dev != want_dev || ino != want_ino))
+				why = "it is not the inode saved";
+		}
 		close(fd);
-		if (want_ino != 0 && dev == want_dev && ino == want_ino) {
+		if (why == NULL) {
 			snprintf(ct->nsname, sizeof(ct->nsname), "%s", ours);
 			ct->ns_dev = dev;
 			ct->ns_ino = ino;
@@ -396,11 +417,17 @@ ctr_pending_clean(json_t *o)
 			CTL_LOG(WARNING, "container %s: a `%s` of it was cut short, but the "
 				"namespace %s is not provably the one this dpnetd made (%s): left "
 				"alone; if it is a leftover, delete it with 'ip netns del %s'",
-				name, rm ? "rm" : "run", ours, want_ino == 0 ? "it stopped before "
-				"it could save which one it made" : "another one has that name now",
-				ours);
+				name, rm ? "rm" : "run", ours, why, ours);
 			done = "the namespace of that name was left alone";
 		}
+	} else if (fd == -EINVAL) {
+		/* The file, but no namespace on it: netns_add between its open and mount. */
+		CTL_LOG(WARNING, "container %s: a `%s` of it was cut short, and %s/%s is a "
+			"file that holds no namespace (a run stopped between making it and "
+			"mounting its namespace on it, or someone else's): left alone; if it is "
+			"a leftover, delete it with 'ip netns del %s'", name, rm ? "rm" : "run",
+			NETNS_RUN_DIR, ours, ours);
+		done = "the file of its namespace's name was left alone";
 	}
 	ctr_stop(ct); /* what runs in our namespace, and an rm's own process */
 	if (ct->nsname[0] != '\0') {

@@ -315,6 +315,29 @@ struct mac_dump {
 	json_t *arr;            /* the section being built */
 };
 
+/* Ports whose static MACs the next saves leave out (ctl_mac_state_hide). */
+#define MAC_HIDE_MAX 16
+static char mac_hidden[MAC_HIDE_MAX][PORT_NAME_MAX];
+static unsigned int mac_n_hidden;
+
+void
+ctl_mac_state_hide(const char *port)
+{
+	if (port == NULL)
+		mac_n_hidden = 0;
+	else if (mac_n_hidden < MAC_HIDE_MAX)
+		snprintf(mac_hidden[mac_n_hidden++], PORT_NAME_MAX, "%s", port);
+}
+
+static bool
+mac_port_hidden(const char *port)
+{
+	for (unsigned int i = 0; i < mac_n_hidden; i++)
+		if (strcmp(mac_hidden[i], port) == 0)
+			return true;
+	return false;
+}
+
 static int
 mac_dump_one(uint64_t key, const struct fdb_entry *e, void *arg)
 {
@@ -324,7 +347,7 @@ mac_dump_one(uint64_t key, const struct fdb_entry *e, void *arg)
 	struct rte_ether_addr mac;
 	char ms[32];
 
-	if (!e->is_static || net == NULL || p == NULL)
+	if (!e->is_static || net == NULL || p == NULL || mac_port_hidden(p->spec.name))
 		return 0;
 	fdb_key_mac(key, &mac);
 	if (json_array_append_new(d->arr, json_pack("{s:s, s:s, s:s}", "network", net->name,

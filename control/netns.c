@@ -69,6 +69,10 @@
 #define NSFS_MAGIC 0x6e736673
 #endif
 
+#ifndef IFALIASZ
+#define IFALIASZ 256 /* linux/if.h, which clashes with net/if.h */
+#endif
+
 #define NL_BUF (32 * 1024)
 
 /* ---------------------------------------------------------------- namespaces */
@@ -106,27 +110,49 @@ netns_rundir(void)
 	return 0;
 }
 
-/* What the unsharing thread does: new namespace, bind it on the file. */
+struct netns_add_job {
+	const char *path;         /* /run/netns/NAME */
+	const char *lo_alias;     /* tag for lo, or NULL */
+};
+
+/*
+ * What the unsharing thread does: new namespace, lo tagged, then the file made
+ * and the namespace bound on it - so that once NAME exists as a namespace it
+ * already carries its tag (the file alone exists only between open and mount).
+ */
 static void *
 netns_add_thread(void *arg)
 {
-	const char *path = arg;
+	const struct netns_add_job *j = arg;
 	intptr_t rc = 0;
+	int fd;
 
 	if (unshare(CLONE_NEWNET) < 0)
+		return (void *)(intptr_t)-errno;
+	if (j->lo_alias != NULL) {
+		rc = nl_link_set_alias("lo", j->lo_alias);
+		if (rc < 0)
+			return (void *)rc;
+	}
+	fd = open(j->path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0)
+		return (void *)(intptr_t)-errno;
+	close(fd);
+	if (mount("/proc/thread-self/ns/net", j->path, "none", MS_BIND, NULL) < 0) {
 		rc = -errno;
-	else if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
-		rc = -errno;
+		unlink(j->path);
+	}
 	return (void *)rc;
 }
 
 int
-netns_add(const char *name)
+netns_add(const char *name, const char *lo_alias)
 {
 	char path[PATH_MAX];
+	struct netns_add_job j = { .path = path, .lo_alias = lo_alias };
 	pthread_t th;
 	void *ret;
-	int fd, rc;
+	int rc;
 
 	if (!netns_name_ok(name))
 		return -EINVAL;
@@ -134,20 +160,13 @@ netns_add(const char *name)
 	if (rc < 0)
 		return rc;
 	netns_path(name, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	rc = pthread_create(&th, NULL, netns_add_thread, path);
-	if (rc != 0) {
-		unlink(path);
+	if (access(path, F_OK) == 0)
+		return -EEXIST; /* early, without a namespace made for nothing */
+	rc = pthread_create(&th, NULL, netns_add_thread, &j);
+	if (rc != 0)
 		return -rc;
-	}
 	pthread_join(th, &ret);
-	rc = (int)(intptr_t)ret;
-	if (rc < 0)
-		unlink(path);
-	return rc;
+	return (int)(intptr_t)ret;
 }
 
 int
@@ -466,6 +485,67 @@ nl_link_set(const char *ifname, const uint8_t *mac, unsigned int mtu, bool up)
 	if (mtu > 0)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	rc = nl_talk(nlh, NULL, NULL);
+	free(buf);
+	return rc;
+}
+
+int
+nl_link_set_alias(const char *ifname, const char *alias)
+{
+	struct nlmsghdr *nlh;
+	char *buf;
+	int rc;
+
+	if (strlen(alias) >= IFALIASZ)
+		return -EINVAL;
+	rc = nl_link_req(ifname, RTM_NEWLINK, &buf, &nlh);
+	if (rc < 0)
+		return rc;
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	rc = nl_talk(nlh, NULL, NULL);
+	free(buf);
+	return rc;
+}
+
+struct nl_alias {
+	char *buf;
+	size_t len;
+};
+
+static int
+nl_alias_attr_cb(const struct nlattr *a, void *data)
+{
+	struct nl_alias *al = data;
+
+	if (mnl_attr_get_type(a) == IFLA_IFALIAS && mnl_attr_validate(a, MNL_TYPE_STRING) >= 0)
+		snprintf(al->buf, al->len, "%.*s", (int)mnl_attr_get_payload_len(a),
+			 (const char *)mnl_attr_get_payload(a));
+	return MNL_CB_OK;
+}
+
+static int
+nl_alias_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWLINK)
+		mnl_attr_parse(nlh, sizeof(struct ifinfomsg), nl_alias_attr_cb, data);
+	return MNL_CB_OK;
+}
+
+int
+nl_link_get_alias(const char *ifname, char *alias, size_t len)
+{
+	struct nl_alias al = { .buf = alias, .len = len };
+	struct nlmsghdr *nlh;
+	char *buf;
+	int rc;
+
+	if (len == 0)
+		return -EINVAL;
+	alias[0] = '\0';
+	rc = nl_link_req(ifname, RTM_GETLINK, &buf, &nlh);
+	if (rc < 0)
+		return rc;
+	rc = nl_talk(nlh, nl_alias_cb, &al);
 	free(buf);
 	return rc;
 }

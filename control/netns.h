@@ -27,8 +27,13 @@
 
 #define NETNS_RUN_DIR "/run/netns"
 
-/* Create /run/netns/NAME holding a new, empty namespace. -EEXIST if taken. */
-int netns_add(const char *name);
+/*
+ * Create /run/netns/NAME holding a new, empty namespace whose lo has the alias
+ * lo_alias (NULL: none) from before NAME exists: a tag that tells later whose
+ * namespace it is (inode numbers of freed namespaces are reused). -EEXIST if
+ * taken.
+ */
+int netns_add(const char *name, const char *lo_alias);
 /* Remove a named namespace (lazy unmount + unlink); -ENOENT if absent. */
 int netns_del(const char *name);
 /* "/run/netns/NAME" into buf. */
@@ -62,6 +67,10 @@ int nl_link_del(const char *ifname);
 int nl_link_move(const char *ifname, int nsfd, const char *newname);
 /* Set MAC (NULL: keep), MTU (0: keep) and state up (or down). */
 int nl_link_set(const char *ifname, const uint8_t *mac, unsigned int mtu, bool up);
+/* Set the alias (IFLA_IFALIAS, "ip link set IF alias ...") of a link. */
+int nl_link_set_alias(const char *ifname, const char *alias);
+/* The alias of a link into alias ("" when it has none). */
+int nl_link_get_alias(const char *ifname, char *alias, size_t len);
 /* Add addr/prefix_len (broadcast derived) to a link; -EEXIST if present. */
 int nl_addr_add(const char *ifname, uint32_t addr, uint8_t prefix_len);
 /* Remove addr/prefix_len from a link; -EADDRNOTAVAIL if absent, -ENODEV if no link. */

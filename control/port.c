@@ -426,7 +426,9 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 	spec = p != NULL ? state_port_take(name) : NULL;
 	if (spec != NULL) {
 		snprintf(what, sizeof(what), "port %s not removed", name);
+		ctl_mac_state_hide(name); /* nor the static MACs behind it */
 		rc = state_commit(what, err, errlen);
+		ctl_mac_state_hide(NULL);
 		if (rc < 0) {
 			state_port_put_back(spec);
 			return rc;

@@ -14,26 +14,30 @@
 # that moment leaves: a container whose `run` was under way (its namespace,
 # with a process in it, exists; the state lists it as pending, not as a
 # container). After the restart its namespace and process are gone and the
-# same `run --name` works. A pending entry whose dpnet-NAME namespace is not
-# the one the daemon saved (another's, or one it never identified) is left
-# alone. Then four real kill -9s at random moments of a run: afterwards
-# nothing of it is left (but a container, when it was acknowledged) and the
-# same run --name works.
+# same `run --name` works; so are those of an entry saved before its namespace's
+# inode was (the first save of a run), whose namespace carries its tag (lo's
+# alias dpnet:<id>). A pending entry whose dpnet-NAME namespace does not carry
+# its tag is left alone: one with no alias, one with another container's, one
+# whose inode is the saved one (a recycled inode number) but whose alias is
+# not. Then four real kill -9s at random moments of a run: afterwards nothing
+# of it is left (but a container, when it was acknowledged) and the same run
+# --name works.
 . "$(dirname "$0")/lib.sh"
 
 need_cmd mount umount dd
 allow_log 'WARNING: .*request refused'     # the refusals below are logged, by design
 allow_log 'state: save failed'            # ERR: what this test provokes
 allow_log 'not provably the one this dpnetd made'
+allow_log 'holds no namespace'               # a kill -9 between the file and its mount
 
 PFX=s$E2E_ID
 A=${PFX}a B=${PFX}b C=${PFX}c
 NET=${PFX}n NET2=${PFX}m
-FOREIGN=${PFX}f UNKNOWN=${PFX}u
+FOREIGN=${PFX}f OTHER=${PFX}o RECYCLED=${PFX}r EARLY=${PFX}e
 R1=198.51.100.0/24 R2=203.0.113.0/24
 M1=02:00:5e:77:10:01 M2=02:00:5e:77:10:02
 track_ctr "$A" "$B" "$C"
-E2E_NETNS+=("dpnet-$FOREIGN" "dpnet-$UNKNOWN")
+E2E_NETNS+=("dpnet-$FOREIGN" "dpnet-$OTHER" "dpnet-$RECYCLED" "dpnet-$EARLY")
 
 mount -t tmpfs -o size=1m,mode=0700 "dpnet-e2e-$E2E_ID" "$E2E_STATE" ||
 	skip "cannot mount a tmpfs on $E2E_STATE"
@@ -133,24 +137,45 @@ ctr_run "$C" >/dev/null
 C_IF=$(ctr_get "$C" "c['networks'][0]['host_interface']")
 C_PIDS=$(ip netns pids "dpnet-$C")
 [ -n "$C_PIDS" ] || fail "no process in dpnet-$C"
-ip netns add "dpnet-$FOREIGN" || fail "cannot make dpnet-$FOREIGN"
-ip netns add "dpnet-$UNKNOWN" || fail "cannot make dpnet-$UNKNOWN"
+C_ID=$(ctr_get "$C" "c['full_id']")
+ip -n "dpnet-$C" link show lo | grep -q "alias dpnet:$C_ID\$" ||
+	fail "dpnet-$C's lo does not carry the tag dpnet:$C_ID: $(ip -n "dpnet-$C" link show lo)"
+ok "dpnet-$C is tagged: lo's alias is dpnet:<its id>"
+EARLY_ID=$(printf 'e%.0s' $(seq 64))
+for ns in "$FOREIGN" "$OTHER" "$RECYCLED" "$EARLY"; do
+	ip netns add "dpnet-$ns" || fail "cannot make dpnet-$ns"
+done
+ip -n "dpnet-$OTHER" link set lo alias "dpnet:$(printf 'a%.0s' $(seq 64))" || fail "cannot tag dpnet-$OTHER"
+ip -n "dpnet-$RECYCLED" link set lo alias "dpnet:$(printf 'b%.0s' $(seq 64))" || fail "cannot tag dpnet-$RECYCLED"
+ip -n "dpnet-$EARLY" link set lo alias "dpnet:$EARLY_ID" || fail "cannot tag dpnet-$EARLY"
+# not a child of ours (a zombie would still answer kill -0)
+EARLY_PID=$(sh -c 'ip netns exec "$1" sleep 600 >/dev/null 2>&1 </dev/null & echo $!' sh "dpnet-$EARLY")
 kill -KILL "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=""
 rm -f "$E2E_SOCK"
-"$PY" - "$E2E_STATE/state.json" "$C" "$FOREIGN" "$UNKNOWN" <<'PYEOF' || fail "cannot write the crashed state"
+"$PY" - "$E2E_STATE/state.json" "$C" "$FOREIGN" "$OTHER" "$RECYCLED" "$EARLY" "$EARLY_ID" <<'PYEOF' || fail "cannot write the crashed state"
 import json, os, sys
-path, name, foreign, unknown = sys.argv[1:]
+path, name, foreign, other, recycled, early, early_id = sys.argv[1:]
 d = json.load(open(path))
 c = next(c for c in d["containers"] if c["name"] == name)
 d["containers"].remove(c)
 c["pending"] = "run"
-# another daemon's dpnet-NAME (not the identity saved), and a run that stopped
-# before it could save which namespace it made
-other = dict(c, name=foreign, nsname="dpnet-" + foreign, id="f" * 64)
-never = dict(c, name=unknown, nsname="dpnet-" + unknown, id="e" * 64, ns_dev=0, ns_ino=0)
-d["pending"] = [c, other, never]
+def entry(n, id, **kw):
+    return dict(c, name=n, nsname="dpnet-" + n, netns="/run/netns/dpnet-" + n, id=id,
+                interfaces=[], **kw)
+st = os.stat("/run/netns/dpnet-" + recycled)
+d["pending"] = [
+    c,
+    # another daemon's dpnet-NAME: no alias
+    entry(foreign, "f" * 64, ns_dev=0, ns_ino=0),
+    # another container's tag
+    entry(other, "c" * 64),
+    # the saved inode is that namespace's (recycled), the alias is not ours
+    entry(recycled, "d" * 64, ns_dev=st.st_dev, ns_ino=st.st_ino),
+    # the first save of a run: the namespace's name and the id, no inode yet
+    entry(early, early_id, ns_dev=0, ns_ino=0),
+]
 json.dump(d, open(path + ".new", "w"))
 os.rename(path + ".new", path)
 PYEOF
@@ -164,9 +189,19 @@ wait_until 5 sh -c "! ip link show $C_IF" || fail "$C's veth $C_IF outlived its 
 grep -q "container $C: dpnetd stopped during its \`run\`" "$E2E_LOG" ||
 	fail "no log line about cleaning up $C"
 ok "pending run of $C cleaned up at start: namespace, process and veth gone"
-[ -e "/run/netns/dpnet-$FOREIGN" ] || fail "dpnet-$FOREIGN (not the saved identity) was deleted"
-[ -e "/run/netns/dpnet-$UNKNOWN" ] || fail "dpnet-$UNKNOWN (identity never saved) was deleted"
-ok "namespaces not provably the daemon's own were left alone"
+[ ! -e "/run/netns/dpnet-$EARLY" ] || fail "dpnet-$EARLY (tagged, saved without its inode) is still there"
+wait_until 5 sh -c "! kill -0 $EARLY_PID" || fail "process $EARLY_PID of dpnet-$EARLY still runs after the restart"
+grep -q "container $EARLY: dpnetd stopped during its \`run\`.*its namespace and the processes in it were removed" "$E2E_LOG" ||
+	fail "no log line about cleaning up $EARLY"
+ok "pending run saved before its namespace's inode: the tagged namespace and its process removed"
+[ -e "/run/netns/dpnet-$FOREIGN" ] || fail "dpnet-$FOREIGN (no alias) was deleted"
+[ -e "/run/netns/dpnet-$OTHER" ] || fail "dpnet-$OTHER (another container's alias) was deleted"
+[ -e "/run/netns/dpnet-$RECYCLED" ] || fail "dpnet-$RECYCLED (the saved inode, another alias) was deleted"
+for ns in "$FOREIGN" "$OTHER" "$RECYCLED"; do
+	grep -q "container $ns: a \`run\` of it was cut short, but the namespace dpnet-$ns is not provably" "$E2E_LOG" ||
+		fail "no warning about leaving dpnet-$ns alone"
+done
+ok "namespaces not tagged as the daemon's own were left alone, with a warning (a recycled inode too)"
 run dpctl run -d --name "$C" -- sleep 600 >/dev/null
 ctr_remember
 [ "$(ctr_get "$C" "c['status']")" = running ] || fail "$C is not running"
@@ -197,12 +232,13 @@ for t in 1 2 3 4; do
 		fail "kill -9 trial $t: run $D was acknowledged but is not listed after the restart"
 	fi
 	if [ -e "/run/netns/dpnet-$D" ]; then
-		# The one window left: killed after the namespace was made and before
-		# its identity was saved (well under a millisecond here). The daemon
-		# cannot prove it is its own, says so and leaves it; we delete it.
-		grep -q "container $D: a \`run\` of it was cut short.*stopped before it could save which one it made.*ip netns del dpnet-$D" "$E2E_LOG" ||
+		# The one window left: killed between making the file dpnet-$D and
+		# mounting its (already tagged) namespace on it (microseconds). The
+		# daemon cannot prove the file is its own, says so and leaves it; we
+		# delete it.
+		grep -q "container $D: a \`run\` of it was cut short.*holds no namespace.*ip netns del dpnet-$D" "$E2E_LOG" ||
 			fail "kill -9 trial $t: dpnet-$D outlived its container, and the daemon did not say why"
-		log "kill -9 trial $t: killed between making dpnet-$D and saving its identity: left alone, as documented"
+		log "kill -9 trial $t: killed between making the file dpnet-$D and mounting its namespace: left alone, as documented"
 		ip netns del "dpnet-$D"
 	fi
 	run dpctl run -d --name "$D" -- sleep 600 >/dev/null
