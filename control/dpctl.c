@@ -393,6 +393,10 @@ dpctl_print_stats(json_t *res)
 		       dpctl_num(nat, "held_dropped", v[6], 32),
 		       dpctl_num(nat, "failed", v[7], 32), dpctl_num(nat, "expired", v[8], 32),
 		       dpctl_num(nat, "pending", v[9], 32));
+	nat = json_object_get(res, "mbufs");
+	if (json_is_object(nat))
+		printf("mbufs: %s in use of %s\n", dpctl_num(nat, "in_use", v[0], 32),
+		       dpctl_num(nat, "size", v[1], 32));
 }
 
 static void

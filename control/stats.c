@@ -7,13 +7,16 @@
  * zero or not, under the names of DP_DROP_REASONS, so scripts can rely on the
  * keys being there. The "nat" object: packets translated, connections DNATed,
  * masqueraded and hairpinned (first packets, as iptables counts), conntrack
- * entries.
+ * entries. The "mbufs" object: the pool's size and how many of its mbufs are
+ * out of it (in RX rings, in flight, held; rte_mempool_in_use_count: the
+ * lcore caches count as free), what a leak of mbufs would make grow.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
 
 #include "dataplane/counters.h"
 #include "dataplane/dp.h"
@@ -124,6 +127,11 @@ ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen
 					    "aged", (json_int_t)fdb->aged,
 					    "moves", (json_int_t)sum.fdb_moves,
 					    "full", (json_int_t)fdb->full));
+	rc |= json_object_set_new(res, "mbufs",
+				  json_pack("{s:I, s:I}",
+					    "size", (json_int_t)c->dp->pool->size,
+					    "in_use",
+					    (json_int_t)rte_mempool_in_use_count(c->dp->pool)));
 	if (rc != 0)
 		goto oom;
 	*result = res;
