@@ -191,6 +191,37 @@ dpctl_num(json_t *o, const char *key, char *buf, size_t len)
 
 /* ---- printers ---- */
 
+/* One column of a listing: its header, the JSON key of its cells, and whether
+ * an empty cell prints as "-". */
+struct dpctl_col {
+	const char *head;
+	const char *key;
+	bool dash;
+};
+
+/* A listing whose cells are string members of the array's objects. */
+static void
+dpctl_print_list(json_t *res, const struct dpctl_col *cols, unsigned int ncols)
+{
+	struct dpctl_table t = { .ncols = ncols };
+	const char *row[32];
+	size_t i;
+	json_t *o;
+
+	for (unsigned int c = 0; c < ncols && c < 32; c++)
+		row[c] = cols[c].head;
+	dpctl_table_row(&t, row);
+	json_array_foreach(res, i, o) {
+		for (unsigned int c = 0; c < ncols && c < 32; c++) {
+			const char *v = dpctl_str(o, cols[c].key);
+
+			row[c] = v[0] == '\0' && cols[c].dash ? "-" : v;
+		}
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+}
+
 static void
 dpctl_print_ports(json_t *res)
 {
@@ -269,21 +300,12 @@ dpctl_print_macs(json_t *res)
 static void
 dpctl_print_networks(json_t *res)
 {
-	static const char *const head[] = { "NETWORK ID", "NAME", "DRIVER", "SCOPE" };
-	struct dpctl_table t = { .ncols = 4 };
-	size_t i;
-	json_t *n;
+	static const struct dpctl_col cols[] = {
+		{"NETWORK ID", "id", false}, {"NAME", "name", false},
+		{"DRIVER", "driver", false}, {"SCOPE", "scope", false},
+	};
 
-	dpctl_table_row(&t, head);
-	json_array_foreach(res, i, n) {
-		const char *row[] = {
-			dpctl_str(n, "id"), dpctl_str(n, "name"), dpctl_str(n, "driver"),
-			dpctl_str(n, "scope"),
-		};
-
-		dpctl_table_row(&t, row);
-	}
-	dpctl_table_print(&t);
+	dpctl_print_list(res, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
 /* network create prints the new id, as docker does. */
@@ -968,43 +990,23 @@ dpctl_positional(int argc, char **argv, struct dpctl_req *r, const char *usage,
 static void
 dpctl_print_routes(json_t *res)
 {
-	static const char *const head[] = { "DESTINATION", "GATEWAY", "NETWORK", "TYPE" };
-	struct dpctl_table t = { .ncols = 4 };
-	size_t i;
-	json_t *r;
+	static const struct dpctl_col cols[] = {
+		{"DESTINATION", "destination", false}, {"GATEWAY", "gateway", true},
+		{"NETWORK", "network", true}, {"TYPE", "type", false},
+	};
 
-	dpctl_table_row(&t, head);
-	json_array_foreach(res, i, r) {
-		const char *gw = dpctl_str(r, "gateway"), *net = dpctl_str(r, "network");
-		const char *row[] = {
-			dpctl_str(r, "destination"), gw[0] ? gw : "-", net[0] ? net : "-",
-			dpctl_str(r, "type"),
-		};
-
-		dpctl_table_row(&t, row);
-	}
-	dpctl_table_print(&t);
+	dpctl_print_list(res, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
 static void
 dpctl_print_neighs(json_t *res)
 {
-	static const char *const head[] = { "ADDRESS", "MAC", "STATE", "NETWORK" };
-	struct dpctl_table t = { .ncols = 4 };
-	size_t i;
-	json_t *n;
+	static const struct dpctl_col cols[] = {
+		{"ADDRESS", "address", false}, {"MAC", "mac", true},
+		{"STATE", "state", false}, {"NETWORK", "network", false},
+	};
 
-	dpctl_table_row(&t, head);
-	json_array_foreach(res, i, n) {
-		const char *mac = dpctl_str(n, "mac");
-		const char *row[] = {
-			dpctl_str(n, "address"), mac[0] ? mac : "-", dpctl_str(n, "state"),
-			dpctl_str(n, "network"),
-		};
-
-		dpctl_table_row(&t, row);
-	}
-	dpctl_table_print(&t);
+	dpctl_print_list(res, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
 /* route add PREFIX/LEN via GW | route add PREFIX/LEN blackhole | ls | rm PREFIX/LEN */
@@ -1058,21 +1060,12 @@ static struct {
 static void
 dpctl_print_ps(json_t *res)
 {
-	static const char *const head[] = { "NAME", "NETWORK", "IP", "PORTS" };
-	struct dpctl_table t = { .ncols = 4 };
-	size_t i;
-	json_t *c;
+	static const struct dpctl_col cols[] = {
+		{"NAME", "name", false}, {"NETWORK", "network", false},
+		{"IP", "ip", false}, {"PORTS", "ports", false},
+	};
 
-	dpctl_table_row(&t, head);
-	json_array_foreach(res, i, c) {
-		const char *row[] = {
-			dpctl_str(c, "name"), dpctl_str(c, "network"), dpctl_str(c, "ip"),
-			dpctl_str(c, "ports"),
-		};
-
-		dpctl_table_row(&t, row);
-	}
-	dpctl_table_print(&t);
+	dpctl_print_list(res, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
 /* As docker port: "80/tcp -> 0.0.0.0:8080". */
