@@ -210,7 +210,7 @@ for r in $(seq 1 "$RUNS"); do
 		-- --forward-mode=io --total-num-mbufs="$TP_MBUFS" --stats-period 1 >"$log" 2>&1 || true
 	# Rx-pps of port 0 (the pcap port), one line per second; skip the warm-up.
 	samples=$(awk '/NIC statistics for port/ { port = $6 } /Rx-pps:/ && port == 0 { print $2 }' "$log" |
-		tail -n +$((WARMUP + 1)) | head -n "$SECS")
+		sed -n "$((WARMUP + 1)),$((WARMUP + SECS))p")
 	[ -n "$samples" ] || { tail -n 20 "$log" >&2; echo "bench.sh: testpmd gave no samples" >&2; exit 1; }
 	m=$(median <<<"$samples")
 	echo "testpmd run $r: median $(awk -v x="$m" 'BEGIN { printf "%.2f", x / 1e6 }') Mpps over $(wc -l <<<"$samples") samples"
@@ -229,7 +229,7 @@ if [ "$BENCH" = masq ]; then
 		--vdev "net_pcap0,rx_pcap=$PCAP,infinite_rx=1" --vdev "net_pcap1,rx_pcap=$ARPPCAP" \
 		-- --forward-mode=io --total-num-mbufs="$TP_MBUFS" --stats-period 1 >"$log" 2>&1 || true
 	samples=$(awk '/NIC statistics for port/ { port = $6 } /Rx-pps:/ && port == 0 { print $2 }' "$log" |
-		tail -n +$((WARMUP + 1)) | head -n "$SECS")
+		sed -n "$((WARMUP + 1)),$((WARMUP + SECS))p")
 	TP_SAME=$(median <<<"$samples")
 	echo "testpmd on dpnetd's vdevs (pcap -> pcap, TX drop): median $(awk -v x="$TP_SAME" 'BEGIN { printf "%.2f", x / 1e6 }') Mpps"
 	rm -rf "/var/run/dpdk/dpbench-tp-$ID"

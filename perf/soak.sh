@@ -57,6 +57,11 @@
 # SOAK_WARMUP >= 330), SOAK_KEEP=1 (keep the scratch directory), DPNETD, DPCTL.
 # Exit: 0 flat and traffic good, 1 FAIL, 2 could not start.
 set -uo pipefail
+# grep -q for the end of a pipeline: reads all its input first. Under pipefail,
+# "cmd | grep -q" fails at random when grep exits on the first match and cmd,
+# still writing, dies of SIGPIPE (seen in CI: containers.sh, 'ip addr' with two
+# addresses).
+qgrep() { local in; in=$(cat); grep -q "$@" <<<"$in"; }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DPNETD=${DPNETD:-$ROOT/build/control/dpnetd}
@@ -337,7 +342,7 @@ done
 dctl status >/dev/null 2>&1 || die "dpnetd did not answer within 30 s"
 [ "$(cat "/proc/$DPID/comm")" = dpnetd ] || die "pid $DPID is $(cat "/proc/$DPID/comm"), not dpnetd"
 for i in $(seq 1 50); do
-	hx ip -4 -o addr show dev dpnet0 | grep -q " $HOSTSIDE/30 " && break
+	hx ip -4 -o addr show dev dpnet0 | qgrep " $HOSTSIDE/30 " && break
 	sleep 0.2
 done
 T0=$(date +%s)
@@ -366,7 +371,7 @@ cip() { ip -n "dpnet-$1" -4 -o addr show dev "${2:-eth0}" 2>/dev/null | awk '{sp
 WIP=$(cip "$WEB") PIP=$(cip "$PEER") OIP=$(cip "$OTHER")
 [ -n "$WIP" ] && [ -n "$PIP" ] && [ -n "$OIP" ] || die "containers without addresses: '$WIP' '$PIP' '$OIP'"
 for i in $(seq 1 50); do
-	hx curl -s --noproxy '*' --max-time 2 "http://$UP:8080/" 2>/dev/null | grep -qx "$TOKEN" && break
+	hx curl -s --noproxy '*' --max-time 2 "http://$UP:8080/" 2>/dev/null | qgrep -x "$TOKEN" && break
 	sleep 0.2
 done
 say "long-lived: $WEB $WIP (-p 8080:80, http.server), $PEER $PIP$([ "$SOAK_IPERF" = 1 ] && echo ' (-p 5201, iperf3 -s)'), $OTHER $OIP on $NET2; host servers $HOSTSIDE:$SP tcp+udp"
@@ -423,7 +428,7 @@ cycle() {
 		fi
 		if cx "$c" ping -c 1 -W 2 "$OIP" >/dev/null 2>&1; then rec ping-net2 ok; else rec ping-net2 fail "$c -> $OIP on $NET2"; fi
 		for j in $(seq 1 50); do   # the server's python is starting
-			cx "$c" ss -ltnH 2>/dev/null | grep -q ':80 ' && break
+			cx "$c" ss -ltnH 2>/dev/null | qgrep ':80 ' && break
 			sleep 0.1
 		done
 		out=$(hx timeout 10 "$PY" "$TMP/peer.py" tcp "$UP" "$hp" c$i 2>&1)

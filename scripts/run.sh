@@ -9,6 +9,11 @@
 #
 # Run as root: the switch owns network interfaces and the tests create namespaces.
 set -euo pipefail
+# grep -q for the end of a pipeline: reads all its input first. Under pipefail,
+# "cmd | grep -q" fails at random when grep exits on the first match and cmd,
+# still writing, dies of SIGPIPE (seen in CI: containers.sh, 'ip addr' with two
+# addresses).
+qgrep() { local in; in=$(cat); grep -q "$@" <<<"$in"; }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${DPNET_BUILD_DIR:-$ROOT/build}
@@ -173,7 +178,7 @@ cmd_demo() {
 
 	say "published port: the host fetches http://169.254.17.2:8080/ (dpnet's uplink address in TAP mode; DNAT to web:80)"
 	for i in $(seq 1 50); do
-		ip netns exec dpnet-web ss -Hltn 'sport = :80' 2>/dev/null | grep -q . && break
+		ip netns exec dpnet-web ss -Hltn 'sport = :80' 2>/dev/null | qgrep . && break
 		sleep 0.1
 	done
 	demo_step curl -sS --max-time 5 http://169.254.17.2:8080/

@@ -24,7 +24,7 @@ track_ctr "$F"   # every refused run uses this name: cleaned up if one is not re
 tap_mode
 start_daemon
 ip link show "$E2E_UPLINK" >/dev/null 2>&1 || fail "no $E2E_UPLINK in the host's namespace in TAP mode"
-ip -4 -o addr show dev "$E2E_UPLINK" | grep -q ' 172\.17\.0\.1/16 ' ||
+ip -4 -o addr show dev "$E2E_UPLINK" | qgrep ' 172\.17\.0\.1/16 ' ||
 	fail "$E2E_UPLINK has no 172.17.0.1/16 (as docker0): $(ip -4 -o addr show dev "$E2E_UPLINK")"
 ok "TAP mode: $E2E_UPLINK in the host's namespace with 172.17.0.1/16"
 
@@ -35,7 +35,7 @@ ctr_run "$T" --attach tap >/dev/null
 declare -A IP
 for c in "$A" "$B" "$T"; do
 	n=$(cns "$c")
-	ip netns list | grep -qE "^$n( |$)" || fail "no namespace $n in 'ip netns list' for container $c"
+	ip netns list | qgrep -E "^$n( |$)" || fail "no namespace $n in 'ip netns list' for container $c"
 	cidr=$(ns_ip "$n")
 	[[ "$cidr" =~ ^172\.17\.[0-9]+\.[0-9]+/16$ ]] || fail "$c: eth0 has '$cidr', expected 172.17.x.y/16"
 	IP[$c]=${cidr%/*}
@@ -46,7 +46,7 @@ for c in "$A" "$B" "$T"; do
 	route=$(ip -n "$n" route show default)
 	[[ "$route" == "default via 172.17.0.1 dev eth0"* ]] ||
 		fail "$c: default route is '$route', expected 'default via 172.17.0.1 dev eth0'"
-	ip -n "$n" -o link show lo | grep -q '[<,]UP[,>]' || fail "$c: lo is not up"
+	ip -n "$n" -o link show lo | qgrep '[<,]UP[,>]' || fail "$c: lo is not up"
 	[ "$(nsexec "$n" cat /sys/class/net/eth0/mtu)" = 1500 ] || fail "$c: eth0 MTU is not 1500"
 	[ "$(ctr_get "$c" "c['network']")" = bridge ] || fail "$c: ps --json network is not bridge"
 	ok "$c: namespace $n, eth0 ${IP[$c]}/16, MAC $mac, lo up, default via 172.17.0.1"
@@ -95,7 +95,7 @@ ctr_run "$Z" --network none >/dev/null
 nz=$(cns "$Z")
 links=$(ip -n "$nz" -o link show | awk -F': ' '{print $2}' | tr '\n' ' ')
 [ "$links" = "lo " ] || fail "$Z (--network none) has interfaces '$links', expected only lo"
-ip -n "$nz" -o link show lo | grep -q '[<,]UP[,>]' || fail "$Z: lo is not up"
+ip -n "$nz" -o link show lo | qgrep '[<,]UP[,>]' || fail "$Z: lo is not up"
 addrs=$(ip -n "$nz" -4 -o addr show | awk '{print $4}' | tr '\n' ' ')
 [ "$addrs" = "127.0.0.1/8 " ] || fail "$Z: IPv4 addresses '$addrs', expected only 127.0.0.1/8"
 [ "$(ctr_get "$Z" "c['network']")" = none ] || fail "$Z: ps --json network is not none"
@@ -203,11 +203,11 @@ for c in "$S" "$A" "$T" "$Z" "$H" "$E" "$G"; do
 	run dpctl rm -f "$c" >/dev/null
 done
 [ "$(dpctl ps --json | json "len(d)")" = 0 ] || fail "ps not empty after removing all: $(dpctl ps)"
-ip netns list | grep -q "^dpnet-.$E2E_ID" && fail "namespaces left: $(ip netns list | grep "$E2E_ID")"
+ip netns list | qgrep "^dpnet-.$E2E_ID" && fail "namespaces left: $(ip netns list | grep "$E2E_ID")"
 [ "$(dpctl port ls --json | json "len(ports(d))")" = 1 ] ||
 	fail "ports other than the uplink left: $(dpctl port ls)"
 ok "all containers removed: ps empty, no namespace, only the uplink port"
 
 stop_daemon
-ip route show 172.17.0.0/16 | grep -q . && fail "a route to 172.17.0.0/16 outlived dpnetd"
+ip route show 172.17.0.0/16 | qgrep . && fail "a route to 172.17.0.0/16 outlived dpnetd"
 ok "$E2E_UPLINK and its routes gone with the daemon"

@@ -51,7 +51,7 @@ done
 LS=$(dpctl port ls) || fail "dpctl port ls failed"
 log "port ls:"; printf '%s\n' "$LS" | sed 's/^/#   /'
 for h in NAME TYPE NETWORK MAC STATE RX-PKTS TX-PKTS DROPS; do
-	head -n 1 <<<"$LS" | grep -qw -- "$h" || fail "'port ls' header lacks $h"
+	head -n 1 <<<"$LS" | qgrep -w -- "$h" || fail "'port ls' header lacks $h"
 done
 ok "port ls counters rose on all three ports"
 

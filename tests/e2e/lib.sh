@@ -24,6 +24,11 @@ PY=/usr/bin/python3   # Debian's, which has scapy
 # ---------------------------------------------------------------- reporting
 
 E2E_STEP=0
+# grep -q for the end of a pipeline: reads all its input first. Under pipefail,
+# "cmd | grep -q" fails at random when grep exits on the first match and cmd,
+# still writing, dies of SIGPIPE (seen in CI: containers.sh, 'ip addr' with two
+# addresses).
+qgrep() { local in; in=$(cat); grep -q "$@" <<<"$in"; }
 log() { printf '# %s\n' "$*"; }
 ok() { E2E_STEP=$((E2E_STEP + 1)); printf 'ok %d - %s\n' "$E2E_STEP" "$*"; }
 fail() {
@@ -299,7 +304,7 @@ offloads_off() { # [ip netns exec NS] IF
 veth_ns() {
 	local n host=$2 addr=$3 mac=${4:-} peer
 	n=$(ns "$1")
-	ip netns list | grep -qw "^$n" || make_ns "$1"
+	ip netns list | qgrep -w "^$n" || make_ns "$1"
 	peer="${host}p"
 	ip link add "$host" type veth peer name "$peer" || fail "cannot create veth $host"
 	E2E_LINKS+=("$host")
@@ -320,7 +325,7 @@ veth_ns() {
 tap_into_ns() {
 	local n tap=$2 addr=$3 i
 	n=$(ns "$1")
-	ip netns list | grep -qw "^$n" || make_ns "$1"
+	ip netns list | qgrep -w "^$n" || make_ns "$1"
 	for i in $(seq 1 50); do
 		ip link show "$tap" >/dev/null 2>&1 && break
 		sleep 0.1
@@ -533,7 +538,7 @@ ctr_get() {
 
 # ctr_listed NAME: container NAME is in `dpctl ps --json`.
 ctr_listed() {
-	dpctl ps --json | json "any(c.get('name') == '$1' for c in d)" | grep -qx True
+	dpctl ps --json | json "any(c.get('name') == '$1' for c in d)" | qgrep -x True
 }
 
 # ctr_ip NAME: the (first) address of container NAME as `dpctl ps --json` shows it.
@@ -835,7 +840,7 @@ ctr_start() {
 listening() {
 	local opt=-ltnH
 	[ "$2" = udp ] && opt=-lunH
-	nsexec "$1" ss "$opt" | awk '{print $4}' | grep -qE "[:.]$3\$"
+	nsexec "$1" ss "$opt" | awk '{print $4}' | qgrep -E "[:.]$3\$"
 }
 
 # wait_listening NS tcp|udp PORT: wait (at most 10 s) for a listener.

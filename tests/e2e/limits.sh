@@ -107,7 +107,7 @@ f1=$(dstat "d['fdb']['full']")
 spoof "$(cns "$F")" 02:5f:00:00 1 02:ee:00:00:00:01
 refused_x() { [ "$(dstat "d['fdb']['full']")" -gt "$f1" ]; }
 wait_until 5 refused_x || fail "a new source MAC while the table is full: fdb.full stayed $f1"
-dpctl mac ls | grep -qi "$X" && fail "$X was learned although the table is full"
+dpctl mac ls | qgrep -i "$X" && fail "$X was learned although the table is full"
 nsexec "$(cns "$B")" timeout 10 "$PY" - "$X" >"$E2E_TMP/sniff.txt" 2>&1 <<'PYEOF' &
 import sys
 from scapy.all import sniff
@@ -136,7 +136,7 @@ wait_until 15 aged || fail "the spoofed MACs did not age out within 15 s: $(dsta
 f2=$(dstat "d['fdb']['full']")
 Y=02:60:00:00:00:00
 spoof "$(cns "$F")" 02:60:00:00 1 02:ee:00:00:00:01
-learned_y() { dpctl mac ls | grep -qi "$Y"; }
+learned_y() { dpctl mac ls | qgrep -i "$Y"; }
 wait_until 5 learned_y || fail "after ageing, the new source $Y was not learned: fdb $(dstat "d['fdb']"), learn_events $(dstat "d['learn_events']"), learn_full $(dstat "d['learn_full']"); mac ls: $(dpctl mac ls | head -n 20)"
 [ "$(dstat "d['fdb']['full']")" = "$f2" ] || fail "fdb.full rose after ageing: $f2 -> $(dstat "d['fdb']['full']")"
 ping_ns_ok "$(cns "$A")" "$BIP"

@@ -37,9 +37,9 @@ start_daemon
 nat_peer_write
 
 # ---------------------------------------------------------------- the uplink
-ip -4 -o addr show dev "$E2E_UPLINK" | grep -q " $NAT_HOST/30 " ||
+ip -4 -o addr show dev "$E2E_UPLINK" | qgrep " $NAT_HOST/30 " ||
 	fail "$E2E_UPLINK lacks $NAT_HOST/30: $(ip -4 -o addr show dev "$E2E_UPLINK")"
-dpctl status | grep -qw "$NAT_UP" || fail "dpctl status does not show the uplink address $NAT_UP:
+dpctl status | qgrep -w "$NAT_UP" || fail "dpctl status does not show the uplink address $NAT_UP:
 $(dpctl status)"
 ok "TAP mode: $E2E_UPLINK has $NAT_HOST/30, dpctl status shows the uplink address $NAT_UP"
 
@@ -288,9 +288,9 @@ ok "kill -9 and restart: 8080 (TCP), 5353/udp and the -P port $EPH work again"
 
 # ---------------------------------------------------------------- rm frees the port
 run dpctl rm -f "$WEB" >/dev/null
-curl -s --noproxy '*' --max-time 3 "http://$NAT_UP:8080/" | grep -q "$TOKEN" &&
+curl -s --noproxy '*' --max-time 3 "http://$NAT_UP:8080/" | qgrep "$TOKEN" &&
 	fail "after rm -f $WEB, $NAT_UP:8080 still serves its page"
-dpctl nat ls | grep -q "to:$WEBIP:80" && fail "after rm -f $WEB, nat ls still has its rule:
+dpctl nat ls | qgrep "to:$WEBIP:80" && fail "after rm -f $WEB, nat ls still has its rule:
 $(dpctl nat ls)"
 [ "$(ct_count "=$WEBIP ")" = 0 ] || fail "after rm -f $WEB, conntrack still has entries of $WEBIP:
 $(dpctl conntrack ls | grep "=$WEBIP ")"

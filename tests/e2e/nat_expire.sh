@@ -23,7 +23,7 @@ ECHO=e$E2E_ID SINK=s$E2E_ID TCPC=t$E2E_ID
 tap_mode
 start_daemon --config "$CONF"
 nat_peer_write
-dpctl status | grep -qw "$NAT_UP" || fail "dpctl status does not show the uplink address $NAT_UP"
+dpctl status | qgrep -w "$NAT_UP" || fail "dpctl status does not show the uplink address $NAT_UP"
 to=$(dpctl conntrack stats --json | json "' '.join('%s=%s' % (k, d['timeouts'][k]) for k in ('udp', 'udp_stream', 'tcp_time_wait', 'icmp', 'tcp_established'))")
 [ "$to" = "udp=2 udp_stream=3 tcp_time_wait=2 icmp=2 tcp_established=432000" ] ||
 	fail "conntrack stats --json shows the timeouts $to, not those of $CONF (and Linux's 432000 for tcp_established)"
@@ -79,7 +79,7 @@ HOLDPID=$!
 wait_until 10 test -f "$E2E_TMP/hold.ready" || fail "the held connection to $NAT_UP:8090 did not come up: $(cat "$E2E_TMP/hold.out")"
 HP=$(cat "$E2E_TMP/hold.ready")
 HOLD=(tcp "$NAT_HOST" "$NAT_UP" "$HP" 8090 "$TCPIP" "$NAT_HOST" 80 "$HP")
-ct_find "${HOLD[@]}" | grep -q ESTABLISHED || fail "the held connection is not listed ESTABLISHED: $(dpctl conntrack ls)"
+ct_find "${HOLD[@]}" | qgrep ESTABLISHED || fail "the held connection is not listed ESTABLISHED: $(dpctl conntrack ls)"
 HOLD_T0=$(now)
 expired0=$(ct_stat expired)
 
@@ -104,8 +104,8 @@ expires "UDP answered (udp_stream: 3)" 3 udp "$NAT_HOST" "$NAT_UP" "$lport" 5353
 out=$("$PY" "$NAT_PY" tcp "$NAT_UP" 8090 bye) || fail "TCP to $NAT_UP:8090 failed"
 read -r _ lport _ <<<"$out"
 TW=(tcp "$NAT_HOST" "$NAT_UP" "$lport" 8090 "$TCPIP" "$NAT_HOST" 80 "$lport")
-for i in $(seq 1 15); do ct_find "${TW[@]}" | grep -q TIME_WAIT && break; sleep 0.2; done
-ct_find "${TW[@]}" | grep -q TIME_WAIT ||
+for i in $(seq 1 15); do ct_find "${TW[@]}" | qgrep TIME_WAIT && break; sleep 0.2; done
+ct_find "${TW[@]}" | qgrep TIME_WAIT ||
 	fail "the closed connection did not reach TIME_WAIT: $(ct_find "${TW[@]}")"
 expires "TCP closed by both sides (tcp_time_wait: 2)" 2 "${TW[@]}"
 

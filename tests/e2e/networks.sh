@@ -133,13 +133,13 @@ refused "rm with an endpoint" --says "$N1" network rm "$N1"
 refused "rm unknown network"         network rm "nosuch$E2E_ID"
 refused "inspect unknown network"    network inspect "nosuch$E2E_ID"
 refused "run on unknown network"     run -d --name "x$E2E_ID" --network "nosuch$E2E_ID" -- sleep 1
-ip netns list | grep -q "$(cns "x$E2E_ID")" && fail "a refused run left namespace $(cns "x$E2E_ID")"
+ip netns list | qgrep "$(cns "x$E2E_ID")" && fail "a refused run left namespace $(cns "x$E2E_ID")"
 
 # ---- rm once the endpoint left
 run dpctl rm -f "$C" >/dev/null
 [ "$(inspect "$N1" "len(n['Containers'])")" = 0 ] || fail "inspect $N1: endpoint still listed after rm"
 run dpctl network rm "$N1" >/dev/null
-dpctl network ls | grep -qw "$N1" && fail "$N1 still in 'network ls' after network rm"
+dpctl network ls | qgrep -w "$N1" && fail "$N1 still in 'network ls' after network rm"
 refused "inspect removed network"    network inspect "$N1"
 ok "network rm $N1 after its endpoint left: gone from ls and inspect"
 

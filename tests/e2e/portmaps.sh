@@ -151,7 +151,7 @@ refused "uplink inside bridge" --says "overlaps network bridge" \
 run dpctl add-port "$U" --type null --role uplink --address 192.0.2.10/24 --gateway 192.0.2.1
 st() { dpctl status --json | json "d['uplink']['address_cidr'] + ' ' + d['uplink']['gateway']"; }
 [ "$(st)" = "192.0.2.10/24 192.0.2.1" ] || fail "status: uplink address/gateway '$(st)'"
-dpctl status | grep -q '^address: *192.0.2.10/24 (published ports answer here)$' ||
+dpctl status | qgrep '^address: *192.0.2.10/24 (published ports answer here)$' ||
 	fail "dpctl status does not show the uplink address: $(dpctl status)"
 refused "network in the uplink's subnet" --says "the uplink network 192.0.2.0/24" \
 	network create --subnet 192.0.2.0/25 "x$E2E_ID"

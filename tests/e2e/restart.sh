@@ -119,7 +119,7 @@ LOGLINES=$(wc -l <"$E2E_LOG")
 allow_log "$B"   # the line saying B is dropped may be a WARNING
 start_daemon
 ctr_listed "$B" && fail "$B is still listed although its namespace was deleted"
-tail -n +"$((LOGLINES + 1))" "$E2E_LOG" | grep -q "$B" ||
+tail -n +"$((LOGLINES + 1))" "$E2E_LOG" | qgrep "$B" ||
 	fail "no log line about $B on start (its namespace was gone)"
 log "$(tail -n +"$((LOGLINES + 1))" "$E2E_LOG" | grep "$B")"
 dpctl port ls --json | json "port(d, '$PORTB')" >/dev/null 2>&1 && fail "$B's port $PORTB is back"

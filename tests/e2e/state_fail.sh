@@ -87,7 +87,7 @@ every_change_refused() {
 	refused "$how: route rm" --says "$says" route rm "$R2"
 	refused "$how: mac add" --says "$says" mac add bridge "$M1" "$PORT_A"
 	refused "$how: mac rm" --says "$says" mac rm bridge "$M2"
-	dpctl status | grep -q "last save failed: " || fail "$how: dpctl status does not show the save error: $(dpctl status)"
+	dpctl status | qgrep "last save failed: " || fail "$how: dpctl status does not show the save error: $(dpctl status)"
 	ok "$how: dpctl status shows the last save error"
 }
 
@@ -114,7 +114,7 @@ PORT_B=$(ctr_get "$B" "c['networks'][0]['port']")
 run dpctl route add "$R1" blackhole >/dev/null
 run dpctl route rm "$R2" >/dev/null
 run dpctl mac add bridge "$M1" "$PORT_B" >/dev/null
-dpctl status | grep -q "last save failed" && fail "dpctl status still shows a save error: $(dpctl status)"
+dpctl status | qgrep "last save failed" && fail "dpctl status still shows a save error: $(dpctl status)"
 ok "writable again: every change acknowledged, status clean"
 # What a restart keeps: all but state.json's bytes and the built-in networks'
 # creation times (the daemon's start).
@@ -138,7 +138,7 @@ C_IF=$(ctr_get "$C" "c['networks'][0]['host_interface']")
 C_PIDS=$(ip netns pids "dpnet-$C")
 [ -n "$C_PIDS" ] || fail "no process in dpnet-$C"
 C_ID=$(ctr_get "$C" "c['full_id']")
-ip -n "dpnet-$C" link show lo | grep -q "alias dpnet:$C_ID\$" ||
+ip -n "dpnet-$C" link show lo | qgrep "alias dpnet:$C_ID\$" ||
 	fail "dpnet-$C's lo does not carry the tag dpnet:$C_ID: $(ip -n "dpnet-$C" link show lo)"
 ok "dpnet-$C is tagged: lo's alias is dpnet:<its id>"
 EARLY_ID=$(printf 'e%.0s' $(seq 64))

@@ -43,12 +43,12 @@ start_daemon
 # ---------------------------------------------------------------- the uplink
 addrs() { ip -n "$HOSTNS" -4 -o addr show dev dpnet0 | awk '{print $4}' | sort | tr '\n' ' '; }
 [ "$(addrs)" = "172.17.0.1/16 " ] || fail "dpnet0 has '$(addrs)', expected 172.17.0.1/16"
-ip -n "$HOSTNS" route | grep -q '^172.17.0.0/16 dev dpnet0' ||
+ip -n "$HOSTNS" route | qgrep '^172.17.0.0/16 dev dpnet0' ||
 	fail "no kernel route to 172.17.0.0/16 via dpnet0"
 st=$(dpctl status --json) || fail "status failed"
 [ "$(json "d['uplink']['address']" <<<"$st")" = 172.17.0.1 ] || fail "status: $st"
 [ "$(json "d['uplink']['domain']" <<<"$st")" = 255 ] || fail "status: uplink domain: $st"
-dpctl status | grep -q '^address: *172.17.0.1$' || fail "dpctl status shows no address"
+dpctl status | qgrep '^address: *172.17.0.1$' || fail "dpctl status shows no address"
 ok "TAP uplink dpnet0 has 172.17.0.1/16 and the route, status shows it"
 
 N1ID=$(dpctl network create "$N1") || fail "network create $N1 failed"
@@ -142,7 +142,7 @@ run dpctl rm -f "$C2" >/dev/null
 run dpctl del-port n2
 run dpctl network rm "$N2" >/dev/null
 [ "$(addrs)" = "172.17.0.1/16 172.18.0.1/16 " ] || fail "dpnet0 has '$(addrs)' after rm"
-ip -n "$HOSTNS" route | grep -q '^10.30.0.0/24' && fail "kernel route to $N2 remains"
+ip -n "$HOSTNS" route | qgrep '^10.30.0.0/24' && fail "kernel route to $N2 remains"
 ok "network rm removes the gateway address and the route from dpnet0"
 stop_daemon TERM
 

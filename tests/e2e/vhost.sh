@@ -53,7 +53,7 @@ wait_until 30 grep -q 'testpmd>' "$TP_LOG" || {
 wait_until 10 sh -c "'$DPCTL' --socket '$E2E_SOCK' port ls --json | grep -q vh0" ||
 	fail "vh0 not listed"
 link_up() {
-	dpctl port ls --json | json "port(d, 'vh0').get('state', '')" | grep -qi up
+	dpctl port ls --json | json "port(d, 'vh0').get('state', '')" | qgrep -i up
 }
 wait_until 15 link_up || fail "vh0 link did not come up after testpmd connected"
 ok "testpmd connected through virtio_user, vh0 link up"
