@@ -22,7 +22,8 @@ SAN_BUILD=${DPNET_SAN_BUILD_DIR:-$ROOT/build-san}
 PACKAGES=(build-essential meson ninja-build pkg-config libdpdk-dev dpdk dpdk-dev
 	libyaml-dev libpcap-dev libcunit1-dev libjansson-dev libmnl-dev iproute2
 	iputils-ping iperf3 python3-scapy tcpdump ethtool curl procps socat
-	clang libclang-rt-14-dev)   # fuzz targets: libFuzzer comes with libclang-rt
+	clang libclang-rt-14-dev    # fuzz targets: libFuzzer comes with libclang-rt
+	libcurl4-openssl-dev etcd-server etcd-client)   # cluster mode: etcd v3 over HTTP
 
 # The demo's fixed names: short (interface names are at most 15 characters) and
 # distinct from anything the tests create (those use a random id).
