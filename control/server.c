@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,7 +44,9 @@ struct srv_client {
 	size_t out_off;         /* bytes of out already sent */
 	uint64_t last_ms;       /* last time the client made progress */
 	uint64_t req_ms;        /* when the request in in began to arrive */
-	uint64_t out_ms;        /* when the response in out was queued */
+	uint64_t out_ms;        /* when the oldest unsent response in out was queued,
+	                         * or became the oldest (pipelined requests) */
+	size_t out_mark;        /* where in out that response ends */
 	uint32_t events;        /* epoll events currently registered */
 	bool eof;               /* the peer closed its sending side */
 	bool closing;           /* close once out is flushed (protocol error) */
@@ -155,7 +158,19 @@ srv_raise_nofile(void)
 int
 srv_set_group(struct srv *s, gid_t gid, const char *name, char *err, size_t errlen)
 {
-	if (chown(s->path, (uid_t)-1, gid) < 0 || chmod(s->path, 0660) < 0) {
+	struct stat st;
+
+	/* Only the socket we bound: never through a symlink someone put in its
+	 * place (fchownat/fchmodat with AT_SYMLINK_NOFOLLOW, after checking it is
+	 * still the same inode). */
+	if (lstat(s->path, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_dev != s->dev ||
+	    st.st_ino != s->ino) {
+		snprintf(err, errlen, "%s is not the socket dpnetd bound any more: something "
+			 "replaced it; restart dpnetd", s->path);
+		return -EEXIST;
+	}
+	if (fchownat(AT_FDCWD, s->path, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fchmodat(AT_FDCWD, s->path, 0660, AT_SYMLINK_NOFOLLOW) < 0) {
 		int rc = -errno;
 
 		snprintf(err, errlen, "cannot give %s to group %s: %s", s->path, name,
@@ -259,10 +274,18 @@ srv_create(const char *path, const struct srv_cmd *cmds, struct ctl *c, srv_log_
 		snprintf(err, errlen, "cannot bind %s: %s", s->path, strerror(errno));
 		goto fail;
 	}
-	if (chmod(s->path, 0660) < 0 || lstat(s->path, &st) < 0) {
+	if (fchmodat(AT_FDCWD, s->path, 0660, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    lstat(s->path, &st) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot set the mode of %s: %s", s->path, strerror(errno));
 		unlink(s->path);
+		goto fail;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		/* Replaced between bind and here: not ours to touch. */
+		rc = -EEXIST;
+		snprintf(err, errlen, "%s was replaced while dpnetd bound it: remove it and "
+			 "start again", s->path);
 		goto fail;
 	}
 	s->dev = st.st_dev;
@@ -358,6 +381,7 @@ srv_append(struct srv_client *cl, json_t *resp)
 	if (cl->out_off == cl->out_len) {
 		cl->out_off = cl->out_len = 0;
 		cl->out_ms = ctl_mono_ms();
+		cl->out_mark = len + 1;
 	}
 	out = realloc(cl->out, cl->out_len + len + 1);
 	if (out == NULL) {
@@ -645,6 +669,13 @@ srv_flush(struct srv_client *cl, uint64_t now)
 		if (n > 0) {
 			cl->out_off += (size_t)n;
 			cl->last_ms = now;
+			/* The oldest response was read whole: the next one's time starts
+			 * (a pipelining client reading steadily is never cut off; one that
+			 * takes longer than SRV_IDLE_MS over any response is). */
+			if (cl->out_off >= cl->out_mark) {
+				cl->out_ms = now;
+				cl->out_mark = cl->out_len;
+			}
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -702,20 +733,60 @@ srv_read(struct srv_client *cl, uint64_t now)
 
 /* May this peer use the socket? uid 0, our own uid, or the group (primary or
  * supplementary, as they were when it connected: SO_PEERGROUPS). */
+/* The kernel's overflow id (/proc/sys/kernel/overflow{uid,gid}): what a peer
+ * whose id has no mapping in our user namespace shows. Never a credential. */
+static unsigned long
+srv_overflow_id(const char *file)
+{
+	unsigned long id = 65534;
+	FILE *f = fopen(file, "re");
+
+	if (f != NULL) {
+		if (fscanf(f, "%lu", &id) != 1)
+			id = 65534;
+		fclose(f);
+	}
+	return id;
+}
+
 static bool
 srv_peer_allowed(const struct srv *s, int fd, const struct ucred *cred)
 {
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
+	static unsigned long ovf_uid = ULONG_MAX, ovf_gid = ULONG_MAX;
+	gid_t stack_groups[256], *groups = stack_groups;
+	socklen_t len = sizeof(stack_groups);
+	bool ok = false;
 
-	if (cred->uid == 0 || cred->uid == geteuid() || cred->gid == s->gid)
+	if (ovf_uid == ULONG_MAX) {
+		ovf_uid = srv_overflow_id("/proc/sys/kernel/overflowuid");
+		ovf_gid = srv_overflow_id("/proc/sys/kernel/overflowgid");
+	}
+	if (cred->uid == 0 || (cred->uid == geteuid() && cred->uid != ovf_uid))
 		return true;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-		return false; /* more than 256 groups, or an old kernel: refused */
+	/* An unmapped group shows as the overflow gid: it matches nothing. */
+	if (s->gid == ovf_gid)
+		return false;
+	if (cred->gid == s->gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		/* More groups than fit: len says how many bytes they need. */
+		if (errno != ERANGE || len == 0 || len > 65536 * sizeof(gid_t))
+			return false;
+		groups = malloc(len);
+		if (groups == NULL ||
+		    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+			free(groups);
+			return false;
+		}
+	}
 	for (size_t i = 0; i < len / sizeof(groups[0]); i++)
-		if (groups[i] == s->gid)
-			return true;
-	return false;
+		if (groups[i] == s->gid) {
+			ok = true;
+			break;
+		}
+	if (groups != stack_groups)
+		free(groups);
+	return ok;
 }
 
 /* Tell a refused peer why in one line (without waiting for it), log, close. */

@@ -82,6 +82,16 @@ out=$(setpriv --reuid=65534 --regid="$GID" --clear-groups "$DPCTL" --socket "$E2
 	status 2>&1) || fail "a member of $GRP (primary) was refused: $out"
 ok "members of $GRP are served (as a supplementary and as the primary group)"
 
+# More supplementary groups than SO_PEERGROUPS' first buffer holds (256): the
+# group is found all the same, and its absence still refuses.
+many=$(seq -s, 70001 70300)
+out=$(setpriv --reuid=65534 --regid=65534 --groups="$many,$GID" "$DPCTL" --socket "$E2E_SOCK" \
+	status 2>&1) || fail "a member of $GRP with 301 supplementary groups was refused: $out"
+out=$(setpriv --reuid=65534 --regid=65534 --groups="$many" --inh-caps=+dac_override \
+	--ambient-caps=+dac_override "$DPCTL" --socket "$E2E_SOCK" status 2>&1) &&
+	fail "uid 65534 with 300 other groups was served: $out"
+ok "with 301 supplementary groups a member is served; with 300 others (and CAP_DAC_OVERRIDE) refused"
+
 # ---------------------------------------------------------------- hostile clients
 
 # Traffic and `dpctl status` during the abuse.
@@ -193,6 +203,33 @@ for name in ("half a request, then silence", "one byte per second"):
 sys.exit(1 if bad else 0)
 PY
 ok "not JSON, 10 MB, 10000-deep, half-sent and byte-per-second clients: error or close in time"
+
+# A pipelining client: 3000 requests at once, the answers read steadily for
+# longer than the 10 s a single response may wait - each answer is read in
+# time, so it is served to the end (the deadline runs per response).
+"$PY" - "$E2E_SOCK" <<'PY' || fail "a steady pipelining client was cut off"
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+n = 3000
+s.sendall(b'{"v":1,"cmd":"status"}\n' * n)
+s.settimeout(2)
+got, data, t0 = 0, b"", time.monotonic()
+while got < n and time.monotonic() - t0 < 60:
+    try:
+        b = s.recv(4096)
+    except socket.timeout:
+        continue
+    if not b:
+        break
+    data += b
+    got += b.count(b"\n")
+    time.sleep(0.04)   # ~100 kB/s at most: the ~1.8 MB take well over 10 s
+dt = time.monotonic() - t0
+print("# pipelined: %d of %d answers in %.1f s" % (got, n, dt))
+sys.exit(0 if got == n and dt > 10 else 1)
+PY
+ok "a client pipelining 3000 requests and reading for over 10 s gets every answer"
 
 wait "$STATUS_PID"
 worst=$(cat "$E2E_TMP/status.out")
