@@ -81,6 +81,8 @@ static const char dpctl_usage_text[] =
 	"  mac add NETWORK MAC PORT  a static MAC (never aged), as ovs-appctl fdb/add\n"
 	"  mac rm NETWORK MAC      forget one MAC\n"
 	"  stats                   per-port and per-stage counters, drops by reason\n"
+	"  stats --perf            per worker: loops, busy share, cycles per packet and\n"
+	"                          per stage (as ovs-appctl dpif-netdev/pmd-stats-show)\n"
 	"  status                  version, uptime, workers, poll mode, hugepages, uplink\n"
 	"\n"
 	"Options:\n"
@@ -328,6 +330,58 @@ dpctl_print_inspect(json_t *res)
 	if (json_dumpf(res, stdout, JSON_INDENT(4) | JSON_ENCODE_ANY) < 0)
 		dpctl_die(DPCTL_EXIT_FAIL, "cannot write the output");
 	putchar('\n');
+}
+
+/*
+ * `stats --perf`: per worker, what its loop did and where the cycles went,
+ * as ovs-appctl dpif-netdev/pmd-stats-show and VPP's show runtime.
+ */
+static void
+dpctl_print_perf(json_t *res)
+{
+	static const char *const shead[] = { "STAGE", "CALLS", "PKTS", "PKTS/CALL", "CYCLES/PKT",
+					     "SHARE" };
+	double hz = (double)json_integer_value(json_object_get(res, "tsc_hz"));
+	json_t *w, *o;
+	size_t i, j;
+
+	json_array_foreach(json_object_get(res, "workers"), i, w) {
+		struct dpctl_table t = { .ncols = 6 };
+		double loops = (double)json_integer_value(json_object_get(w, "loops"));
+		double busy = (double)json_integer_value(json_object_get(w, "busy_loops"));
+		double cyc = (double)json_integer_value(json_object_get(w, "busy_cycles"));
+		double rx = (double)json_integer_value(json_object_get(w, "rx_pkts"));
+		double staged = 0;
+		char v[6][32];
+
+		json_array_foreach(json_object_get(w, "stages"), j, o)
+			staged += (double)json_integer_value(json_object_get(o, "cycles"));
+		printf("%sworker %" JSON_INTEGER_FORMAT " (lcore %" JSON_INTEGER_FORMAT "):\n",
+		       i ? "\n" : "", json_integer_value(json_object_get(w, "worker")),
+		       json_integer_value(json_object_get(w, "lcore")));
+		printf("  packets received:  %.0f (%.1f per busy loop)\n", rx,
+		       busy > 0 ? rx / busy : 0.0);
+		printf("  loops:             %.0f, %.0f busy (%.1f%%), %" JSON_INTEGER_FORMAT
+		       " idle sleeps\n", loops, busy, loops > 0 ? 100.0 * busy / loops : 0.0,
+		       json_integer_value(json_object_get(w, "sleeps")));
+		printf("  busy cycles:       %.0f (%.2f s at %.2f GHz), %.1f per packet\n", cyc,
+		       hz > 0 ? cyc / hz : 0.0, hz / 1e9, rx > 0 ? cyc / rx : 0.0);
+		dpctl_table_row(&t, shead);
+		json_array_foreach(json_object_get(w, "stages"), j, o) {
+			double calls = (double)json_integer_value(json_object_get(o, "calls"));
+			double pk = (double)json_integer_value(json_object_get(o, "pkts"));
+			double sc = (double)json_integer_value(json_object_get(o, "cycles"));
+			const char *row[6] = { dpctl_str(o, "name"), v[1], v[2], v[3], v[4], v[5] };
+
+			snprintf(v[1], 32, "%.0f", calls);
+			snprintf(v[2], 32, "%.0f", pk);
+			snprintf(v[3], 32, "%.1f", calls > 0 ? pk / calls : 0.0);
+			snprintf(v[4], 32, "%.1f", pk > 0 ? sc / pk : 0.0);
+			snprintf(v[5], 32, "%.1f%%", staged > 0 ? 100.0 * sc / staged : 0.0);
+			dpctl_table_row(&t, row);
+		}
+		dpctl_table_print(&t);
+	}
 }
 
 static void
@@ -1476,7 +1530,13 @@ dpctl_parse(int argc, char **argv, struct dpctl_req *r)
 	} else if (strcmp(cmd, "stats") == 0) {
 		r->cmd = "stats";
 		r->print = dpctl_print_stats;
-		dpctl_positional(argc - 1, argv + 1, r, "dpctl stats", NULL, 0, 0);
+		if (argc > 1 && strcmp(argv[1], "--perf") == 0) {
+			json_object_set_new(r->args, "perf", json_true());
+			r->print = dpctl_print_perf;
+			argc--;
+			argv++;
+		}
+		dpctl_positional(argc - 1, argv + 1, r, "dpctl stats [--perf]", NULL, 0, 0);
 	} else if (strcmp(cmd, "status") == 0) {
 		r->cmd = "status";
 		r->print = dpctl_print_status;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 
@@ -24,6 +25,7 @@
 #include "drivers/port.h"
 #include "ctl.h"
 #include "neigh.h"
+#include "util.h"
 
 static json_t *
 stats_port(struct ctl *c, struct port *p, const struct dp_counters *sum)
@@ -49,10 +51,63 @@ stats_port(struct ctl *c, struct port *p, const struct dp_counters *sum)
 			 "tx_drops", (json_int_t)(now->tx_drops - base->tx_drops));
 }
 
+/*
+ * `stats --perf`: each worker's own counters, as ovs-appctl
+ * dpif-netdev/pmd-stats-show and VPP's show runtime give them: loops, busy
+ * loops, sleeps, the TSC cycles of busy iterations, packets received, and the
+ * cycles each stage spent per packet it handled. Read without stopping the
+ * workers (each is the only writer of its counters): a burst stale at most.
+ */
+static json_t *
+stats_workers(const struct ctl *c)
+{
+	json_t *arr = json_array();
+
+	if (arr == NULL)
+		return NULL;
+	for (uint16_t w = 0; w < c->dp->n_workers; w++) {
+		const struct dp_counters *k = &c->dp->workers[w]->cnt;
+		json_t *stages = json_array(), *o;
+		uint64_t rx = 0;
+
+		if (stages == NULL)
+			goto oom;
+		for (unsigned int p = 0; p < RTE_MAX_ETHPORTS; p++)
+			rx += k->ports[p].rx_pkts;
+		for (unsigned int i = 0; i < DP_STAGE_MAX; i++) {
+			const struct dp_stage_counters *sc = &k->stages[i];
+
+			if (json_array_append_new(stages, json_pack(
+				    "{s:s, s:I, s:I, s:I, s:f}", "name", dp_stage_names[i],
+				    "calls", (json_int_t)sc->calls, "pkts", (json_int_t)sc->pkts,
+				    "cycles", (json_int_t)sc->cycles, "cycles_per_pkt",
+				    sc->pkts ? (double)sc->cycles / (double)sc->pkts : 0.0)) < 0) {
+				json_decref(stages);
+				goto oom;
+			}
+		}
+		o = json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:f, s:o}",
+			      "worker", (int)w, "lcore", (int)c->lcores[w],
+			      "loops", (json_int_t)k->loops,
+			      "busy_loops", (json_int_t)k->busy_loops,
+			      "sleeps", (json_int_t)k->sleeps,
+			      "busy_cycles", (json_int_t)k->busy_cycles,
+			      "rx_pkts", (json_int_t)rx,
+			      "cycles_per_pkt", rx ? (double)k->busy_cycles / (double)rx : 0.0,
+			      "stages", stages);
+		if (json_array_append_new(arr, o) < 0)
+			goto oom;
+	}
+	return arr;
+oom:
+	json_decref(arr);
+	return NULL;
+}
+
 int
 ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
 {
-	static const char *const allowed[] = { NULL };
+	static const char *const allowed[] = { "perf", NULL };
 	struct port *ports[RTE_MAX_ETHPORTS];
 	struct dp_counters sum;
 	json_t *res, *arr, *stages, *drops;
@@ -64,6 +119,8 @@ ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen
 	rc = ctl_args_allowed(args, "stats", allowed, err, errlen);
 	if (rc < 0)
 		return rc;
+	if (json_object_get(args, "perf") != NULL && !json_is_boolean(json_object_get(args, "perf")))
+		return ctl_fail(err, errlen, -EINVAL, "stats: \"perf\" is true or false");
 	dp_counters_sum(c->dp, &sum);
 	arr = json_array();
 	stages = json_array();
@@ -127,6 +184,10 @@ ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen
 					    "aged", (json_int_t)fdb->aged,
 					    "moves", (json_int_t)sum.fdb_moves,
 					    "full", (json_int_t)fdb->full));
+	if (json_is_true(json_object_get(args, "perf"))) {
+		rc |= json_object_set_new(res, "tsc_hz", json_integer((json_int_t)rte_get_tsc_hz()));
+		rc |= json_object_set_new(res, "workers", stats_workers(c));
+	}
 	rc |= json_object_set_new(res, "mbufs",
 				  json_pack("{s:I, s:I}",
 					    "size", (json_int_t)c->dp->pool->size,

@@ -61,6 +61,28 @@ for p in pa pb pc; do
 done
 ok "port states: all up (pc's tap interface is in another namespace)"
 
+# stats --perf: each worker's loop and per-stage cycles (pmd-stats-show's view).
+PERF=$(dpctl stats --perf --json) || fail "dpctl stats --perf failed"
+"$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+w = d["workers"][0]
+s = {x["name"]: x for x in w["stages"]}
+assert d["tsc_hz"] > 0, "no TSC frequency"
+assert w["rx_pkts"] >= 18 and w["busy_loops"] >= 1 and w["loops"] >= w["busy_loops"], w
+assert w["busy_cycles"] > 0 and w["cycles_per_pkt"] > 0, w
+assert s["parse"]["pkts"] >= 18 and s["bridge"]["pkts"] >= 18, s
+assert s["parse"]["cycles_per_pkt"] > 0, s
+' <<<"$PERF" || fail "stats --perf does not add up: $PERF"
+TXT=$(dpctl stats --perf) || fail "dpctl stats --perf (text) failed"
+log "stats --perf:"; printf '%s\n' "$TXT" | sed 's/^/#   /'
+qgrep -E '^worker 0 \(lcore [0-9]+\):$' <<<"$TXT" || fail "stats --perf has no 'worker 0' block: $TXT"
+qgrep -E '^parse +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+%$' <<<"$TXT" ||
+	fail "stats --perf has no parse row: $TXT"
+out=$(dpctl stats --bogus 2>&1) && fail "stats --bogus succeeded: $out"
+qgrep '^dpctl: error: ' <<<"$out" || fail "stats --bogus: no one-line error: $out"
+ok "stats --perf: per-worker loops, busy cycles and per-stage cycles per packet"
+
 run dpctl del-port pb
 dpctl port ls --json | json "port(d, 'pb')" >/dev/null 2>&1 &&
 	fail "pb still listed after del-port"
