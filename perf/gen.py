@@ -8,6 +8,9 @@ Usage:
   /usr/bin/python3 perf/gen.py OUT.pcap --flows N --from-ip A --from-mac M --to-net B
                                --dst-mac G [--to-addrs K] [--dst-port P] [--size BYTES]
   /usr/bin/python3 perf/gen.py OUT.pcap --arp-reply IP,MAC,TO_IP [--frames N]
+  /usr/bin/python3 perf/gen.py OUT.pcap [--frames N] [--srcs S] [--dsts D] [--size BYTES]
+                               [--src-mac-base M] [--dst-mac-base M]
+                               [--vxlan SRC_MAC,DST_MAC,SRC_IP,DST_IP,VNI[,PORT]]
 
 L2 (the default): N Ethernet/IPv4/UDP frames of BYTES bytes (default 60: 64 on
 the wire with the FCS), source MACs cycling through S addresses and destination
@@ -35,6 +38,14 @@ ARP replies (--arp-reply, the MASQUERADE benchmark's uplink): N (--frames)
 copies of one broadcast ARP reply from IP at MAC to TO_IP (the gateway telling
 dpnet's uplink address where it is), 60 bytes.
 
+L2 frames may take their MACs from other bases (--src-mac-base,
+--dst-mac-base: the first four bytes, e.g. 02:00:5e:01; the last two count).
+With --vxlan each L2 frame is the inner frame of a VXLAN packet (RFC 7348)
+from SRC_IP (Ethernet SRC_MAC) to the VTEP DST_IP (Ethernet DST_MAC), VNI,
+UDP destination PORT (default 4789), source port 49152 + (frame index % 16384),
+DF, TTL 64, UDP checksum 0 (the VXLAN benchmarks' decapsulation input: BYTES
+is the inner frame's size, the outer frame is 50 bytes longer).
+
 Deterministic: same arguments, same bytes. net_pcap with infinite_rx=1 loads
 the whole file into mbufs once, so the mbuf pool of whoever replays it must
 hold N frames plus its rings.
@@ -52,17 +63,31 @@ def csum_fold(s):
 
 def l2_frames(a, f):
     from scapy.all import Ether, IP, UDP
+    if a.vxlan:
+        from scapy.layers.vxlan import VXLAN
+        v = a.vxlan.split(",")
+        if len(v) not in (5, 6):
+            raise SystemExit("gen.py: --vxlan is SRC_MAC,DST_MAC,SRC_IP,DST_IP,VNI[,PORT]")
+        vport = int(v[5]) if len(v) == 6 else 4789
     for i in range(a.frames):
-        src = "02:00:5e:01:%02x:%02x" % ((i % a.srcs) >> 8, (i % a.srcs) & 0xFF)
-        dst = "02:00:5e:02:%02x:%02x" % ((i % a.dsts) >> 8, (i % a.dsts) & 0xFF)
+        src = "%s:%02x:%02x" % (a.src_mac_base, (i % a.srcs) >> 8, (i % a.srcs) & 0xFF)
+        dst = "%s:%02x:%02x" % (a.dst_mac_base, (i % a.dsts) >> 8, (i % a.dsts) & 0xFF)
         f0 = Ether(src=src, dst=dst) / IP(src="198.18.0.1", dst="198.19.0.1") / \
             UDP(sport=1024 + i % 50000, dport=9)
         raw = bytes(f0)
         raw += b"\0" * (a.size - len(raw))
+        if a.vxlan:
+            raw = bytes(Ether(src=v[0], dst=v[1]) /
+                        IP(src=v[2], dst=v[3], flags="DF", ttl=64, id=0) /
+                        UDP(sport=49152 + i % 16384, dport=vport, chksum=0) /
+                        VXLAN(flags=0x08, vni=int(v[4]))) + raw
         f.write(struct.pack("<IIII", 1700000000, i, len(raw), len(raw)))
         f.write(raw)
-    return "%d frames of %d bytes, %d source and %d destination MACs" % (
+    what = "%d frames of %d bytes, %d source and %d destination MACs" % (
         a.frames, a.size, a.srcs, a.dsts)
+    if a.vxlan:
+        what += ", each inside VXLAN (VNI %s, %s -> %s, port %d)" % (v[4], v[2], v[3], vport)
+    return what
 
 
 def flow_frame(i, a, dst_ip, src_base, eth):
@@ -165,6 +190,9 @@ def main():
     ap.add_argument("--to-net")
     ap.add_argument("--to-addrs", type=int, default=16)
     ap.add_argument("--arp-reply")
+    ap.add_argument("--src-mac-base", default="02:00:5e:01")
+    ap.add_argument("--dst-mac-base", default="02:00:5e:02")
+    ap.add_argument("--vxlan")
     a = ap.parse_args()
     if a.size < 42:
         ap.error("--size must be at least 42 (Ethernet + IPv4 + UDP headers)")
