@@ -87,10 +87,15 @@ ctl_view_remove(struct dp_view *v, uint16_t n_workers, uint16_t id)
 	v->ports[id].role = DP_ROLE_ACCESS;
 }
 
+/*
+ * Queue q of port id is polled by worker (id + q) % n_workers: a port with one
+ * queue per worker (port.c) is polled by all of them, each on its own queue;
+ * single-queue ports are spread over the workers by id.
+ */
 static void
 ctl_view_add(struct dp_view *v, uint16_t n_workers, const struct port *p)
 {
-	uint16_t id = p->port_id, w = (uint16_t)(id % n_workers);
+	uint16_t id = p->port_id;
 	struct dp_domain_view *d = &v->domains[p->domain];
 
 	ctl_view_remove(v, n_workers, id); /* a stale entry must not survive */
@@ -98,9 +103,13 @@ ctl_view_add(struct dp_view *v, uint16_t n_workers, const struct port *p)
 	v->ports[id].role = (uint8_t)p->spec.role;
 	v->ports[id].present = 1;
 	d->ports[d->n_ports++] = id;
-	v->rxq[w][v->n_rxq[w]].port_id = id;
-	v->rxq[w][v->n_rxq[w]].queue_id = 0;
-	v->n_rxq[w]++;
+	for (uint16_t q = 0; q < (p->n_rxq ? p->n_rxq : 1); q++) {
+		uint16_t w = (uint16_t)((id + q) % n_workers);
+
+		v->rxq[w][v->n_rxq[w]].port_id = id;
+		v->rxq[w][v->n_rxq[w]].queue_id = q;
+		v->n_rxq[w]++;
+	}
 }
 
 /* Everything that can be refused before a device exists. */

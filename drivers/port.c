@@ -285,12 +285,35 @@ port_find_ethdev(const char *dev, const char *args, uint16_t *port_id)
 	return -ENODEV;
 }
 
+/*
+ * How many RX queues a port gets with n_txq workers. Every queue a device
+ * spreads frames over must be polled, or what lands there is lost: net_tap
+ * (a multi-queue TUN: the kernel picks the queue by flow) insists on as many
+ * RX as TX queues, net_af_packet opens one socket per queue pair in one fanout
+ * group, net_vhost has a queue pair per worker, and a PCI NIC spreads by RSS.
+ * So those get one RX queue per worker (as far as the device has them), each
+ * polled by its own worker; a flow keeps one queue, so its order is kept. The
+ * other vdevs (pcap, null, ring) deliver on the queues they are given: one.
+ */
+static uint16_t
+port_rx_queues(enum port_type type, const struct rte_eth_dev_info *info, uint16_t n_txq)
+{
+	uint16_t n = n_txq;
+
+	if (type != PORT_TAP && type != PORT_AFPACKET && type != PORT_VHOST && type != PORT_DPDK)
+		return 1;
+	if (n > info->max_rx_queues)
+		n = info->max_rx_queues;
+	return n > 0 ? n : 1;
+}
+
 static int
 port_setup(uint16_t pid, enum port_type type, struct rte_mempool *pool, uint16_t n_txq,
-	   char *err, size_t errlen)
+	   uint16_t *n_rxq_out, char *err, size_t errlen)
 {
 	struct rte_eth_conf conf = {0};
 	struct rte_eth_dev_info info;
+	uint16_t n_rxq;
 	uint16_t nb_rxd = type == PORT_TAP ? PORT_TAP_NB_RXD : PORT_NB_RXD;
 	uint16_t nb_txd = PORT_NB_TXD;
 	int socket = rte_eth_dev_socket_id(pid);
@@ -309,11 +332,24 @@ port_setup(uint16_t pid, enum port_type type, struct rte_mempool *pool, uint16_t
 			 n_txq);
 		return -ENOTSUP;
 	}
-	rc = rte_eth_dev_configure(pid, 1, n_txq, &conf);
+	n_rxq = port_rx_queues(type, &info, n_txq);
+	if (type == PORT_TAP && n_rxq != n_txq) {
+		snprintf(err, errlen, "the TAP device has %u RX queue(s) but needs one per worker "
+			 "(%u): lower 'workers' in the config", info.max_rx_queues, n_txq);
+		return -ENOTSUP;
+	}
+	/* A NIC spreads flows over the queues by RSS on what it can hash of
+	 * IPv4/IPv6 and TCP/UDP (a vdev that has no RSS offers nothing here). */
+	if (n_rxq > 1 && info.flow_type_rss_offloads != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+	}
+	rc = rte_eth_dev_configure(pid, n_rxq, n_txq, &conf);
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
-	if (rc == 0)
-		rc = rte_eth_rx_queue_setup(pid, 0, nb_rxd, (unsigned int)socket, NULL, pool);
+	for (uint16_t q = 0; rc == 0 && q < n_rxq; q++)
+		rc = rte_eth_rx_queue_setup(pid, q, nb_rxd, (unsigned int)socket, NULL, pool);
 	for (uint16_t q = 0; rc == 0 && q < n_txq; q++)
 		rc = rte_eth_tx_queue_setup(pid, q, nb_txd, (unsigned int)socket, NULL);
 	if (rc != 0) {
@@ -330,6 +366,7 @@ port_setup(uint16_t pid, enum port_type type, struct rte_mempool *pool, uint16_t
 		snprintf(err, errlen, "cannot start the device: %s", rte_strerror(-rc));
 		return rc;
 	}
+	*n_rxq_out = n_rxq;
 	return 0;
 }
 
@@ -356,7 +393,7 @@ port_create(const struct port_spec *spec, struct rte_mempool *pool, uint16_t n_t
 	unsigned int slot = RTE_MAX_ETHPORTS;
 	struct timeval tv;
 	struct port *p;
-	uint16_t pid;
+	uint16_t pid, n_rxq = 1;
 	int rc;
 
 	if (!port_name_ok(spec->name)) {
@@ -396,7 +433,7 @@ port_create(const struct port_spec *spec, struct rte_mempool *pool, uint16_t n_t
 		rte_eal_hotplug_remove("vdev", dev);
 		return rc;
 	}
-	rc = port_setup(pid, spec->type, pool, n_txq, why, sizeof(why));
+	rc = port_setup(pid, spec->type, pool, n_txq, &n_rxq, why, sizeof(why));
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot create port \"%s\": %s", spec->name, why);
 		port_unplug(pid);
@@ -410,6 +447,7 @@ port_create(const struct port_spec *spec, struct rte_mempool *pool, uint16_t n_t
 	}
 	p->spec = *spec;
 	p->port_id = pid;
+	p->n_rxq = n_rxq;
 	snprintf(p->dev_name, sizeof(p->dev_name), "%s", dev);
 	rte_eth_macaddr_get(pid, &p->mac);
 	p->domain = 0xFFFF;

@@ -60,6 +60,7 @@ struct port {
 	char dev_name[RTE_DEV_NAME_MAX_LEN]; /* device name given to rte_dev_probe */
 	struct rte_ether_addr mac;        /* the port's MAC address */
 	uint16_t domain;                  /* bridge domain assigned by control */
+	uint16_t n_rxq;                   /* RX queues, each polled by one worker (port.c) */
 	uint64_t created_ms;              /* wall clock of creation */
 };
 

@@ -175,7 +175,7 @@ start_daemon() {
 		cfg=(--config "$E2E_CONFIG")
 	fi
 	"$DPNETD" --socket "$E2E_SOCK" --state-dir "$E2E_STATE" "${cfg[@]}" "$@" \
-		-- --no-huge -m 512 --no-pci --file-prefix "$E2E_PREFIX" -l 0,1 ${E2E_EAL_EXTRA:-} \
+		-- --no-huge -m 512 --no-pci --file-prefix "$E2E_PREFIX" ${E2E_LCORES:--l 0,1} ${E2E_EAL_EXTRA:-} \
 		>>"$E2E_LOG" 2>&1 </dev/null {E2E_LOCK_FD}>&- &
 	DAEMON_PID=$!
 	for i in $(seq 1 150); do
