@@ -382,7 +382,8 @@ vx_decap_one(struct lcore_ctx *ctx, struct rte_mbuf *m, uint16_t domain, uint32_
 
 	/* Ethernet padding after the datagram is not the inner frame's. */
 	if (unlikely(rte_pktmbuf_pkt_len(m) > end &&
-		     rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - end)) != 0)) {
+		     (rte_pktmbuf_pkt_len(m) - end > UINT16_MAX ||
+		      rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - end)) != 0))) {
 		vx_drop(meta, DP_DROP_VXLAN_MALFORMED);
 		return false;
 	}

@@ -54,41 +54,6 @@ fz_die(const char *what)
 	abort();
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	static const struct rte_ether_addr remote[] = {
-		{{0x02, 0x42, 0xac, 0x12, 0, 0x51}}, {{0x02, 0x42, 0xac, 0x12, 0, 0x52}},
-		{{0x02, 0x42, 0xac, 0x12, 0, 0x53}},
-	};
-	const uint32_t arp_ip = IP4(172, 18, 0, 51);
-	const struct vxlan_net_spec spec = {.domain = FZ_DOM_B, .vni = FZ_VNI,
-		.n_peers = RTE_DIM(fz_peers), .peers = fz_peers, .n_arp = 1, .arp_ip = &arp_ip,
-		.arp_mac = &remote[0]};
-	const struct vxlan_params prm = {.udp_port = VXLAN_PORT_DEFAULT, .ttl = 64, .df = true};
-	struct dp_view *v;
-	uint64_t now;
-
-	(void)argc;
-	(void)argv;
-	fz_dp_init("fuzz_vxlan", 0);
-	v = dp_view_clone(fz_dp);
-	if (v == NULL)
-		fz_die("dp_view_clone");
-	v->nets[FZ_DOM_B].flags |= DP_NET_F_OVERLAY;
-	v->nets[FZ_DOM_B].mtu = 1450;
-	v->nets[FZ_DOM_U].flags |= DP_NET_F_VTEP;
-	dp_view_publish(fz_dp, v);
-	if (vxlan_configure(fz_dp, &prm) != 0 || vxlan_set(fz_dp, &spec, 1) != 0)
-		fz_die("vxlan_set");
-	now = rte_rdtsc();
-	for (unsigned int i = 0; i < RTE_DIM(remote); i++)
-		if (fdb_add_remote(fz_dp->fdb, FZ_DOM_B, &remote[i], fz_peers[i], true, now) != 0)
-			fz_die("fdb_add_remote");
-	fz_run();
-	return 0;
-}
-
 static uint16_t
 fz_cksum(const uint8_t *p, size_t len)
 {
@@ -131,6 +96,55 @@ fz_wrap(uint8_t ctl, uint8_t *f, const uint8_t *payload, size_t len)
 		memcpy(f + FZ_OUTER, hdr, sizeof(hdr));
 	}
 	return FZ_OUTER + len;
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static const struct rte_ether_addr remote[] = {
+		{{0x02, 0x42, 0xac, 0x12, 0, 0x51}}, {{0x02, 0x42, 0xac, 0x12, 0, 0x52}},
+		{{0x02, 0x42, 0xac, 0x12, 0, 0x53}},
+	};
+	const uint32_t arp_ip = IP4(172, 18, 0, 51);
+	const struct vxlan_net_spec spec = {.domain = FZ_DOM_B, .vni = FZ_VNI,
+		.n_peers = RTE_DIM(fz_peers), .peers = fz_peers, .n_arp = 1, .arp_ip = &arp_ip,
+		.arp_mac = &remote[0]};
+	const struct vxlan_params prm = {.udp_port = VXLAN_PORT_DEFAULT, .ttl = 64, .df = true};
+	struct dp_view *v;
+	uint64_t now;
+
+	(void)argc;
+	(void)argv;
+	fz_dp_init("fuzz_vxlan", 0);
+	v = dp_view_clone(fz_dp);
+	if (v == NULL)
+		fz_die("dp_view_clone");
+	v->nets[FZ_DOM_B].flags |= DP_NET_F_OVERLAY;
+	v->nets[FZ_DOM_B].mtu = 1450;
+	v->nets[FZ_DOM_U].flags |= DP_NET_F_VTEP;
+	dp_view_publish(fz_dp, v);
+	if (vxlan_configure(fz_dp, &prm) != 0 || vxlan_set(fz_dp, &spec, 1) != 0)
+		fz_die("vxlan_set");
+	now = rte_rdtsc();
+	for (unsigned int i = 0; i < RTE_DIM(remote); i++)
+		if (fdb_add_remote(fz_dp->fdb, FZ_DOM_B, &remote[i], fz_peers[i], true, now) != 0)
+			fz_die("fdb_add_remote");
+	fz_run();
+	/* The set-up must reach decapsulation: one valid frame, one decap. */
+	{
+		static const uint8_t payload[8 + 60] = {0x08, 0, 0, 0, 0, 0, FZ_VNI, 0,
+			0x02, 0x42, 0xac, 0x12, 0, 0x02, 0x02, 0x42, 0xac, 0x12, 0, 0x52,
+			0x88, 0xb5};
+		static uint8_t f[FZ_OUTER + sizeof(payload)];
+		uint64_t rx0 = fz_ctx->cnt.ports[DP_PORT_VXLAN].rx_pkts;
+		size_t len = fz_wrap(0, f, payload, sizeof(payload));
+
+		fz_inject(4, fz_mbuf(f, len, 0));
+		fz_run();
+		if (fz_ctx->cnt.ports[DP_PORT_VXLAN].rx_pkts != rx0 + 1)
+			fz_die("the set-up does not decapsulate a valid frame");
+	}
+	return 0;
 }
 
 int
