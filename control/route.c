@@ -142,8 +142,10 @@ route_rows(struct ctl *c, struct route_rows *w)
 	return w->err;
 }
 
-/* What kind a route of the table is: connected, default, static or blackhole. */
-static const char *
+/* What kind a route of the table is: connected, default, static, blackhole or
+ * overlay (a remote host's, control/vxlan.h). Not inlined: GCC's string-compare
+ * warning would judge the callers' strcmp against one of the returns. */
+static const char * __attribute__((noinline))
 route_type(uint32_t prefix, uint8_t len, const struct l3_nexthop *nh)
 {
 	struct route_ent *e = route_find(prefix, len);

@@ -22,6 +22,7 @@
 #include "dataplane/dp.h"
 #include "dataplane/l3.h"
 #include "dataplane/neigh.h"
+#include "dataplane/vxlan.h"
 #include "drivers/port.h"
 #include "ctl.h"
 #include "neigh.h"
