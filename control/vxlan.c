@@ -329,6 +329,17 @@ vxlan_uplink_changed(struct ctl *c, char *err, size_t errlen)
 
 	if (vx.n_overlays == 0)
 		return 0;
+	/* An overlay made under a larger uplink MTU: its largest frames cannot be
+	 * encapsulated any more (vxenc drops them as too-big). Said once, here. */
+	for (unsigned int d = 0; d < NET_MAX; d++) {
+		struct net *n = vx.nets[d].used ? net_by_domain(c->nets, (uint16_t)d) : NULL;
+
+		if (n != NULL && c->nets->uplink_mtu != 0 && n->mtu > net_overlay_mtu_max(c->nets))
+			CTL_LOG(NOTICE, "overlay %s has MTU %u, more than the uplink's %u allows "
+				"(%u): its largest frames are dropped as too-big; make it again "
+				"with --mtu %u", n->name, n->mtu, c->nets->uplink_mtu,
+				net_overlay_mtu_max(c->nets), net_overlay_mtu_max(c->nets));
+	}
 	rc = vx_view_sync(c);
 	if (rc == 0)
 		rc = vx_table_publish(c);
