@@ -7,6 +7,11 @@
  * Bridge networks from the config file follow (not saved: the file recreates
  * them, with ids derived from their names), then the networks made with
  * `dpctl network create` (saved in the state file with their random ids).
+ * An overlay network (`--driver overlay --vni N`, control/vxlan.h) is a bridge
+ * network with a VNI: the same domain, gateway, IPAM and isolation, SCOPE
+ * global, an MTU of at most the uplink's minus NET_VXLAN_OVERHEAD (by default
+ * exactly that), and the remote VTEPs of its peers as members (vxlan.c, which
+ * the attach hook registers it with).
  * Every bridge network has its own bridge domain, 1..NET_MAX-3; domain
  * NET_DOMAIN_UPLINK is reserved for the uplink (in TAP mode: dpnet0) and
  * NET_DOMAIN_HOST for the host's exception port (NIC mode).
