@@ -16,6 +16,7 @@
  * are given (and copies they make) and their own counters.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -283,19 +284,30 @@ vxlan_src_port(const struct rte_mbuf *inner)
 	uint32_t len = rte_pktmbuf_data_len(inner);
 	uint32_t h = 0;
 
+	uint32_t w[3];
+
 	/* Both Ethernet addresses; for IPv4, both addresses and the protocol; for
-	 * TCP and UDP (not fragments, whose later parts carry no ports) the ports. */
-	if (len >= 2 * RTE_ETHER_ADDR_LEN)
-		h = rte_hash_crc(p, 2 * RTE_ETHER_ADDR_LEN, 0);
+	 * TCP and UDP (not fragments, whose later parts carry no ports) the ports.
+	 * Words are copied out first: the headers need not be 4-byte aligned. */
+	if (len >= 2 * RTE_ETHER_ADDR_LEN) {
+		memcpy(w, p, sizeof(w));
+		h = rte_hash_crc_4byte(w[0], h);
+		h = rte_hash_crc_4byte(w[1], h);
+		h = rte_hash_crc_4byte(w[2], h);
+	}
 	if (meta->flags & PKT_F_IPV4 && meta->l3_off != PKT_OFF_NONE &&
 	    (uint32_t)meta->l3_off + sizeof(struct rte_ipv4_hdr) <= len) {
-		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + meta->l3_off);
+		const uint8_t *ip = p + meta->l3_off;
 
-		h = rte_hash_crc(&ip->src_addr, 2 * sizeof(uint32_t), h);
-		h = rte_hash_crc_1byte(ip->next_proto_id, h);
+		memcpy(w, ip + offsetof(struct rte_ipv4_hdr, src_addr), 2 * sizeof(uint32_t));
+		h = rte_hash_crc_4byte(w[0], h);
+		h = rte_hash_crc_4byte(w[1], h);
+		h = rte_hash_crc_1byte(ip[offsetof(struct rte_ipv4_hdr, next_proto_id)], h);
 		if (meta->flags & (PKT_F_TCP | PKT_F_UDP) && !(meta->flags & PKT_F_FRAG) &&
-		    meta->l4_off != PKT_OFF_NONE && (uint32_t)meta->l4_off + 4 <= len)
-			h = rte_hash_crc(p + meta->l4_off, 4, h);
+		    meta->l4_off != PKT_OFF_NONE && (uint32_t)meta->l4_off + 4 <= len) {
+			memcpy(w, p + meta->l4_off, sizeof(uint32_t));
+			h = rte_hash_crc_4byte(w[0], h);
+		}
 	}
 	h ^= h >> 16;
 	return (uint16_t)(VXLAN_SPORT_MIN + (h & (UINT16_MAX - VXLAN_SPORT_MIN)));
@@ -370,7 +382,8 @@ vx_decap_one(struct lcore_ctx *ctx, struct rte_mbuf *m, uint16_t domain, uint32_
 
 	/* Ethernet padding after the datagram is not the inner frame's. */
 	if (unlikely(rte_pktmbuf_pkt_len(m) > end &&
-		     rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - end)) != 0)) {
+		     (rte_pktmbuf_pkt_len(m) - end > UINT16_MAX ||
+		      rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - end)) != 0))) {
 		vx_drop(meta, DP_DROP_VXLAN_MALFORMED);
 		return false;
 	}

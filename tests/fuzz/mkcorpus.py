@@ -205,6 +205,56 @@ def stage_seeds(f):
     return s
 
 
+VTEP, PEER, STRANGER = "192.168.1.10", "192.168.1.50", "192.168.1.77"
+RB1, RB2 = mac("02:42:ac:12:00:51"), mac("02:42:ac:12:00:52")
+GB_IP = "172.18.0.1"
+
+
+def vxhdr(vni=42, flags=0x08000000):
+    return struct.pack("!II", flags, vni << 8)
+
+
+def vxlan_seeds(f):
+    """fuzz_vxlan: payload records (ctl < 0x80: the target adds Ethernet/IPv4/UDP
+    from a peer to our VTEP) and whole frames (ctl & 0x80, port ctl & 7)."""
+    s = {}
+    inner = {
+        "remote-to-b1": udp_frame(B1, RB1, "172.18.0.51", IP_B1, 3000, 53),
+        "remote-bcast": eth(BCAST, RB1, 0x88B5, b"z" * 46),
+        "remote-arp-gw": eth(BCAST, RB1, 0x0806, arp(1, RB1, "172.18.0.51", b"\0" * 6, GB_IP)),
+        "remote-ping-gw": eth(GB, RB1, 0x0800, ipv4("172.18.0.51", GB_IP, 1, echo(8, 3))),
+        "remote-routed-out": udp_frame(GB, RB1, "172.18.0.51", IP_OUT, 3001, 53),
+        "remote-to-remote": udp_frame(RB2, RB1, "172.18.0.51", "172.18.0.52", 1, 2),
+        "remote-vlan": eth(B1, RB1, 0x0800, ipv4("172.18.0.51", IP_B1, 17,
+                                              udp("172.18.0.51", IP_B1, 1, 2, b"v")),
+                           tags=[(0x8100, 7)]),
+    }
+    for name, fr in inner.items():
+        s["pl-" + name] = rec(0, vxhdr() + fr)
+    s["pl-peer2-bad-flags"] = rec(0x41, vxhdr(flags=0x0C000000) + inner["remote-to-b1"])
+    s["pl-unknown-vni"] = rec(0x40, vxhdr(vni=43) + inner["remote-to-b1"])
+    s["pl-stranger"] = rec(0x08, vxhdr() + inner["remote-to-b1"])
+    s["pl-port-8472"] = rec(0x04, vxhdr() + inner["remote-to-b1"])
+    s["pl-bad-cksum"] = rec(0x20, vxhdr() + inner["remote-to-b1"])
+    s["pl-split"] = rec(0x10, vxhdr() + inner["remote-to-b1"])
+    s["pl-short"] = rec(0, vxhdr() + b"\x02" * 10)
+    s["pl-learn-then-reply"] = (rec(0, vxhdr() + udp_frame(B1, mac("02:42:ac:12:00:61"),
+                                                            "172.18.0.61", IP_B1, 1, 2)) +
+                                rec(0x82, udp_frame(mac("02:42:ac:12:00:61"), B1, IP_B1,
+                                                    "172.18.0.61", 2, 1)))
+    whole = eth(GU, CL, 0x0800, ipv4(PEER, VTEP, 17,
+                                     udp(PEER, VTEP, 49152, 4789,
+                                         vxhdr() + inner["remote-to-b1"])))
+    s["whole-vxlan"] = rec(0x84, whole)
+    s["whole-vxlan-padded"] = rec(0x84, whole + b"\0" * 6)
+    s["local-to-remote"] = rec(0x82, udp_frame(RB1, B1, IP_B1, "172.18.0.51", 5, 6))
+    s["local-bcast"] = rec(0x82, eth(BCAST, B1, 0x88B5, b"b" * 46))
+    s["local-arp-suppressed"] = rec(0x82, eth(BCAST, B1, 0x0806,
+                                              arp(1, B1, IP_B1, b"\0" * 6, "172.18.0.51")))
+    s["local-too-big"] = rec(0x82, udp_frame(RB1, B1, IP_B1, "172.18.0.51", 5, 6, b"T" * 1440))
+    return s
+
+
 def write(d, name, data):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), "wb") as fh:
@@ -221,8 +271,10 @@ def clean(d):
 def main():
     f = frames()
     st = stage_seeds(f)
-    for t in ("parse", "bridge", "arp", "l3", "nat", "ctl", "config"):
+    for t in ("parse", "bridge", "arp", "l3", "nat", "vxlan", "ctl", "config"):
         clean(os.path.join(CORPUS, t))
+    for name, data in vxlan_seeds(f).items():
+        write(os.path.join(CORPUS, "vxlan"), name, data)
     for name, fr in f.items():
         write(os.path.join(CORPUS, "parse"), name, b"\0" + fr)
     write(os.path.join(CORPUS, "parse"), "split-qinq", b"\x13" + f["qinq-udp"])
