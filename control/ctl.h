@@ -16,7 +16,8 @@
  *   port.stats {name}             -> {name, ethdev:{...}, switch:{...}, link:{...}}
  *   mac.ls {network?}             -> [{port, mac, local, ageing_s, network, port_id}, ...]
  *   network.ls                    -> [{id, name, driver, scope, subnet, gateway, ...}]
- *   network.create {name, driver?, subnet?, gateway?, ip_range?, mtu?, internal?(bool)}
+ *   network.create {name, driver?, subnet?, gateway?, ip_range?, mtu?, internal?(bool),
+ *                   vni? (driver overlay)}
  *                                 -> {id, short_id, name}
  *   network.inspect {name}        -> [Docker's inspect object]
  *   network.rm {name}             -> {name}
@@ -31,6 +32,7 @@
  *   route.ls                      -> [{destination, gateway, network, type, domain,
  *                                     origin}]
  *   neigh.ls                      -> [{address, mac, state, network, domain}]
+ *   vxlan.peer.add|rm|ls, vxlan.fdb.ls: see control/vxlan.h
  *
  * This header needs no DPDK header, so pure modules (network.c) can include it.
  */
