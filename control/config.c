@@ -66,6 +66,9 @@ cfg_defaults(struct cfg *c)
 	 * rarely meet one (nat.h, "The host port"). */
 	c->nat.snat_lo = 61000;
 	c->nat.snat_hi = 65535;
+	c->vxlan.udp_port = 4789;         /* IANA's (dataplane/vxlan.h) */
+	c->vxlan.ttl = 64;
+	c->vxlan.df = true;               /* VTEPs do not fragment */
 }
 
 uint32_t
@@ -1348,6 +1351,36 @@ cfg_group_valid(const char *s)
 	return true;
 }
 
+/* vxlan: port, ttl, df (overlay networks' encapsulation). */
+static int
+cfg_vxlan_section(struct cfg_parser *ps, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "port", "ttl", "df", NULL };
+	struct cfg *c = ps->c;
+	yaml_node_pair_t *p, *top;
+	char path[64];
+	uint32_t v = 0;
+	int rc;
+
+	rc = cfg_mapping(ps, n, "vxlan", keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		const char *k = cfg_key(ps, p);
+		yaml_node_t *val = cfg_value(ps, p);
+
+		snprintf(path, sizeof(path), "vxlan.%s", k);
+		if (strcmp(k, "port") == 0) {
+			rc = cfg_u32(ps, val, path, 1, 65535, &v);
+			c->vxlan.udp_port = (uint16_t)v;
+		} else if (strcmp(k, "ttl") == 0) {
+			rc = cfg_u32(ps, val, path, 1, 255, &v);
+			c->vxlan.ttl = (uint8_t)v;
+		} else {
+			rc = cfg_bool(ps, val, path, &c->vxlan.df);
+		}
+	}
+	return rc;
+}
+
 /* control: group (who may use the control socket besides root). */
 static int
 cfg_control_section(struct cfg_parser *ps, const yaml_node_t *n)
@@ -1541,7 +1574,7 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
 		"eal", "mbufs", "workers", "poll", "fdb", "ports", "networks", "nat",
-		"conntrack", "routes", "control", "cluster", NULL,
+		"conntrack", "routes", "control", "vxlan", "cluster", NULL,
 	};
 	struct cfg *c = ps->c;
 	yaml_node_t *cluster = NULL;
@@ -1551,7 +1584,7 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 	if (root->type != YAML_MAPPING_NODE && !cfg_is_null(root))
 		return cfg_fail(ps, cfg_line(root), NULL, "expected a mapping of keys (eal, "
 				"mbufs, workers, poll, fdb, ports, networks, nat, conntrack, "
-				"routes, control, cluster), got %s",
+				"routes, control, vxlan, cluster), got %s",
 				cfg_kind(root));
 	rc = cfg_mapping(ps, root, "", keys, &p, &top);
 	for (; rc == 0 && p < top; p++) {
@@ -1579,6 +1612,8 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 			rc = cfg_conntrack_section(ps, v);
 		} else if (strcmp(k, "control") == 0) {
 			rc = cfg_control_section(ps, v);
+		} else if (strcmp(k, "vxlan") == 0) {
+			rc = cfg_vxlan_section(ps, v);
 		} else if (strcmp(k, "routes") == 0) {
 			rc = cfg_list(ps, v, k, CFG_MAX_ROUTES, &c->n_routes, cfg_route_entry);
 		} else if (strcmp(k, "cluster") == 0) {

@@ -162,6 +162,14 @@ struct cfg_ct {
 #define CFG_CT_BYTES_PER_CONN 320u   /* table memory per connection, with margin
                                       * (ct.h measures 278 B with RCU) */
 
+/* vxlan: the parameters of overlay networks (dataplane/vxlan.h, vxlan_params). */
+struct cfg_vxlan {
+	uint16_t udp_port;                /* port: UDP destination port sent and accepted
+	                                   * (default 4789, IANA's) */
+	uint8_t ttl;                      /* ttl: outer TTL (default 64) */
+	bool df;                          /* df: outer DF bit (default true) */
+};
+
 struct cfg {
 	char path[CFG_PATH_MAX];          /* file it came from, "" when built in */
 	char eal_args[CFG_MAX_EAL_ARGS][CFG_EAL_ARG_MAX]; /* eal.args, added to ours */
@@ -182,6 +190,7 @@ struct cfg {
 	unsigned int n_routes;            /* entries used in routes */
 	struct cfg_nat nat;               /* nat: port ranges */
 	struct cfg_ct ct;                 /* conntrack: size, timeouts */
+	struct cfg_vxlan vxlan;           /* vxlan: port, ttl, df */
 	char control_group[CFG_GROUP_MAX]; /* control.group: the group that may use the
 	                                   * control socket besides root ("": root only) */
 	int control_group_line;           /* its line in the file, 0 if none */

@@ -48,8 +48,10 @@ static const char dpctl_usage_text[] =
 	"  port ls                 NAME TYPE NETWORK MAC STATE RX-PKTS TX-PKTS DROPS\n"
 	"  port stats NAME\n"
 	"Networks:\n"
-	"  network create [--driver bridge] [--subnet CIDR] [--gateway IP] [--ip-range CIDR]\n"
-	"                 [--mtu N] [--internal] NAME\n"
+	"  network create [--driver bridge|overlay] [--subnet CIDR] [--gateway IP]\n"
+	"                 [--ip-range CIDR] [--vni N] [--mtu N] [--internal] NAME\n"
+	"                          overlay: a bridge network that spans hosts over VXLAN\n"
+	"                          (--vni 1-16777215; MTU: the uplink's - 50)\n"
 	"  network ls\n"
 	"  network inspect NAME    JSON, as docker network inspect\n"
 	"  network rm NAME\n"
@@ -80,6 +82,11 @@ static const char dpctl_usage_text[] =
 	"  mac ls [NETWORK]        PORT MAC LOCAL AGEING, as brctl showmacs\n"
 	"  mac add NETWORK MAC PORT  a static MAC (never aged), as ovs-appctl fdb/add\n"
 	"  mac rm NETWORK MAC      forget one MAC\n"
+	"Overlays (VXLAN):\n"
+	"  vxlan peer add NETWORK VTEP-IP   send the overlay's traffic to that host too\n"
+	"  vxlan peer rm NETWORK VTEP-IP    stop it\n"
+	"  vxlan peer ls [NETWORK]  NETWORK VNI PEER SOURCE MACS\n"
+	"  vxlan fdb ls NETWORK     MAC VTEP TYPE AGEING: remote MACs and their hosts\n"
 	"  stats                   per-port and per-stage counters, drops by reason\n"
 	"  status                  version, uptime, workers, poll mode, hugepages, uplink\n"
 	"\n"
@@ -276,18 +283,22 @@ dpctl_print_port_stats(json_t *res)
 static void
 dpctl_print_macs(json_t *res)
 {
-	static const char *const head[] = { "PORT", "MAC", "LOCAL", "AGEING" };
+	static const char *const head[] = { "PORT", "MAC", "LOCAL", "AGEING", "VTEP" };
 	struct dpctl_table t = { .ncols = 4 };
 	size_t i;
 	json_t *m;
 
+	/* A fifth column, VTEP, only when remote MACs (behind vxlan0) are listed. */
+	json_array_foreach(res, i, m)
+		if (dpctl_str(m, "vtep")[0] != '\0')
+			t.ncols = 5;
 	dpctl_table_row(&t, head);
 	json_array_foreach(res, i, m) {
 		char age[32];
 		const char *row[] = {
 			dpctl_str(m, "port"), dpctl_str(m, "mac"),
 			json_is_true(json_object_get(m, "local")) ? "yes" : "no",
-			age,
+			age, dpctl_str(m, "vtep")[0] != '\0' ? dpctl_str(m, "vtep") : "-",
 		};
 
 		snprintf(age, sizeof(age), "%.2f",
@@ -415,6 +426,16 @@ dpctl_print_stats(json_t *res)
 		       dpctl_num(nat, "held_dropped", v[6], 32),
 		       dpctl_num(nat, "failed", v[7], 32), dpctl_num(nat, "expired", v[8], 32),
 		       dpctl_num(nat, "pending", v[9], 32));
+	nat = json_object_get(res, "vxlan");
+	if (json_is_object(nat))
+		printf("vxlan: %s decapsulated, %s encapsulated, %s dropped; %s overlays, %s "
+		       "peers, %s remote MACs; UDP port %s, TTL %s, DF %s\n",
+		       dpctl_num(nat, "decapsulated", v[0], 32),
+		       dpctl_num(nat, "encapsulated", v[1], 32), dpctl_num(nat, "drops", v[2], 32),
+		       dpctl_num(nat, "overlays", v[3], 32), dpctl_num(nat, "peers", v[4], 32),
+		       dpctl_num(nat, "remote_macs", v[5], 32), dpctl_num(nat, "port", v[6], 32),
+		       dpctl_num(nat, "ttl", v[7], 32),
+		       json_is_true(json_object_get(nat, "df")) ? "on" : "off");
 	nat = json_object_get(res, "mbufs");
 	if (json_is_object(nat))
 		printf("mbufs: %s in use of %s\n", dpctl_num(nat, "in_use", v[0], 32),
@@ -1049,6 +1070,85 @@ dpctl_parse_route(int argc, char **argv, struct dpctl_req *r)
 	}
 }
 
+/* ---- overlays ---- */
+
+static void
+dpctl_print_peers(json_t *res)
+{
+	static const char *const head[] = { "NETWORK", "VNI", "PEER", "SOURCE", "MACS" };
+	struct dpctl_table t = { .ncols = 5 };
+	size_t i;
+	json_t *o;
+
+	dpctl_table_row(&t, head);
+	json_array_foreach(res, i, o) {
+		char vni[32], macs[32];
+		const char *row[] = {
+			dpctl_str(o, "network"), dpctl_num(o, "vni", vni, sizeof(vni)),
+			dpctl_str(o, "peer"), dpctl_str(o, "source"),
+			dpctl_num(o, "macs", macs, sizeof(macs)),
+		};
+
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+}
+
+static void
+dpctl_print_vxfdb(json_t *res)
+{
+	static const char *const head[] = { "MAC", "VTEP", "TYPE", "AGEING" };
+	struct dpctl_table t = { .ncols = 4 };
+	size_t i;
+	json_t *o;
+
+	dpctl_table_row(&t, head);
+	json_array_foreach(res, i, o) {
+		char age[32];
+		const char *row[] = {
+			dpctl_str(o, "mac"), dpctl_str(o, "vtep"), dpctl_str(o, "type"), age,
+		};
+
+		snprintf(age, sizeof(age), "%.2f",
+			 json_number_value(json_object_get(o, "ageing_s")));
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+}
+
+/* vxlan peer add|rm NETWORK VTEP-IP | vxlan peer ls [NETWORK] | vxlan fdb ls NETWORK */
+static void
+dpctl_parse_vxlan(int argc, char **argv, struct dpctl_req *r)
+{
+	static const char usage[] = "dpctl vxlan peer add|rm NETWORK VTEP-IP | vxlan peer ls "
+		"[NETWORK] | vxlan fdb ls NETWORK";
+	static const char *const keys[] = { "network", "peer" };
+	const char *obj = argc > 0 ? argv[0] : "", *sub = argc > 1 ? argv[1] : "";
+
+	if (strcmp(obj, "peer") == 0 && strcmp(sub, "add") == 0) {
+		r->cmd = "vxlan.peer.add";
+		dpctl_positional(argc - 2, argv + 2, r, usage, keys, 2, 2);
+	} else if (strcmp(obj, "peer") == 0 && (strcmp(sub, "rm") == 0 ||
+						strcmp(sub, "del") == 0)) {
+		r->cmd = "vxlan.peer.rm";
+		dpctl_positional(argc - 2, argv + 2, r, usage, keys, 2, 2);
+	} else if (strcmp(obj, "peer") == 0 && strcmp(sub, "ls") == 0) {
+		r->cmd = "vxlan.peer.ls";
+		r->print = dpctl_print_peers;
+		dpctl_positional(argc - 2, argv + 2, r, usage, keys, 0, 1);
+	} else if (strcmp(obj, "fdb") == 0 && strcmp(sub, "ls") == 0) {
+		r->cmd = "vxlan.fdb.ls";
+		r->print = dpctl_print_vxfdb;
+		dpctl_positional(argc - 2, argv + 2, r, usage, keys, 1, 1);
+	} else if (strcmp(obj, "peer") == 0 || strcmp(obj, "fdb") == 0) {
+		dpctl_usage_error(usage, sub[0] ? "unknown vxlan %s command \"%s\"" :
+				  "vxlan %s needs a subcommand%s", obj, sub);
+	} else {
+		dpctl_usage_error(usage, obj[0] ? "unknown vxlan command \"%s\"" :
+				  "vxlan needs peer or fdb%s", obj);
+	}
+}
+
 /* ---- containers ---- */
 
 /* A foreground `run`: the command dpctl execs in the container once it exists. */
@@ -1473,6 +1573,8 @@ dpctl_parse(int argc, char **argv, struct dpctl_req *r)
 		r->cmd = "neigh.ls";
 		r->print = dpctl_print_neighs;
 		dpctl_positional(argc - 2, argv + 2, r, "dpctl neigh ls", NULL, 0, 0);
+	} else if (strcmp(cmd, "vxlan") == 0) {
+		dpctl_parse_vxlan(argc - 1, argv + 1, r);
 	} else if (strcmp(cmd, "stats") == 0) {
 		r->cmd = "stats";
 		r->print = dpctl_print_stats;

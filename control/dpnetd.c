@@ -51,6 +51,7 @@
 #include "util.h"
 #include "neigh.h"
 #include "uplink.h"
+#include "vxlan.h"
 
 RTE_LOG_REGISTER(ctl_logtype, dpnet.control, NOTICE);
 
@@ -430,6 +431,10 @@ static const struct srv_cmd dpnetd_cmds[] = {
 	{ "route.rm", ctl_route_rm },
 	{ "route.ls", ctl_route_ls },
 	{ "neigh.ls", ctl_neigh_ls },
+	{ "vxlan.peer.add", ctl_vxlan_peer_add },
+	{ "vxlan.peer.rm", ctl_vxlan_peer_rm },
+	{ "vxlan.peer.ls", ctl_vxlan_peer_ls },
+	{ "vxlan.fdb.ls", ctl_vxlan_fdb_ls },
 	{ NULL, NULL },
 };
 
@@ -674,6 +679,13 @@ main(int argc, char **argv)
 		dpnetd_die("%s%s%s", cfg.path[0] != '\0' ? cfg.path : "", cfg.path[0] != '\0' ?
 			   ": " : "", err);
 	}
+	/* VXLAN's port, TTL and DF, before any overlay or traffic (vxlan.c). */
+	if (ctl_vxlan_configure(&ctl, err, sizeof(err)) < 0) {
+		dp_destroy(ctl.dp);
+		rte_eal_cleanup();
+		dpnetd_die("%s%s%s", cfg.path[0] != '\0' ? cfg.path : "", cfg.path[0] != '\0' ?
+			   ": " : "", err);
+	}
 	/* Neighbour resolution before the ports (the uplink announces itself). */
 	ctl_neigh_init(&ctl);
 	ctl_punt_init(&ctl);
@@ -688,6 +700,7 @@ main(int argc, char **argv)
 	state_ports_register(dpnetd_port_restore, &ctl);
 	ctl_mac_state_register(&ctl);
 	ctl_route_state_register(&ctl);
+	ctl_vxlan_state_register(&ctl);
 	ctr_init(&ctl);
 	/* The host port last: it needs the uplink, wherever the file lists it. */
 	for (unsigned int k = 0; k < 2 * cfg.n_ports; k++) {

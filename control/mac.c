@@ -18,6 +18,7 @@
 
 #include "dataplane/dp.h"
 #include "dataplane/fdb.h"
+#include "dataplane/vxlan.h"
 #include "drivers/port.h"
 #include "ctl.h"
 #include "state.h"
@@ -28,6 +29,7 @@ struct mac_row {
 	uint16_t port;         /* port id the MAC is behind */
 	uint8_t is_static;     /* never ages ("local") */
 	uint64_t seen_tsc;     /* last seen */
+	uint32_t vtep;         /* behind vxlan0: the remote VTEP (0: a local port) */
 };
 
 /* Walk state. */
@@ -61,6 +63,7 @@ mac_collect(uint64_t key, const struct fdb_entry *e, void *arg)
 	w->rows[w->n].port = __atomic_load_n(&e->port, __ATOMIC_RELAXED);
 	w->rows[w->n].seen_tsc = __atomic_load_n(&e->seen_tsc, __ATOMIC_RELAXED);
 	w->rows[w->n].is_static = e->is_static;
+	w->rows[w->n].vtep = __atomic_load_n(&e->vtep, __ATOMIC_RELAXED);
 	w->n++;
 	return 0;
 }
@@ -68,7 +71,11 @@ mac_collect(uint64_t key, const struct fdb_entry *e, void *arg)
 static const char *
 mac_port_name(uint16_t id)
 {
-	struct port *p = port_by_id(id);
+	struct port *p;
+
+	if (id == DP_PORT_VXLAN)
+		return "vxlan0"; /* the remote VTEPs of an overlay (dataplane/vxlan.h) */
+	p = port_by_id(id);
 
 	return p != NULL ? p->spec.name : "?";
 }
@@ -129,19 +136,21 @@ ctl_mac_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 		struct rte_ether_addr mac;
 		struct net *net = net_by_domain(c->nets, fdb_key_domain(r->key));
 		double age = 0;
-		char ms[32];
+		char ms[32], vtep[16] = "";
 		json_t *o;
 
 		fdb_key_mac(r->key, &mac);
+		if (r->port == DP_PORT_VXLAN)
+			cfg_format_ip(r->vtep, vtep, sizeof(vtep));
 		if (!r->is_static && hz != 0 && now > r->seen_tsc)
 			age = (double)(now - r->seen_tsc) / (double)hz;
 		age = (double)(uint64_t)(age * 100) / 100; /* 2 decimals, as brctl */
-		o = json_pack("{s:s, s:s, s:b, s:f, s:s, s:i}",
+		o = json_pack("{s:s, s:s, s:b, s:f, s:s, s:i, s:s}",
 			      "port", mac_port_name(r->port),
 			      "mac", ctl_format_mac(mac.addr_bytes, ms, sizeof(ms)),
 			      "local", r->is_static, "ageing_s", age,
 			      "network", net != NULL ? net->name : "?",
-			      "port_id", r->port);
+			      "port_id", r->port, "vtep", vtep);
 		if (o == NULL || json_array_append_new(arr, o) < 0) {
 			json_decref(arr);
 			arr = NULL;

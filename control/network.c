@@ -55,10 +55,33 @@ net_driver_name(enum net_driver d)
 }
 
 const char *
+net_driver_str(const struct net *n)
+{
+	return n->vni != 0 ? "overlay" : net_driver_name(n->driver);
+}
+
+const char *
 net_scope(const struct net *n)
 {
-	(void)n;
-	return "local";
+	return n->vni != 0 ? "global" : "local";
+}
+
+struct net *
+net_by_vni(struct net_table *t, uint32_t vni)
+{
+	for (unsigned int i = 0; vni != 0 && i < NET_MAX; i++)
+		if (t->nets[i].name[0] != '\0' && t->nets[i].vni == vni)
+			return &t->nets[i];
+	return NULL;
+}
+
+uint16_t
+net_overlay_mtu_max(const struct net_table *t)
+{
+	uint16_t up = t->uplink_mtu != 0 ? t->uplink_mtu : NET_MTU_DEFAULT;
+
+	return up > NET_MTU_MIN + NET_VXLAN_OVERHEAD ? (uint16_t)(up - NET_VXLAN_OVERHEAD) :
+		NET_MTU_MIN;
 }
 
 const char *
@@ -233,16 +256,36 @@ net_check(struct net_table *t, const struct net_params *p, uint32_t *subnet, uin
 		return ctl_fail(err, errlen, -EINVAL, "invalid network name \"%s\": use 1-%d "
 				"letters, digits, '_', '.' or '-', starting with a letter or "
 				"digit", p->name, CFG_NET_NAME_MAX - 1);
-	if (p->driver != NULL && strcmp(p->driver, "bridge") != 0) {
-		if (strcmp(p->driver, "overlay") == 0 || strcmp(p->driver, "vlan") == 0)
+	if (p->driver != NULL && strcmp(p->driver, "bridge") != 0 &&
+	    strcmp(p->driver, "overlay") != 0) {
+		if (strcmp(p->driver, "vlan") == 0)
 			return ctl_fail(err, errlen, -EOPNOTSUPP, "driver %s is not supported "
-					"yet: only bridge networks can be created for now",
-					p->driver);
+					"yet: only bridge and overlay networks can be created "
+					"for now", p->driver);
 		if (strcmp(p->driver, "host") == 0 || strcmp(p->driver, "null") == 0)
 			return ctl_fail(err, errlen, -EPERM, "only one instance of \"%s\" network "
 					"is allowed", p->driver);
 		return ctl_fail(err, errlen, -ENOENT, "plugin \"%s\" not found: use --driver "
-				"bridge", p->driver);
+				"bridge or --driver overlay", p->driver);
+	}
+	if (p->driver != NULL && strcmp(p->driver, "overlay") == 0) {
+		uint16_t max = net_overlay_mtu_max(t);
+
+		if (p->vni == 0 || p->vni > NET_VNI_MAX)
+			return ctl_fail(err, errlen, -EINVAL, "an overlay network needs a VXLAN "
+					"id: add --vni N (1-%u)", NET_VNI_MAX);
+		o = net_by_vni(t, p->vni);
+		if (o != NULL)
+			return ctl_fail(err, errlen, -EEXIST, "vni %u is already used by network "
+					"%s: pick another --vni", p->vni, o->name);
+		if (p->mtu > max)
+			return ctl_fail(err, errlen, -EINVAL, "--mtu %u is too large for an "
+					"overlay: the uplink's MTU is %u and VXLAN takes %d: use "
+					"--mtu %u or less", p->mtu, max + NET_VXLAN_OVERHEAD,
+					NET_VXLAN_OVERHEAD, max);
+	} else if (p->vni != 0) {
+		return ctl_fail(err, errlen, -EINVAL, "--vni is for overlay networks: add "
+				"--driver overlay");
 	}
 	if (p->subnet == 0 && p->prefix_len == 0 && (p->gateway != 0 || p->ip_range_len != 0))
 		return ctl_fail(err, errlen, -EINVAL, "every ip-range or gateway must have a "
@@ -383,7 +426,8 @@ net_create(struct net_table *t, const struct net_params *p, char *err, size_t er
 	n->gateway = gateway;
 	n->ip_range = p->ip_range;
 	n->ip_range_len = p->ip_range_len;
-	n->mtu = p->mtu != 0 ? p->mtu : NET_MTU_DEFAULT;
+	n->vni = p->driver != NULL && strcmp(p->driver, "overlay") == 0 ? p->vni : 0;
+	n->mtu = p->mtu != 0 ? p->mtu : n->vni != 0 ? net_overlay_mtu_max(t) : NET_MTU_DEFAULT;
 	n->internal = p->internal;
 	n->domain = (uint16_t)domain;
 	n->created_ns = p->created_ns != 0 ? p->created_ns : ctl_now_ns();
@@ -685,6 +729,13 @@ net_inspect_json(struct net_table *t, const struct net *n)
 		snprintf(dom, sizeof(dom), "%u", n->domain);
 		json_object_set_new(opts, "com.docker.network.driver.mtu", json_string(mtu));
 		json_object_set_new(opts, "dpnet.domain", json_string(dom));
+		if (n->vni != 0) {
+			char vni[16];
+
+			snprintf(vni, sizeof(vni), "%u", n->vni);
+			json_object_set_new(opts, "com.docker.network.driver.overlay.vxlanid_list",
+					    json_string(vni));
+		}
 		if (strcmp(n->name, "bridge") == 0 && n->builtin)
 			json_object_set_new(opts, "com.docker.network.bridge.default_bridge",
 					    json_string("true"));
@@ -709,7 +760,7 @@ net_inspect_json(struct net_table *t, const struct net *n)
 		      " s:{s:s}, s:b, s:o, s:o, s:{}}",
 		      "Name", n->name, "Id", n->id,
 		      "Created", net_time(n->created_ns, buf, sizeof(buf)),
-		      "Scope", net_scope(n), "Driver", net_driver_name(n->driver),
+		      "Scope", net_scope(n), "Driver", net_driver_str(n),
 		      "EnableIPv6", 0,
 		      "IPAM", "Driver", "default", "Options", "Config", cfgs,
 		      "Internal", n->internal, "Attachable", 0, "Ingress", 0,
@@ -742,12 +793,16 @@ net_state_dump(struct net_table *t)
 		if (n->ip_range_len != 0)
 			net_cidr(n->ip_range, n->ip_range_len, rng, sizeof(rng));
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:i, s:I}",
-			      "name", n->name, "id", n->id, "driver", net_driver_name(n->driver),
+			      "name", n->name, "id", n->id, "driver", net_driver_str(n),
 			      "subnet", net_cidr(n->subnet, n->prefix_len, sub, sizeof(sub)),
 			      "gateway", cfg_format_ip(n->gateway, gw, sizeof(gw)),
 			      "ip_range", rng, "mtu", n->mtu, "internal", n->internal,
 			      "domain", n->domain, "created_ns", (json_int_t)n->created_ns);
 		if (o == NULL || json_array_append_new(arr, o) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+		if (n->vni != 0 && json_object_set_new(o, "vni", json_integer(n->vni)) < 0) {
 			json_decref(arr);
 			return NULL;
 		}
@@ -777,6 +832,17 @@ net_state_restore(struct net_table *t, json_t *arr, char *err, size_t errlen)
 		p.id = json_string_value(json_object_get(o, "id"));
 		p.mtu = (uint16_t)json_integer_value(json_object_get(o, "mtu"));
 		p.internal = json_is_true(json_object_get(o, "internal"));
+		if (json_is_integer(json_object_get(o, "vni")) &&
+		    json_integer_value(json_object_get(o, "vni")) > 0 &&
+		    json_integer_value(json_object_get(o, "vni")) <= NET_VNI_MAX)
+			p.vni = (uint32_t)json_integer_value(json_object_get(o, "vni"));
+		/* An overlay saved under a larger uplink MTU gets what fits now. */
+		if (p.vni != 0 && p.mtu > net_overlay_mtu_max(t)) {
+			state_log(STATE_LOG_NOTICE, "state: network %s: MTU %u does not fit the "
+				  "uplink's any more: %u", name != NULL ? name : "?", p.mtu,
+				  net_overlay_mtu_max(t));
+			p.mtu = net_overlay_mtu_max(t);
+		}
 		p.created_ns = (uint64_t)json_integer_value(json_object_get(o, "created_ns"));
 		if (json_is_integer(dom) && json_integer_value(dom) >= 0 &&
 		    json_integer_value(dom) < NET_MAX)
@@ -851,7 +917,7 @@ ctl_network_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t e
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i,"
 			      " s:I}",
 			      "id", net_short_id(net, sid), "full_id", net->id, "name", net->name,
-			      "driver", net_driver_name(net->driver), "scope", net_scope(net),
+			      "driver", net_driver_str(net), "scope", net_scope(net),
 			      "subnet", sub, "gateway", gw, "ip_range", rng,
 			      "internal", net->internal, "mtu", net->mtu,
 			      "ports", (int)net->n_ports, "endpoints", (int)net->n_eps,
@@ -862,6 +928,8 @@ ctl_network_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t e
 		}
 		if (net->domain != NET_DOMAIN_NONE)
 			json_object_set_new(o, "domain", json_integer(net->domain));
+		if (net->vni != 0)
+			json_object_set_new(o, "vni", json_integer(net->vni));
 	}
 	*result = arr;
 	return 0;
@@ -888,6 +956,27 @@ net_arg_cidr(const char *flag, const char *s, uint32_t *a, uint8_t *len, char *e
 	*a = addr;
 	*len = (uint8_t)plen;
 	return 0;
+}
+
+/* A number argument given as a JSON integer or a decimal string; -1 if neither. */
+static long long
+net_arg_num(json_t *v)
+{
+	long long n = -1;
+	char *end;
+
+	if (json_is_integer(v)) {
+		n = json_integer_value(v);
+	} else if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+
+		if (s[0] < '0' || s[0] > '9' || strlen(s) > 12)
+			return -1;
+		n = strtoll(s, &end, 10);
+		if (*end != '\0')
+			n = -1;
+	}
+	return n;
 }
 
 int
@@ -922,9 +1011,23 @@ ctl_network_create(struct ctl *c, json_t *args, json_t **result, char *err, size
 	if (strcmp(p.driver, "bridge") == 0 && json_object_get(args, "vni") != NULL)
 		return ctl_fail(err, errlen, -EINVAL, "--vni is for overlay networks: add "
 				"--driver overlay");
-	if (strcmp(p.driver, "bridge") == 0 && json_object_get(args, "vlan") != NULL)
+	if ((strcmp(p.driver, "bridge") == 0 || strcmp(p.driver, "overlay") == 0) &&
+	    json_object_get(args, "vlan") != NULL)
 		return ctl_fail(err, errlen, -EINVAL, "--vlan is for vlan networks: add "
 				"--driver vlan");
+	if (strcmp(p.driver, "overlay") == 0) {
+		json_t *vni = json_object_get(args, "vni");
+		long long v = net_arg_num(vni);
+
+		if (vni == NULL || json_is_null(vni))
+			return ctl_fail(err, errlen, -EINVAL, "an overlay network needs a VXLAN "
+					"id: add --vni N (1-%u)", NET_VNI_MAX);
+		if (v < 1 || v > NET_VNI_MAX)
+			return ctl_fail(err, errlen, -EINVAL, "invalid VNI \"%s\": use a number "
+					"from 1 to %u", json_is_string(vni) ?
+					json_string_value(vni) : "?", NET_VNI_MAX);
+		p.vni = (uint32_t)v;
+	}
 	mtu = json_object_get(args, "mtu");
 	if (mtu != NULL && !json_is_null(mtu)) {
 		long long v = -1;
@@ -1041,7 +1144,7 @@ ctl_network_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t e
 	/* What it is made of, to make it again when the removal cannot be saved. */
 	snprintf(id, sizeof(id), "%s", n->id);
 	p = (struct net_params){
-		.name = real, .driver = net_driver_name(n->driver), .subnet = n->subnet,
+		.name = real, .driver = net_driver_str(n), .vni = n->vni, .subnet = n->subnet,
 		.prefix_len = n->prefix_len, .gateway = n->gateway, .ip_range = n->ip_range,
 		.ip_range_len = n->ip_range_len, .mtu = n->mtu, .internal = n->internal,
 		.id = id, .domain = n->domain, .created_ns = n->created_ns,

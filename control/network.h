@@ -47,6 +47,9 @@
 #define NET_MTU_MAX 9000         /* jumbo frames */
 #define NET_CTR_ID_MAX 65        /* container id: up to 64 characters */
 #define NET_CTR_NAME_MAX 64      /* container name */
+#define NET_VNI_MAX 0xFFFFFF     /* VXLAN network identifiers are 1..NET_VNI_MAX */
+#define NET_VXLAN_OVERHEAD 50    /* what VXLAN adds to a frame (outer Ethernet, IPv4,
+                                  * UDP, VXLAN): an overlay's MTU is the uplink's - 50 */
 
 enum net_driver {
 	NET_DRIVER_BRIDGE,   /* an isolated L2 domain with a gateway */
@@ -76,6 +79,10 @@ struct net {
 	uint8_t ip_range_len;           /* its prefix length; 0/0 = the whole subnet */
 	uint16_t mtu;                   /* MTU of the network's links */
 	bool internal;                  /* --internal: no route to the uplink */
+	uint32_t vni;                   /* an overlay network's VXLAN id (control/vxlan.h);
+	                                 * 0: a plain bridge network. An overlay is a
+	                                 * bridge network (driver NET_DRIVER_BRIDGE)
+	                                 * whose domain also reaches remote VTEPs */
 	uint16_t domain;                /* bridge domain, NET_DOMAIN_NONE if none */
 	bool attached;                  /* the data-plane side is programmed (hooks) */
 	unsigned int n_ports;           /* ports attached (network rm refuses while > 0) */
@@ -115,12 +122,17 @@ struct net_table {
 	 * none): a bridge network there would make its routes ambiguous. */
 	uint32_t uplink_subnet;
 	uint8_t uplink_len;
+	/* The uplink's MTU (uplink.c; 0: no uplink, NET_MTU_DEFAULT assumed): an
+	 * overlay's MTU is at most this minus NET_VXLAN_OVERHEAD. */
+	uint16_t uplink_mtu;
 };
 
 /* What `network create` (or the state file) asks for. */
 struct net_params {
 	const char *name;               /* network name */
-	const char *driver;             /* "bridge" (NULL: bridge); overlay/vlan refused */
+	const char *driver;             /* "bridge" (NULL: bridge) or "overlay" (with vni);
+	                                 * vlan refused */
+	uint32_t vni;                   /* overlay: its VNI, 1..NET_VNI_MAX, unique */
 	uint32_t subnet;                /* 0: pick a free one as Docker does */
 	uint8_t prefix_len;             /* with subnet */
 	uint32_t gateway;               /* 0: the subnet's first address */
@@ -178,8 +190,14 @@ int net_endpoint_del(struct net_table *t, struct net *n, const char *ctr_id);
 struct net_endpoint *net_endpoint_find(struct net *n, const char *ctr_id);
 
 const char *net_driver_name(enum net_driver d);
-/* "local" for everything until overlays exist. */
+/* What `network ls` shows as DRIVER: "overlay" for an overlay, else the driver's name. */
+const char *net_driver_str(const struct net *n);
+/* "global" for overlay networks, "local" for the others (as Docker). */
 const char *net_scope(const struct net *n);
+/* The overlay network with this VNI, or NULL. */
+struct net *net_by_vni(struct net_table *t, uint32_t vni);
+/* The largest MTU an overlay may have: the uplink's MTU minus NET_VXLAN_OVERHEAD. */
+uint16_t net_overlay_mtu_max(const struct net_table *t);
 /* The network a bridge domain belongs to, or NULL. */
 struct net *net_by_domain(struct net_table *t, uint16_t domain);
 /* The short (12-digit) id, in a caller's buffer of at least NET_ID_LEN + 1. */

@@ -22,12 +22,14 @@
 
 #include "dataplane/dp.h"
 #include "dataplane/fdb.h"
+#include "dataplane/vxlan.h"
 #include "drivers/port.h"
 #include "container.h"
 #include "ctl.h"
 #include "state.h"
 #include "uplink.h"
 #include "util.h"
+#include "vxlan.h"
 
 _Static_assert(CFG_NAME_MAX == PORT_NAME_MAX, "port name sizes differ");
 _Static_assert(CFG_NET_NAME_MAX == PORT_NET_MAX, "network name sizes differ");
@@ -199,6 +201,13 @@ ctl_port_create(struct ctl *c, const struct cfg_port *cp, bool cli, char *err, s
 			snprintf(err, errlen, "cannot create port \"%s\": %s", cp->name,
 				 strerror(-rc));
 		return rc;
+	}
+	/* The last port id stands for the remote VTEPs of overlays (dataplane/vxlan.h). */
+	if (p->port_id == DP_PORT_VXLAN) {
+		port_destroy(p);
+		snprintf(err, errlen, "too many ports: port id %u is reserved for VXLAN (vxlan0); "
+			 "remove a port first", DP_PORT_VXLAN);
+		return -ENOSPC;
 	}
 	v = dp_view_clone(c->dp);
 	if (v == NULL) {
@@ -509,6 +518,13 @@ ctl_port_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 		json_t *o = ctl_port_json(c, ports[i], &sum);
 
 		if (o == NULL || json_array_append_new(arr, o) < 0)
+			return ctl_json_oom(arr);
+	}
+	/* The pseudo-port of the overlays' remote VTEPs, while an overlay exists. */
+	{
+		json_t *o = vxlan_port_json(c, &sum);
+
+		if (o != NULL && json_array_append_new(arr, o) < 0)
 			return ctl_json_oom(arr);
 	}
 	*result = arr;

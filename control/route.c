@@ -36,6 +36,7 @@
 #include "state.h"
 #include "uplink.h"
 #include "util.h"
+#include "vxlan.h"
 
 /* One static route of ours. */
 struct route_ent {
@@ -141,8 +142,10 @@ route_rows(struct ctl *c, struct route_rows *w)
 	return w->err;
 }
 
-/* What kind a route of the table is: connected, default, static or blackhole. */
-static const char *
+/* What kind a route of the table is: connected, default, static, blackhole or
+ * overlay (a remote host's, control/vxlan.h). Not inlined: GCC's string-compare
+ * warning would judge the callers' strcmp against one of the returns. */
+static const char * __attribute__((noinline))
 route_type(uint32_t prefix, uint8_t len, const struct l3_nexthop *nh)
 {
 	struct route_ent *e = route_find(prefix, len);
@@ -151,6 +154,8 @@ route_type(uint32_t prefix, uint8_t len, const struct l3_nexthop *nh)
 		return "blackhole";
 	if (e != NULL)
 		return "static";
+	if (vxlan_route_is_remote(prefix, len))
+		return "overlay";
 	if (nh->type == L3_NH_CONNECTED)
 		return "connected";
 	return len == 0 ? "default" : "static";
@@ -250,6 +255,10 @@ route_add(struct ctl *c, uint32_t prefix, uint8_t len, uint32_t via, bool from_c
 				return ctl_fail(err, errlen, -EEXIST, "route %s/%u exists: it is the "
 						"connected route of %s", a, len,
 						route_where(c, r->nh.domain, b, sizeof(b)));
+			if (strcmp(type, "overlay") == 0)
+				return ctl_fail(err, errlen, -EEXIST, "route %s/%u exists: it leads "
+						"to a remote host of overlay network %s (cluster "
+						"mode)", a, len, route_domain_name(c, r->nh.domain));
 			if (strcmp(type, "default") == 0)
 				return ctl_fail(err, errlen, -EEXIST, "a default route exists (via "
 						"%s, the uplink's gateway): change the uplink's "
@@ -341,6 +350,7 @@ route_json(struct ctl *c, uint32_t prefix, uint8_t len, const struct l3_nexthop 
 			 "type", route_type(prefix, len, nh),
 			 "domain", nh->type == L3_NH_BLACKHOLE ? -1 : (int)nh->domain,
 			 "origin", e != NULL ? (e->from_config ? "config" : "dpctl") :
+			 vxlan_route_is_remote(prefix, len) ? "cluster" :
 			 nh->type == L3_NH_CONNECTED && nh->domain != NET_DOMAIN_UPLINK ? "network" :
 			 "uplink");
 }
@@ -438,6 +448,10 @@ ctl_route_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 						a, len, route_where(c, d, dst, sizeof(dst)),
 						d == NET_DOMAIN_UPLINK ? "the uplink" :
 						"the network");
+			if (vxlan_route_is_remote(prefix, len))
+				return ctl_fail(err, errlen, -EPERM, "route %s/%u leads to a remote "
+						"host of overlay network %s: the cluster (etcd) "
+						"manages it", a, len, route_domain_name(c, d));
 			return ctl_fail(err, errlen, -EPERM, "the default route via %s comes from "
 					"the uplink's gateway: change the uplink instead",
 					route_ip(r.nh.gw_ip, b, sizeof(b)));

@@ -2,7 +2,7 @@
  * state.h - what survives a restart: one JSON document, <state-dir>/state.json.
  *
  * The document has one member per section ("networks", "ports", "routes",
- * "containers", "pending", "macs"), each produced and consumed by the module
+ * "containers", "pending", "macs", "vxlan"), each produced and consumed by the module
  * that owns the objects ("pending": a container a run was making or an rm was
  * removing when the file was written, cleaned up at the next start):
  *
@@ -52,6 +52,8 @@
 /* Restore order of the sections. */
 #define STATE_ORDER_NETWORKS 10
 #define STATE_ORDER_PORTS 20
+#define STATE_ORDER_VXLAN 22        /* static VXLAN peers: after the networks and the
+                                     * uplink (a peer may not be our own address) */
 #define STATE_ORDER_ROUTES 25       /* static routes: after the uplink and the networks */
 #define STATE_ORDER_CONTAINERS 30
 #define STATE_ORDER_PENDING 35       /* containers being made or removed at a crash */

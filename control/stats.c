@@ -24,6 +24,7 @@
 #include "drivers/port.h"
 #include "ctl.h"
 #include "neigh.h"
+#include "vxlan.h"
 
 static json_t *
 stats_port(struct ctl *c, struct port *p, const struct dp_counters *sum)
@@ -113,6 +114,7 @@ ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen
 					    "icmp_ratelimited", (json_int_t)sum.icmp_ratelimited));
 	rc |= json_object_set_new(res, "nat", ctl_nat_stats_json(c));
 	rc |= json_object_set_new(res, "neigh", ctl_neigh_stats_json());
+	rc |= json_object_set_new(res, "vxlan", ctl_vxlan_stats_json(c));
 	rc |= json_object_set_new(res, "worker",
 				  json_pack("{s:I, s:I, s:I, s:I}",
 					    "loops", (json_int_t)sum.loops,

@@ -22,6 +22,7 @@
 #include "dataplane/dp.h"
 #include "dataplane/l3.h"
 #include "dataplane/neigh.h"
+#include "dataplane/vxlan.h"
 #include "drivers/port.h"
 #include "ctl.h"
 #include "neigh.h"
@@ -29,6 +30,7 @@
 #include "network.h"
 #include "uplink.h"
 #include "util.h"
+#include "vxlan.h"
 
 _Static_assert(NET_DOMAIN_UPLINK < DP_MAX_DOMAINS, "uplink domain out of range");
 _Static_assert(NET_DOMAIN_HOST < DP_MAX_DOMAINS, "host domain out of range");
@@ -170,6 +172,12 @@ uplink_net_attach(void *arg, struct net *n, char *err, size_t errlen)
 	nv.flags = DP_NET_F_L3 | (n->internal ? DP_NET_F_INTERNAL : 0);
 	nv.mtu = n->mtu;
 	uplink_net_mac(n->gateway, &nv.gw_mac);
+	/* An overlay: the pseudo-port of its remote VTEPs is a member, and its
+	 * gateway MAC is this host's own (control/vxlan.h). */
+	if (n->vni != 0) {
+		nv.flags |= DP_NET_F_OVERLAY;
+		vxlan_gw_mac(up.present ? up.address : 0, n->vni, nv.gw_mac.addr_bytes);
+	}
 	rc = uplink_publish(c, n->domain, &nv, NULL);
 	if (rc < 0) {
 		snprintf(err, errlen, "out of memory while publishing network %s", n->name);
@@ -194,11 +202,21 @@ uplink_net_attach(void *arg, struct net *n, char *err, size_t errlen)
 			goto fail_route;
 		}
 	}
+	if (n->vni != 0) {
+		rc = vxlan_net_add(c, n, err, errlen);
+		if (rc < 0)
+			goto fail_host;
+	}
 	CTL_LOG(INFO, "network %s: domain %u, gateway %s, route %s/%u connected%s%s",
 		n->name, n->domain, uplink_ip(n->gateway, a, sizeof(a)),
 		uplink_ip(n->subnet, b, sizeof(b)), n->prefix_len, n->internal ? ", internal" : "",
 		up.tap ? ", address on the uplink" : "");
 	return 0;
+fail_host:
+	if (up.tap) {
+		l3_neigh_del(c->dp, NET_DOMAIN_UPLINK, n->gateway);
+		uplink_host_net_del(n);
+	}
 fail_route:
 	l3_route_del(c->dp, n->subnet, n->prefix_len);
 fail_view:
@@ -214,6 +232,8 @@ uplink_net_detach(void *arg, struct net *n)
 	char a[16];
 	int rc;
 
+	if (n->vni != 0)
+		vxlan_net_forget(c, n);
 	if (up.tap) {
 		l3_neigh_del(c->dp, NET_DOMAIN_UPLINK, n->gateway);
 		uplink_host_net_del(n);
@@ -550,6 +570,7 @@ uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 		c->nets->uplink_subnet = nv.subnet;
 		c->nets->uplink_len = nv.prefix_len;
 	}
+	c->nets->uplink_mtu = up.mtu;
 	if (p->spec.type == PORT_TAP)
 		rc = uplink_tap_setup(c, p, err, errlen);
 	else
@@ -567,6 +588,9 @@ uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 		cidr, up.peer_ip != 0 ? uplink_ip(up.peer_ip, b, sizeof(b)) : "none", up.mtu,
 		up.tap ? "" : ", neighbours resolved with ARP");
 	up.present = true;
+	/* Overlays: this address is their VTEP now (gateway MACs, DP_NET_F_VTEP). */
+	if (vxlan_uplink_changed(c, err, errlen) < 0)
+		CTL_LOG(ERR, "uplink %s: %s", p->spec.name, err);
 	/* Gratuitous ARP for our address: the uplink network learns our MAC. */
 	if (!up.tap && up.address != 0)
 		ctl_neigh_announce(c, NET_DOMAIN_UPLINK, pid, up.address, &up.gw_mac);
@@ -575,6 +599,7 @@ fail_route:
 	if (up.subnet_route)
 		l3_route_del(c->dp, nv.subnet, nv.prefix_len);
 	c->nets->uplink_len = 0;
+	c->nets->uplink_mtu = 0;
 fail_view:
 	uplink_publish(c, NET_DOMAIN_UPLINK, NULL, &none);
 fail_clear:
@@ -608,8 +633,16 @@ uplink_port_removed(struct ctl *c, struct port *p)
 		l3_route_del(c->dp, up.address & cfg_prefix_mask(up.address_len),
 			     up.address_len);
 	c->nets->uplink_len = 0;
+	c->nets->uplink_mtu = 0;
 	uplink_publish(c, NET_DOMAIN_UPLINK, NULL, &none);
 	memset(&up, 0, sizeof(up));
+	/* Overlays: no VTEP address any more (they bridge locally only). */
+	{
+		char err[256];
+
+		if (vxlan_uplink_changed(c, err, sizeof(err)) < 0)
+			CTL_LOG(ERR, "uplink %s removed: %s", p->spec.name, err);
+	}
 	CTL_LOG(INFO, "uplink %s removed: no route out", p->spec.name);
 }
 

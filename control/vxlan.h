@@ -94,11 +94,22 @@ int vxlan_peer_del(struct ctl *c, struct net *n, uint32_t ip, enum vx_source src
 int vxlan_remote_add(struct ctl *c, struct net *n, uint32_t subnet, uint8_t len,
 		     uint32_t vtep_ip, const uint8_t mac[6], char *err, size_t errlen);
 int vxlan_remote_del(struct ctl *c, struct net *n, uint32_t subnet, uint8_t len);
+/*
+ * Register overlay network n (its domain, VNI) with the data plane: the
+ * network table's attach hook calls it (uplink.c) once the domain's view and
+ * route are there. Leaves nothing on failure.
+ */
+int vxlan_net_add(struct ctl *c, struct net *n, char *err, size_t errlen);
 /* Forget everything of network n (network rm, before the domain goes). */
 void vxlan_net_forget(struct ctl *c, struct net *n);
 /* The overlay gateway MAC this host uses for (vtep address, vni). */
 void vxlan_gw_mac(uint32_t vtep_ip, uint32_t vni, uint8_t mac[6]);
 /* The uplink changed address: gateway MACs of overlays are re-derived, the table republished. */
 int vxlan_uplink_changed(struct ctl *c, char *err, size_t errlen);
+/* Is prefix/len the route of a remote host (route ls shows it as such)? */
+bool vxlan_route_is_remote(uint32_t prefix, uint8_t len);
+struct dp_counters;
+/* The vxlan0 row of port ls (port.c's layout), NULL while no overlay exists. */
+json_t *vxlan_port_json(struct ctl *c, const struct dp_counters *sum);
 
 #endif /* DPNET_CTL_VXLAN_H */

@@ -49,7 +49,18 @@
 	X(NAT_NO_PORT, "nat-no-port", "no free source port (or tuple) for MASQUERADE/hairpin SNAT") \
 	X(TOO_BIG, "too-big",                                                      \
 	  "routed IPv4 longer than the output network's MTU (ICMP fragmentation needed " \
-	  "sent with DF, rate-limited; dpnet does not fragment)")
+	  "sent with DF, rate-limited; dpnet does not fragment)")                    \
+	X(VXLAN_MALFORMED, "vxlan-malformed",                                      \
+	  "VXLAN packet whose UDP length is too short or longer than its IPv4 payload, " \
+	  "or whose headers are not in the first segment")                          \
+	X(VXLAN_BAD_FLAGS, "vxlan-bad-flags",                                      \
+	  "VXLAN header without the I flag, with another flag or a reserved field set") \
+	X(VXLAN_UNKNOWN_VNI, "vxlan-unknown-vni", "VXLAN packet for a VNI of no overlay network") \
+	X(VXLAN_UNKNOWN_PEER, "vxlan-unknown-peer",                                \
+	  "VXLAN packet from an address that is not a peer of the VNI's network")   \
+	X(VXLAN_NO_VTEP, "vxlan-no-vtep", "overlay frame to send but the uplink has no address") \
+	X(VXLAN_NO_ROUTE, "vxlan-no-route",                                        \
+	  "no route to the remote VTEP, or one that does not lead out the uplink")
 
 enum dp_drop {
 #define DP_DROP_ENUM(e, n, d) DP_DROP_##e,
@@ -65,10 +76,12 @@ extern const char *const dp_drop_descs[DP_DROP_MAX];
 #define DP_STAGES(X)                 \
 	X(PARSE, "parse")            \
 	X(BRIDGE, "bridge")          \
+	X(VXDEC, "vxdec")            \
 	X(ARP, "arp")                \
 	X(NAT, "nat")                \
 	X(L3, "l3")                  \
-	X(L2OUT, "l2out")
+	X(L2OUT, "l2out")            \
+	X(VXENC, "vxenc")
 
 enum dp_stage {
 #define DP_STAGE_ENUM(e, n) DP_STAGE_##e,

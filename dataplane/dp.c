@@ -21,6 +21,7 @@
 #include "l3_private.h"
 #include "nat.h"
 #include "pkt.h"
+#include "vxlan_private.h"
 
 RTE_LOG_REGISTER(dp_logtype, dpnet.dp, NOTICE);
 #define DP_LOG(level, ...) \
@@ -151,6 +152,8 @@ dp_create(uint32_t n_mbufs, uint16_t n_workers, uint32_t fdb_size, uint32_t fdb_
 		goto fail;
 	if (punt_rings_create(dp) != 0)
 		goto fail;
+	dp->vxlan_params = vxlan_params_pack(&(struct vxlan_params){
+		.udp_port = VXLAN_PORT_DEFAULT, .ttl = 64, .df = true});
 	for (uint16_t w = 0; w < n_workers; w++) {
 		dp->workers[w] = dp_ctx_create(dp, w);
 		if (dp->workers[w] == NULL || dp->workers[w]->txb[RTE_MAX_ETHPORTS - 1] == NULL)
@@ -174,6 +177,7 @@ dp_destroy(struct dp *dp)
 	if (dp == NULL)
 		return;
 	nat_free(dp->nat);
+	vxlan_table_free(dp->vxlan);
 	punt_rings_free(dp);
 	for (uint16_t w = 0; w < DP_MAX_WORKERS; w++)
 		dp_ctx_free(dp->workers[w]);

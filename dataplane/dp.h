@@ -27,6 +27,7 @@
 
 struct l3_tables;
 struct nat;
+struct vxlan_table;
 struct nat_counters;
 
 #define DP_MAX_WORKERS 16
@@ -141,6 +142,8 @@ struct lcore_ctx {
 	uint64_t icmp_credit_tsc;              /* ICMP error token bucket, in TSC cycles */
 	uint64_t icmp_last_tsc;                /* when the bucket was last refilled */
 	uint16_t icmp_ip_id;                   /* IP id of the next ICMP error we send */
+	uint16_t vx_ip_id;                     /* IP id of the next VXLAN packet sent
+	                                        * without DF (vxlan.c) */
 	struct nat_counters *nat_cnt;          /* this worker's NAT counters (nat.h) */
 	struct dp_counters cnt;                /* this worker's counters */
 };
@@ -161,6 +164,11 @@ struct dp {
 	                                        * (MP/SC, neigh.h) */
 	struct rte_ring *inject;               /* control -> workers: frames to send on
 	                                        * meta->out_port (SP/MC, neigh.h) */
+	struct vxlan_table *vxlan;             /* overlays (vxlan.h): __atomic load/store
+	                                        * only; NULL when there are none */
+	uint32_t vxlan_params;                 /* vxlan.h's struct vxlan_params packed in
+	                                        * one word (vxlan_private.h): relaxed
+	                                        * atomic load/store */
 };
 
 /* Create the data plane (pool, fdb, RCU, worker contexts, the NAT state with

@@ -16,6 +16,7 @@
 #include <rte_malloc.h>
 
 #include "fdb.h"
+#include "vxlan.h"
 
 RTE_LOG_REGISTER(fdb_logtype, dpnet.fdb, NOTICE);
 #define FDB_LOG(level, ...) \
@@ -112,14 +113,16 @@ fdb_del_key(struct fdb *fdb, uint64_t key)
 	/* Workers' cached positions for this key stop validating now. */
 	__atomic_store_n(&fdb->entries[pos].key, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&fdb->entries[pos].port, FDB_PORT_NONE, __ATOMIC_RELAXED);
+	__atomic_store_n(&fdb->entries[pos].vtep, 0, __ATOMIC_RELAXED);
 	fdb->count--;
 	if (!fdb->qs_attached)
 		rte_hash_free_key_with_position(fdb->hash, pos);
 }
 
-int
-fdb_add(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac, uint16_t port,
-	bool is_static, uint64_t now_tsc)
+/* Add or update one MAC at (port, vtep): fdb_add and fdb_add_remote. */
+static int
+fdb_add_at(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac, uint16_t port,
+	   uint32_t vtep, bool is_static, uint64_t now_tsc)
 {
 	uint64_t key = fdb_key(domain, mac);
 	struct fdb_entry *e;
@@ -143,6 +146,7 @@ fdb_add(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac, uint
 		 * then a worker floods, as for an unknown MAC, and caches nothing.
 		 */
 		e->domain = domain;
+		__atomic_store_n(&e->vtep, vtep, __ATOMIC_RELAXED);
 		__atomic_store_n(&e->port, port, __ATOMIC_RELAXED);
 		__atomic_store_n(&e->seen_tsc, now_tsc, __ATOMIC_RELAXED);
 		e->is_static = is_static;
@@ -155,10 +159,29 @@ fdb_add(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac, uint
 	e = &fdb->entries[pos];
 	if (e->is_static && !is_static)
 		return 0;      /* a learned frame never overrides a static entry */
+	/* A worker reading the new port finds the new VTEP (vxlan.h). */
+	__atomic_store_n(&e->vtep, vtep, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->port, port, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->seen_tsc, now_tsc, __ATOMIC_RELAXED);
 	e->is_static = is_static;
 	return 0;
+}
+
+int
+fdb_add(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac, uint16_t port,
+	bool is_static, uint64_t now_tsc)
+{
+	return fdb_add_at(fdb, domain, mac, port, 0, is_static, now_tsc);
+}
+
+int
+fdb_add_remote(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac,
+	       uint32_t vtep, bool is_static, uint64_t now_tsc)
+{
+	/* 0.0.0.0, multicast, class E and broadcast are no VTEP's address. */
+	if (vtep == 0 || vtep >= 0xE0000000)
+		return -EINVAL;
+	return fdb_add_at(fdb, domain, mac, DP_PORT_VXLAN, vtep, is_static, now_tsc);
 }
 
 int
@@ -187,8 +210,12 @@ fdb_learn_drain(struct fdb *fdb, uint64_t now_tsc)
 		taken += n;
 		for (unsigned int i = 0; i < n; i++) {
 			fdb_key_mac(reqs[i].key, &mac);
-			if (fdb_add(fdb, fdb_key_domain(reqs[i].key), &mac, reqs[i].port,
-				    false, now_tsc) == 0)
+			/* A remote MAC's request carries its VTEP; a local one's is 0. */
+			if (reqs[i].port == DP_PORT_VXLAN && reqs[i].vtep == 0)
+				continue;
+			if (fdb_add_at(fdb, fdb_key_domain(reqs[i].key), &mac, reqs[i].port,
+				       reqs[i].port == DP_PORT_VXLAN ? reqs[i].vtep : 0, false,
+				       now_tsc) == 0)
 				total++;
 		}
 	} while (n == FDB_DRAIN_BURST && taken < FDB_LEARN_RING_SIZE);
@@ -250,6 +277,16 @@ fdb_in_domain(const struct fdb *fdb, uint64_t key, const struct fdb_entry *e, ui
 	return fdb_key_domain(key) == dom;
 }
 
+/* arg: domain << 32 | vtep. */
+static bool
+fdb_behind_vtep(const struct fdb *fdb, uint64_t key, const struct fdb_entry *e, uint64_t arg)
+{
+	RTE_SET_USED(fdb);
+	return fdb_key_domain(key) == (uint16_t)(arg >> 32) &&
+		__atomic_load_n(&e->port, __ATOMIC_RELAXED) == DP_PORT_VXLAN &&
+		__atomic_load_n(&e->vtep, __ATOMIC_RELAXED) == (uint32_t)arg;
+}
+
 unsigned int
 fdb_age(struct fdb *fdb, uint64_t now_tsc)
 {
@@ -269,6 +306,12 @@ unsigned int
 fdb_flush_domain(struct fdb *fdb, uint16_t domain)
 {
 	return fdb_delete_matching(fdb, fdb_in_domain, domain);
+}
+
+unsigned int
+fdb_flush_vtep(struct fdb *fdb, uint16_t domain, uint32_t vtep)
+{
+	return fdb_delete_matching(fdb, fdb_behind_vtep, (uint64_t)domain << 32 | vtep);
 }
 
 void

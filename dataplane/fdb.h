@@ -11,12 +11,18 @@
  * Workers never add keys: an unknown source MAC becomes a learn request on a
  * multi-producer ring that the control thread drains (fdb_learn_drain). A known
  * MAC seen on another port (a move) or seen again is updated in place by the
- * worker with relaxed atomic stores to its own entry fields: the port and the
- * last-seen time. Workers keep a small exact-match cache in front of the
- * hash (bridge.c): a cached position is trusted only while entries[pos].key still
- * holds the key (control zeroes it on delete, and a slot is reused only after a
- * grace period), a cached miss only while add_gen is unchanged. Aging (fdb_age) runs on the control thread with the time
- * passed in, so tests can inject it.
+ * worker with relaxed atomic stores to its own entry fields: the VTEP, the port
+ * and the last-seen time. Workers keep a small exact-match cache in front of
+ * the hash (bridge.c): a cached position is trusted only while entries[pos].key
+ * still holds the key (control zeroes it on delete, and a slot is reused only
+ * after a grace period), a cached miss only while add_gen is unchanged. Aging
+ * (fdb_age) runs on the control thread with the time passed in, so tests can
+ * inject it.
+ *
+ * Remote MACs (overlays, vxlan.h) live behind the pseudo-port DP_PORT_VXLAN
+ * with vtep = the address of the remote VTEP that has them; local entries have
+ * vtep 0. Whoever changes an entry's location (control or a worker) stores
+ * vtep before port, both relaxed.
  */
 #ifndef DPNET_FDB_H
 #define DPNET_FDB_H
@@ -40,17 +46,21 @@ struct fdb_entry {
 	uint64_t key;        /* fdb_key of the MAC; 0 once deleted (workers' caches
 	                      * check it to tell a live slot from a recycled one) */
 	uint64_t seen_tsc;   /* TSC when last seen as a source (relaxed atomic) */
-	uint16_t port;       /* ethdev port the MAC lives behind (relaxed atomic) */
+	uint16_t port;       /* ethdev port the MAC lives behind, DP_PORT_VXLAN for a
+	                      * remote MAC (relaxed atomic) */
 	uint16_t domain;     /* bridge domain */
+	uint32_t vtep;       /* remote VTEP address, host order; 0 for a local MAC
+	                      * (relaxed atomic, stored before port) */
 	uint8_t is_static;   /* never aged */
-	uint8_t pad[3];      /* alignment */
+	uint8_t pad[7];      /* 32 bytes: two entries per cache line */
 };
 
 /* A learn request from a worker to the control thread (ring element). */
 struct fdb_learn_req {
 	uint64_t key;        /* fdb_key(domain, mac) */
+	uint32_t vtep;       /* the VTEP it came from (port DP_PORT_VXLAN), else 0 */
 	uint16_t port;       /* port it was seen on */
-	uint16_t pad[3];     /* element size is a multiple of 4 bytes */
+	uint16_t pad;        /* element size is a multiple of 4 bytes */
 };
 
 struct fdb {
@@ -127,6 +137,11 @@ void fdb_free(struct fdb *fdb);
 /* Control thread: add or update one MAC. Returns 0 or -ENOSPC / -EINVAL. */
 int fdb_add(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac,
 	    uint16_t port, bool is_static, uint64_t now_tsc);
+/* Control thread: add or update a remote MAC (overlays, vxlan.h): port
+ * DP_PORT_VXLAN behind VTEP vtep (host order, not 0 nor multicast). Returns 0
+ * or -ENOSPC / -EINVAL. A learned entry never replaces a static one. */
+int fdb_add_remote(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac,
+		   uint32_t vtep, bool is_static, uint64_t now_tsc);
 /* Control thread: forget one MAC. Returns 0 or -ENOENT. */
 int fdb_del(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac);
 /* Control thread: apply queued learn requests; returns how many were applied. */
@@ -136,6 +151,8 @@ unsigned int fdb_age(struct fdb *fdb, uint64_t now_tsc);
 /* Control thread: forget every MAC behind a port (port removed) or in a domain. */
 unsigned int fdb_flush_port(struct fdb *fdb, uint16_t port);
 unsigned int fdb_flush_domain(struct fdb *fdb, uint16_t domain);
+/* Control thread: forget every remote MAC of one VTEP in one domain (peer removed). */
+unsigned int fdb_flush_vtep(struct fdb *fdb, uint16_t domain, uint32_t vtep);
 /* Control thread: walk the entries; cb returns non-zero to stop. */
 void fdb_walk(struct fdb *fdb, int (*cb)(uint64_t key, const struct fdb_entry *e, void *arg),
 	      void *arg);

@@ -43,18 +43,24 @@ typedef uint16_t (*pl_stage_fn)(struct lcore_ctx *, struct rte_mbuf **, uint16_t
 static const pl_stage_fn pl_stages[DP_STAGE_MAX] = {
 	[DP_STAGE_PARSE] = parse_stage,
 	[DP_STAGE_BRIDGE] = br_stage,
+	[DP_STAGE_VXDEC] = vxlan_decap_stage,
 	[DP_STAGE_ARP] = arp_stage,
 	[DP_STAGE_NAT] = nat_stage,
 	[DP_STAGE_L3] = l3_stage,
 	[DP_STAGE_L2OUT] = l2out_stage,
+	[DP_STAGE_VXENC] = vxlan_encap_stage,
 };
 
 _Static_assert((int)DP_STAGE_PARSE == (int)PL_NEXT_PARSE, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_BRIDGE == (int)PL_NEXT_BRIDGE, "stage and next codes agree");
+_Static_assert((int)DP_STAGE_VXDEC == (int)PL_NEXT_VXDEC, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_ARP == (int)PL_NEXT_ARP, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_NAT == (int)PL_NEXT_NAT, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_L3 == (int)PL_NEXT_L3, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_L2OUT == (int)PL_NEXT_L2OUT, "stage and next codes agree");
+_Static_assert((int)DP_STAGE_VXENC == (int)PL_NEXT_VXENC, "stage and next codes agree");
+_Static_assert(PL_FIRST_GW_STAGE == PL_NEXT_BRIDGE + 1, "round one ends with the bridge");
+_Static_assert(DP_PORT_VXLAN < RTE_MAX_ETHPORTS, "the pseudo-port has counters");
 _Static_assert((int)DP_STAGE_MAX == (int)PL_NEXT_TX, "every stage code precedes TX");
 _Static_assert(PL_NEXT_DROP < 32 && PL_NEXT_PUNT < 32, "pl_run keeps the codes in a 32-bit mask");
 _Static_assert(RTE_MAX_ETHPORTS <= 64, "txb_dirty is a 64-bit mask");
@@ -74,8 +80,11 @@ pl_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, const struct pkt_meta *meta)
 	const struct dp_flood_list *f = &ctx->view->flood[meta->in_port];
 	uint16_t skip = RTE_MAX_ETHPORTS;
 	uint16_t k = f->n_ports;
+	uint16_t peers = 0;
 
-	if (unlikely(meta->flags & PKT_F_ROUTED)) {
+	/* Routed frames, and frames from remote VTEPs (whose pseudo-port is in no
+	 * domain), flood to the present ports of their domain. */
+	if (unlikely(meta->flags & PKT_F_ROUTED || meta->in_port == DP_PORT_VXLAN)) {
 		f = &ctx->view->dom_flood[meta->domain];
 		k = f->n_ports;
 		for (uint16_t i = 0; i < f->n_ports; i++)
@@ -84,9 +93,18 @@ pl_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, const struct pkt_meta *meta)
 				k--;
 			}
 	}
+	/* Head-end replication (vxlan.h): the copies are taken before any local
+	 * TX can send (and free) m; a tunnel never floods back into the tunnel. */
+	if (unlikely(ctx->view->nets[meta->domain].flags & DP_NET_F_OVERLAY) &&
+	    meta->in_port != DP_PORT_VXLAN)
+		peers = vxlan_flood(ctx, m, meta->domain);
 	if (unlikely(k == 0)) {
-		ctx->cnt.drops[DP_DROP_NO_PORT]++;
-		ctx->cnt.ports[meta->in_port].drops++;
+		if (peers == 0) {
+			ctx->cnt.drops[DP_DROP_NO_PORT]++;
+			ctx->cnt.ports[meta->in_port].drops++;
+		} else {
+			ctx->cnt.floods++;
+		}
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -156,6 +174,7 @@ pl_stages_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigne
 	      unsigned int last, uint32_t codes)
 {
 	struct rte_mbuf *sel[n > 0 ? n : 1];
+	uint16_t idx[n > 0 ? n : 1];
 	/* One TSC read per stage boundary: a stage's end is the next one's start (its
 	 * selection pass included). rdtsc costs tens of cycles in a VM. */
 	uint64_t t = 0, now;
@@ -170,13 +189,19 @@ pl_stages_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigne
 		if (codes != UINT32_C(1) << s) {
 			k = 0;
 			for (uint16_t i = 0; i < n; i++)
-				if (pkt_meta(pkts[i])->next == s)
+				if (pkt_meta(pkts[i])->next == s) {
+					idx[k] = i;
 					sel[k++] = pkts[i];
+				}
 			in = sel;
 		}
 		if (t == 0)
 			t = rte_rdtsc();
 		pl_stages[s](ctx, in, k);
+		/* vxenc may have replaced a shared frame by its copy (pipeline.h). */
+		if (unlikely(s == DP_STAGE_VXENC && in == sel))
+			for (uint16_t j = 0; j < k; j++)
+				pkts[idx[j]] = sel[j];
 		now = rte_rdtsc();
 		ctx->cnt.stages[s].cycles += now - t;
 		t = now;

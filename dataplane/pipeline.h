@@ -21,19 +21,23 @@
 #include <rte_mbuf.h>
 
 #include "dp.h"
+#include "vxlan.h"
 
 /*
  * Where a packet goes next. The codes of the stages equal their index in
  * DP_STAGES (counters.h) and increase along the path, so a stage can only
- * send a packet forward: parse -> bridge -> arp | nat -> l3 -> l2out -> dispatch.
+ * send a packet forward: parse -> bridge -> vxdec -> arp | nat -> l3 -> l2out
+ * -> vxenc -> dispatch (vxlan.h for the two overlay stages).
  */
 enum pl_next {
 	PL_NEXT_PARSE = 0,    /* set by RX: parse the headers */
 	PL_NEXT_BRIDGE,       /* L2 forwarding within the ingress domain */
+	PL_NEXT_VXDEC,        /* UDP to a VTEP's gateway: decapsulate VXLAN (vxlan.h) */
 	PL_NEXT_ARP,          /* an ARP request (or any ARP) for a gateway: answer it */
 	PL_NEXT_NAT,          /* IPv4 sent to a gateway MAC: conntrack and NAT (nat.h) */
 	PL_NEXT_L3,           /* sent to a gateway MAC: route, or answer a ping */
 	PL_NEXT_L2OUT,        /* routed: find the output port in meta->domain */
+	PL_NEXT_VXENC,        /* to a remote MAC: encapsulate to VTEP meta->nh_ip (vxlan.h) */
 	PL_NEXT_TX,           /* transmit on meta->out_port */
 	PL_NEXT_FLOOD,        /* transmit on every other port of meta->domain */
 	PL_NEXT_DROP,         /* free, count meta->drop_reason */
@@ -60,6 +64,9 @@ void br_mac_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint32_t n, int3
  * or its entry outlived its port (control
  * flushes it shortly) or moved to another domain's port. Shared by the bridge
  * and l2out stages, which differ only in what they do with the ingress port.
+ * A remote MAC (vxlan.h) gives DP_PORT_VXLAN when the domain is an overlay
+ * (its VTEP is then entries[pos].vtep); the pseudo-port is never present, so
+ * that costs the known-unicast path nothing but the rare branch below.
  */
 static inline uint16_t
 br_out_port(const struct dp_view *v, const struct fdb *fdb, int32_t pos, uint64_t key,
@@ -74,8 +81,12 @@ br_out_port(const struct dp_view *v, const struct fdb *fdb, int32_t pos, uint64_
 		return RTE_MAX_ETHPORTS;
 	out = __atomic_load_n(&fdb->entries[pos].port, __ATOMIC_RELAXED);
 	if (unlikely(out >= RTE_MAX_ETHPORTS || !v->ports[out].present ||
-		     v->ports[out].domain != domain))
+		     v->ports[out].domain != domain)) {
+		if (out == DP_PORT_VXLAN && domain < DP_MAX_DOMAINS &&
+		    v->nets[domain].flags & DP_NET_F_OVERLAY)
+			return DP_PORT_VXLAN;
 		return RTE_MAX_ETHPORTS;
+	}
 	return out;
 }
 
@@ -84,7 +95,10 @@ br_out_port(const struct dp_view *v, const struct fdb *fdb, int32_t pos, uint64_
 int parse_one(struct rte_mbuf *m);
 
 /* The first stage of the gateway (the second round of pl_run, see pipeline.c). */
-#define PL_FIRST_GW_STAGE PL_NEXT_ARP
+#define PL_FIRST_GW_STAGE PL_NEXT_VXDEC
+
+/* vxenc may replace an mbuf of its array with a copy (of a shared frame; it
+ * frees the original): pl_run writes its selection back into the burst. */
 
 /* Run all stages over a burst that arrived on in_port and dispatch it. */
 void pl_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, uint16_t in_port);

@@ -180,8 +180,10 @@ uint16_t vxlan_decap_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16
 uint16_t vxlan_encap_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n);
 /* Head-end replication of a frame flooded in overlay domain `domain`: one
  * encapsulated copy per peer, transmitted (or punted, or dropped and counted)
- * before the caller floods m locally. m itself is not consumed. */
-void vxlan_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, uint16_t domain);
+ * before the caller floods m locally. m itself is not consumed. Returns the
+ * number of peers of the domain (copies attempted), so that the caller counts
+ * a frame that went nowhere (no local port, no peer) as no-port. */
+uint16_t vxlan_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, uint16_t domain);
 
 /* Unit tests and fuzzing: the outer UDP source port vxenc chooses for a frame. */
 uint16_t vxlan_src_port(const struct rte_mbuf *inner);

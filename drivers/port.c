@@ -24,6 +24,7 @@
 #include <rte_malloc.h>
 
 #include "port.h"
+#include "dataplane/vxlan.h"
 
 RTE_LOG_REGISTER(port_logtype, dpnet.port, NOTICE);
 #define PORT_LOG(level, ...) \
@@ -395,6 +396,13 @@ port_create(const struct port_spec *spec, struct rte_mempool *pool, uint16_t n_t
 			 "ethernet port", spec->name, dev);
 		rte_eal_hotplug_remove("vdev", dev);
 		return rc;
+	}
+	/* That id is the overlays' pseudo-port (dataplane/vxlan.h): counters only. */
+	if (pid == DP_PORT_VXLAN) {
+		snprintf(err, errlen, "cannot create port \"%s\": it got ethdev id %u, which dpnet "
+			 "reserves for VXLAN (at most %u ports)", spec->name, pid, DP_PORT_VXLAN);
+		port_unplug(pid);
+		return -ENOSPC;
 	}
 	rc = port_setup(pid, spec->type, pool, n_txq, why, sizeof(why));
 	if (rc != 0) {
