@@ -18,6 +18,13 @@
  * frame becomes its reply. The bridge sends every untagged ARP frame of a
  * resolving domain here (bridge.c). Workers never write the neighbour table.
  *
+ * ARP suppression (vxlan.h): in an overlay domain, a request from a local
+ * port for an address in the domain's ARP-suppression table is answered with
+ * that entry's MAC (as Linux's vxlan arp_reduce: Ethernet source and sender
+ * the endpoint's MAC), so it is not flooded to every peer. A reply to a
+ * request that came through the tunnel goes back to its VTEP: the dispatcher
+ * sends a frame whose out_port is DP_PORT_VXLAN to vxenc (meta->nh_ip).
+ *
  * Thread safety: runs on a worker; reads the view and the LPM table (proxy
  * ARP) lock-free; writes only the mbufs it is given (and their copies, which
  * it enqueues on dp->punt, a multi-producer ring) and its counters.
@@ -32,6 +39,7 @@
 #include "neigh.h"
 #include "pipeline.h"
 #include "pkt.h"
+#include "vxlan_private.h"
 
 static inline void
 arp_drop(struct pkt_meta *meta)
@@ -67,6 +75,20 @@ arp_punt_copy(struct lcore_ctx *ctx, struct rte_mbuf *m, const struct pkt_meta *
 	pl_punt(ctx, c);
 }
 
+/* With what MAC do we answer a request for tip? false: we do not. */
+static inline bool
+arp_answer_mac(struct lcore_ctx *ctx, const struct dp_net_view *net, const struct pkt_meta *meta,
+	       uint32_t tip, struct rte_ether_addr *mac)
+{
+	if (tip == net->gw_ip ||
+	    (net->flags & DP_NET_F_PROXY_ARP && l3_proxy_arp_target(ctx->l3, meta->domain, tip))) {
+		*mac = net->gw_mac;
+		return true;
+	}
+	return net->flags & DP_NET_F_OVERLAY && meta->in_port != DP_PORT_VXLAN &&
+		vxlan_arp_lookup(ctx->dp, meta->domain, tip, mac);
+}
+
 uint16_t
 arp_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -81,15 +103,13 @@ arp_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 		uint32_t tip = rte_be_to_cpu_32(ah->arp_data.arp_tip);
 		uint32_t sip = rte_be_to_cpu_32(ah->arp_data.arp_sip);
 		bool learn = arp_to_control(net, meta, sip);
+		struct rte_ether_addr mac;
 
 		/* The bridge checked the flags (PKT_F_ARP, DP_NET_F_L3); the rest is ours.
 		 * Gateways are untagged, as the L3 stage is: a tagged request to the
 		 * gateway MAC is not answered (a reply would lure IP that gets dropped). */
 		if (ah->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST) || sip == tip || tip == 0 ||
-		    (meta->flags & PKT_F_VLAN) ||
-		    (tip != net->gw_ip &&
-		     !(net->flags & DP_NET_F_PROXY_ARP &&
-		       l3_proxy_arp_target(ctx->l3, meta->domain, tip)))) {
+		    (meta->flags & PKT_F_VLAN) || !arp_answer_mac(ctx, net, meta, tip, &mac)) {
 			/* Not answered: control's to learn from, or ignored. */
 			if (learn) {
 				meta->next = PL_NEXT_PUNT;
@@ -105,10 +125,10 @@ arp_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 		ah->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
 		ah->arp_data.arp_tha = ah->arp_data.arp_sha;
 		ah->arp_data.arp_tip = ah->arp_data.arp_sip;
-		ah->arp_data.arp_sha = net->gw_mac;
+		ah->arp_data.arp_sha = mac;
 		ah->arp_data.arp_sip = rte_cpu_to_be_32(tip);
 		eth->dst_addr = eth->src_addr;
-		eth->src_addr = net->gw_mac;
+		eth->src_addr = mac;
 		meta->out_port = meta->in_port;
 		meta->next = PL_NEXT_TX;
 		ctx->cnt.arp_replies++;

@@ -26,6 +26,18 @@
  * table: only destinations that miss (and multicast, for ARP) are compared
  * with the gateway MAC, and known unicast pays nothing for the gateway.
  *
+ * Overlays (vxlan.h). A frame to the gateway MAC of the VTEP's domain
+ * (DP_NET_F_VTEP) that is untagged, unfragmented IPv4 UDP goes to the vxdec
+ * stage first (which hands what is not VXLAN on to NAT). Frames vxdec
+ * decapsulated come back here from inside that stage, with in_port
+ * DP_PORT_VXLAN and meta->nh_ip = the remote VTEP: their source MACs are
+ * learned (and moved, in place) as remote, with that VTEP; one test per chunk
+ * picks the variant of the loop, so the local path has no per-frame cost.
+ * A destination MAC that is remote (br_out_port gives DP_PORT_VXLAN) goes to
+ * vxenc with meta->nh_ip = its VTEP, except from the tunnel itself (split
+ * horizon: same-port). ARP requests for an address in an overlay domain's
+ * ARP-suppression table go to the ARP stage, which answers them.
+ *
  * Thread safety: runs on a worker; reads the view and the MAC table lock-free,
  * writes only its own counters and the seen/port fields of existing entries.
  */
@@ -42,12 +54,13 @@
 #include "l3_private.h"
 #include "pipeline.h"
 #include "pkt.h"
+#include "vxlan_private.h"
 
 static inline void
-br_learn_request(struct lcore_ctx *ctx, uint64_t key, uint16_t port)
+br_learn_request(struct lcore_ctx *ctx, uint64_t key, uint16_t port, uint32_t vtep)
 {
 	unsigned int slot = (unsigned int)(rte_hash_crc_8byte(key, 0) % DP_LEARN_CACHE);
-	struct fdb_learn_req req = {.key = key, .port = port};
+	struct fdb_learn_req req = {.key = key, .vtep = vtep, .port = port};
 
 	if (ctx->learn_key[slot] == key &&
 	    ctx->now_tsc - ctx->learn_tsc[slot] < ctx->learn_gap_tsc)
@@ -60,17 +73,39 @@ br_learn_request(struct lcore_ctx *ctx, uint64_t key, uint16_t port)
 		ctx->cnt.learn_full++;
 }
 
+/* Last-seen time, written at most every refresh_tsc (on every frame it would
+ * bounce the line between workers). */
+static inline void
+br_seen(struct lcore_ctx *ctx, struct fdb_entry *e)
+{
+	if (unlikely(ctx->now_tsc - __atomic_load_n(&e->seen_tsc, __ATOMIC_RELAXED) >
+		     ctx->fdb->refresh_tsc))
+		__atomic_store_n(&e->seen_tsc, ctx->now_tsc, __ATOMIC_RELAXED);
+}
+
 static inline void
 br_refresh(struct lcore_ctx *ctx, struct fdb_entry *e, uint16_t in_port)
 {
 	if (unlikely(__atomic_load_n(&e->port, __ATOMIC_RELAXED) != in_port) && !e->is_static) {
+		/* Local now: a reader of the new port finds no VTEP (fdb.h). */
+		__atomic_store_n(&e->vtep, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&e->port, in_port, __ATOMIC_RELAXED);
 		ctx->cnt.fdb_moves++;
 	}
-	/* Writing on every frame would bounce the line between workers. */
-	if (unlikely(ctx->now_tsc - __atomic_load_n(&e->seen_tsc, __ATOMIC_RELAXED) >
-		     ctx->fdb->refresh_tsc))
-		__atomic_store_n(&e->seen_tsc, ctx->now_tsc, __ATOMIC_RELAXED);
+	br_seen(ctx, e);
+}
+
+/* A source MAC seen in a frame decapsulated from VTEP vtep. */
+static inline void
+br_refresh_remote(struct lcore_ctx *ctx, struct fdb_entry *e, uint32_t vtep)
+{
+	if (unlikely(__atomic_load_n(&e->port, __ATOMIC_RELAXED) != DP_PORT_VXLAN ||
+		     __atomic_load_n(&e->vtep, __ATOMIC_RELAXED) != vtep) && !e->is_static) {
+		__atomic_store_n(&e->vtep, vtep, __ATOMIC_RELAXED);
+		__atomic_store_n(&e->port, DP_PORT_VXLAN, __ATOMIC_RELAXED);
+		ctx->cnt.fdb_moves++;
+	}
+	br_seen(ctx, e);
 }
 
 static inline void
@@ -165,17 +200,45 @@ br_arp_for_gateway(const struct lcore_ctx *ctx, struct pkt_meta *meta,
 	/* A resolving domain's ARP is control's to learn from (arp.c, neigh.h). */
 	if (net->flags & DP_NET_F_RESOLVE)
 		return true;
-	if (!(net->flags & DP_NET_F_L3) || ah->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
+	if (ah->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST))
 		return false;
 	tip = rte_be_to_cpu_32(ah->arp_data.arp_tip);
+	/* ARP suppression (vxlan.h): a local host asking for a known endpoint. */
+	if (net->flags & DP_NET_F_OVERLAY && meta->in_port != DP_PORT_VXLAN) {
+		struct rte_ether_addr mac;
+
+		if (vxlan_arp_lookup(ctx->dp, meta->domain, tip, &mac))
+			return true;
+	}
+	if (!(net->flags & DP_NET_F_L3))
+		return false;
 	return (tip == net->gw_ip && tip != 0) ||
 		(net->flags & DP_NET_F_PROXY_ARP &&
 		 l3_proxy_arp_target(ctx->l3, meta->domain, tip));
 }
 
-/* One chunk of at most DP_BURST packets (2 keys each). */
-static void
-br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
+/* Where a frame to a gateway MAC goes: ARP, vxdec (UDP to the VTEP's
+ * domain, never from the tunnel: one level of decapsulation), NAT, or L3. */
+static inline uint8_t
+br_gw_next(const struct dp_view *v, const struct pkt_meta *meta, bool tunnel)
+{
+	if (meta->flags & PKT_F_ARP)
+		return PL_NEXT_ARP;
+	if ((meta->flags & (PKT_F_IPV4 | PKT_F_VLAN)) != PKT_F_IPV4)
+		return PL_NEXT_L3;
+	if (!tunnel && (meta->flags & (PKT_F_UDP | PKT_F_FRAG)) == PKT_F_UDP &&
+	    v->nets[meta->domain].flags & DP_NET_F_VTEP)
+		return PL_NEXT_VXDEC;
+	return PL_NEXT_NAT;
+}
+
+/*
+ * One chunk of at most DP_BURST packets (2 keys each). tunnel: the frames were
+ * decapsulated by vxdec (in_port DP_PORT_VXLAN, meta->nh_ip their VTEP); a
+ * constant in each of br_stage's two calls, so each gets its own loop.
+ */
+static __rte_always_inline void
+br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, const bool tunnel)
 {
 	const struct dp_view *v = ctx->view;
 	struct fdb *fdb = ctx->fdb;
@@ -212,7 +275,10 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		if (likely(pos[2 * i] >= 0)) {
-			br_refresh(ctx, &fdb->entries[pos[2 * i]], meta->in_port);
+			if (tunnel)
+				br_refresh_remote(ctx, &fdb->entries[pos[2 * i]], meta->nh_ip);
+			else
+				br_refresh(ctx, &fdb->entries[pos[2 * i]], meta->in_port);
 		} else {
 			if (unlikely(meta->domain != gw_dom)) {
 				gw_dom = meta->domain;
@@ -223,7 +289,7 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 				br_drop(meta, DP_DROP_BAD_SRC_MAC);
 				continue;
 			}
-			br_learn_request(ctx, keys[2 * i], meta->in_port);
+			br_learn_request(ctx, keys[2 * i], meta->in_port, tunnel ? meta->nh_ip : 0);
 		}
 
 		if (meta->flags & PKT_F_L2_MCAST || pos[2 * i + 1] < 0) {
@@ -233,9 +299,7 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 				gw_key = br_gw_key(v, gw_dom);
 			}
 			if (unlikely(keys[2 * i + 1] == gw_key)) {
-				meta->next = meta->flags & PKT_F_ARP ? PL_NEXT_ARP :
-					(meta->flags & (PKT_F_IPV4 | PKT_F_VLAN)) == PKT_F_IPV4 ?
-					PL_NEXT_NAT : PL_NEXT_L3;
+				meta->next = br_gw_next(v, meta, tunnel);
 				continue;
 			}
 			/* Gateways are untagged: a tagged request floods like any frame. */
@@ -249,9 +313,19 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		out = br_out_port(v, fdb, pos[2 * i + 1], keys[2 * i + 1], meta->domain);
-		if (unlikely(out == RTE_MAX_ETHPORTS)) {
-			meta->next = PL_NEXT_FLOOD;
-			continue;
+		/* One test for both rare answers: flood, or a remote MAC. */
+		if (unlikely(out >= DP_PORT_VXLAN)) {
+			if (out == RTE_MAX_ETHPORTS) {
+				meta->next = PL_NEXT_FLOOD;
+				continue;
+			}
+			/* From the tunnel: same-port below (split horizon). */
+			if (!tunnel) {
+				meta->nh_ip = __atomic_load_n(&fdb->entries[pos[2 * i + 1]].vtep,
+							      __ATOMIC_RELAXED);
+				meta->next = PL_NEXT_VXENC;
+				continue;
+			}
 		}
 		if (unlikely(out == meta->in_port)) {
 			br_drop(meta, DP_DROP_SAME_PORT);
@@ -265,7 +339,13 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 uint16_t
 br_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
+	/* vxdec hands its decapsulated frames over in calls of their own. */
+	if (unlikely(n > 0 && pkt_meta(pkts[0])->in_port == DP_PORT_VXLAN)) {
+		for (uint16_t done = 0; done < n; done += DP_BURST)
+			br_chunk(ctx, pkts + done, (uint16_t)RTE_MIN(n - done, DP_BURST), true);
+		return n;
+	}
 	for (uint16_t done = 0; done < n; done += DP_BURST)
-		br_chunk(ctx, pkts + done, (uint16_t)RTE_MIN(n - done, DP_BURST));
+		br_chunk(ctx, pkts + done, (uint16_t)RTE_MIN(n - done, DP_BURST), false);
 	return n;
 }

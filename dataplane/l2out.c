@@ -9,7 +9,10 @@
  * hairpin through the gateway, or the uplink answering itself); when the MAC
  * is unknown it is flooded in the output domain, never back out the ingress
  * port (the dispatcher uses view->dom_flood for routed frames). Nothing is
- * learned here: the source MAC is the gateway's.
+ * learned here: the source MAC is the gateway's. A destination behind a remote
+ * VTEP (an overlay, vxlan.h) goes to vxenc with meta->nh_ip = that VTEP: the
+ * routed-overlay case, where the L3 stage's neighbour is a remote host's VTEP
+ * MAC.
  *
  * Thread safety: runs on a worker; reads the view and the MAC table lock-free.
  */
@@ -43,8 +46,14 @@ l2out_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 		uint16_t out;
 
 		out = br_out_port(v, fdb, pos[i], keys[i], meta->domain);
-		if (out == RTE_MAX_ETHPORTS) {
-			meta->next = PL_NEXT_FLOOD;
+		if (unlikely(out >= DP_PORT_VXLAN)) {
+			if (out == RTE_MAX_ETHPORTS) {
+				meta->next = PL_NEXT_FLOOD;
+				continue;
+			}
+			/* A remote MAC (vxlan.h): to its VTEP through the tunnel. */
+			meta->nh_ip = __atomic_load_n(&fdb->entries[pos[i]].vtep, __ATOMIC_RELAXED);
+			meta->next = PL_NEXT_VXENC;
 			continue;
 		}
 		meta->out_port = out;

@@ -36,6 +36,7 @@
 
 #include "pipeline.h"
 #include "pkt.h"
+#include "vxlan_private.h"
 
 typedef uint16_t (*pl_stage_fn)(struct lcore_ctx *, struct rte_mbuf **, uint16_t);
 
@@ -130,6 +131,11 @@ pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned 
 		case PL_NEXT_TX:
 			if (likely(ctx->view->ports[meta->out_port].present)) {
 				pl_tx(ctx, meta->out_port, m);
+				break;
+			}
+			/* Back out the tunnel it came from (vxlan_private.h). */
+			if (meta->out_port == DP_PORT_VXLAN) {
+				vxlan_tx(ctx, m);
 				break;
 			}
 			meta->drop_reason = DP_DROP_PORT_DOWN;

@@ -231,38 +231,473 @@ vxlan_arp_lookup(const struct dp *dp, uint16_t domain, uint32_t ip, struct rte_e
 
 /* ------------------------------------------------------------ the stages */
 
+/* RFC 7348's flags word: the I bit alone; the VNI word's low byte is reserved. */
+#define VX_FLAGS_I RTE_BE32(0x08000000)
+#define VX_VNI_RSVD RTE_BE32(0x000000FF)
+/* The smallest VXLAN datagram: UDP + VXLAN headers and an Ethernet header. */
+#define VX_MIN_UDP_LEN (sizeof(struct rte_udp_hdr) + sizeof(struct rte_vxlan_hdr) + \
+			RTE_ETHER_HDR_LEN)
+/* UDP + VXLAN headers: what decapsulation strips after the IPv4 header. */
+#define VX_UDP_VX_LEN (sizeof(struct rte_udp_hdr) + sizeof(struct rte_vxlan_hdr))
+
+_Static_assert(VXLAN_HDR_LEN == RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) +
+	       VX_UDP_VX_LEN, "the outer headers are 50 bytes");
+
+static inline void
+vx_drop(struct pkt_meta *meta, enum dp_drop reason)
+{
+	meta->next = PL_NEXT_DROP;
+	meta->drop_reason = reason;
+}
+
+/* What one burst of a stage needs from the tables and the view, loaded once. */
+struct vx_burst {
+	const struct dp_view *v;        /* the worker's view */
+	const struct vxlan_table *t;    /* overlays, NULL if none */
+	struct vxlan_params p;          /* port, TTL, DF */
+	uint16_t up_port;               /* the uplink's port, RTE_MAX_ETHPORTS if none */
+	uint16_t u;                     /* its domain, DP_DOMAIN_NONE if none */
+	uint32_t vtep_ip;               /* our VTEP address (nets[u].gw_ip), 0 if none */
+};
+
+static inline void
+vx_burst_load(const struct lcore_ctx *ctx, struct vx_burst *b)
+{
+	const struct dp_view *v = ctx->view;
+	uint16_t up = v->uplink_port;
+
+	b->v = v;
+	b->t = vxlan_table_get(ctx->dp);
+	vxlan_params_unpack(__atomic_load_n(&ctx->dp->vxlan_params, __ATOMIC_RELAXED), &b->p);
+	b->up_port = up;
+	b->u = up < RTE_MAX_ETHPORTS ? v->ports[up].domain : DP_DOMAIN_NONE;
+	b->vtep_ip = b->u < DP_MAX_DOMAINS ? v->nets[b->u].gw_ip : 0;
+}
+
 uint16_t
 vxlan_src_port(const struct rte_mbuf *inner)
 {
-	RTE_SET_USED(inner);
-	return VXLAN_SPORT_MIN;
+	/* pkt_meta() takes a writable mbuf; only reads happen here. */
+	const struct pkt_meta *meta = pkt_meta((struct rte_mbuf *)(uintptr_t)inner);
+	const uint8_t *p = rte_pktmbuf_mtod(inner, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(inner);
+	uint32_t h = 0;
+
+	/* Both Ethernet addresses; for IPv4, both addresses and the protocol; for
+	 * TCP and UDP (not fragments, whose later parts carry no ports) the ports. */
+	if (len >= 2 * RTE_ETHER_ADDR_LEN)
+		h = rte_hash_crc(p, 2 * RTE_ETHER_ADDR_LEN, 0);
+	if (meta->flags & PKT_F_IPV4 && meta->l3_off != PKT_OFF_NONE &&
+	    (uint32_t)meta->l3_off + sizeof(struct rte_ipv4_hdr) <= len) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + meta->l3_off);
+
+		h = rte_hash_crc(&ip->src_addr, 2 * sizeof(uint32_t), h);
+		h = rte_hash_crc_1byte(ip->next_proto_id, h);
+		if (meta->flags & (PKT_F_TCP | PKT_F_UDP) && !(meta->flags & PKT_F_FRAG) &&
+		    meta->l4_off != PKT_OFF_NONE && (uint32_t)meta->l4_off + 4 <= len)
+			h = rte_hash_crc(p + meta->l4_off, 4, h);
+	}
+	h ^= h >> 16;
+	return (uint16_t)(VXLAN_SPORT_MIN + (h & (UINT16_MAX - VXLAN_SPORT_MIN)));
+}
+
+/* ---- decapsulation */
+
+/* Is the outer IPv4 header checksum right? Trust the NIC when it checked. */
+static inline bool
+vx_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+{
+	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD || f == RTE_MBUF_F_RX_IP_CKSUM_NONE)
+		return true;
+	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return false;
+	return rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) == 0xFFFF;
+}
+
+/*
+ * First pass over one frame: not ours (NAT), dropped, or its (VNI, outer
+ * source) key filled in for the bulk lookup (returns true).
+ */
+static inline bool
+vx_decap_classify(const struct vx_burst *b, struct rte_mbuf *m, uint64_t *key)
+{
+	struct pkt_meta *meta = pkt_meta(m);
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + meta->l3_off);
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(p + meta->l4_off);
+	const struct rte_vxlan_hdr *vx;
+	uint32_t ulen;
+
+	/* The bridge sent only untagged, unfragmented IPv4 UDP whose headers the
+	 * parser checked to be in the first segment; anything else is a host's. */
+	if (udp->dst_port != rte_cpu_to_be_16(b->p.udp_port) || b->vtep_ip == 0 ||
+	    ip->dst_addr != rte_cpu_to_be_32(b->vtep_ip) || meta->domain != b->u) {
+		meta->next = PL_NEXT_NAT;
+		return false;
+	}
+	if (unlikely(!vx_cksum_ok(m, ip))) {
+		vx_drop(meta, DP_DROP_BAD_IP_CKSUM);
+		return false;
+	}
+	ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (unlikely(ulen < VX_MIN_UDP_LEN ||
+		     ulen > (uint32_t)meta->l3_len - (uint32_t)(meta->l4_off - meta->l3_off) ||
+		     (uint32_t)meta->l4_off + VX_UDP_VX_LEN > rte_pktmbuf_data_len(m))) {
+		vx_drop(meta, DP_DROP_VXLAN_MALFORMED);
+		return false;
+	}
+	vx = (const struct rte_vxlan_hdr *)(udp + 1);
+	if (unlikely(vx->vx_flags != VX_FLAGS_I || (vx->vx_vni & VX_VNI_RSVD) != 0)) {
+		vx_drop(meta, DP_DROP_VXLAN_BAD_FLAGS);
+		return false;
+	}
+	*key = vxlan_peer_key(rte_be_to_cpu_32(vx->vx_vni) >> 8, rte_be_to_cpu_32(ip->src_addr));
+	return true;
+}
+
+/* Strip the outer headers of a frame from a known peer and parse what is
+ * inside; false when the inner frame is malformed (its meta says DROP). */
+static inline bool
+vx_decap_one(struct lcore_ctx *ctx, struct rte_mbuf *m, uint16_t domain, uint32_t peer)
+{
+	struct pkt_meta *meta = pkt_meta(m);
+	const struct rte_udp_hdr *udp =
+		rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, meta->l4_off);
+	uint32_t end = (uint32_t)meta->l4_off + rte_be_to_cpu_16(udp->dgram_len);
+	uint32_t strip = (uint32_t)meta->l4_off + VX_UDP_VX_LEN;
+
+	/* Ethernet padding after the datagram is not the inner frame's. */
+	if (unlikely(rte_pktmbuf_pkt_len(m) > end &&
+		     rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - end)) != 0)) {
+		vx_drop(meta, DP_DROP_VXLAN_MALFORMED);
+		return false;
+	}
+	if (unlikely(rte_pktmbuf_adj(m, (uint16_t)strip) == NULL)) {
+		vx_drop(meta, DP_DROP_VXLAN_MALFORMED);
+		return false;
+	}
+	/* The NIC's checksum verdicts were about the outer headers. */
+	m->ol_flags &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK);
+	meta->in_port = DP_PORT_VXLAN;
+	meta->domain = domain;
+	meta->nh_ip = peer;
+	meta->flags = 0;
+	ctx->cnt.ports[DP_PORT_VXLAN].rx_pkts++;
+	ctx->cnt.ports[DP_PORT_VXLAN].rx_bytes += rte_pktmbuf_pkt_len(m);
+	return parse_one(m) == 0;
+}
+
+static void
+vx_decap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf **pkts,
+	       uint16_t n)
+{
+	uint64_t keys[DP_BURST];
+	const void *kptr[DP_BURST];
+	void *data[DP_BURST];
+	uint16_t idx[DP_BURST];
+	struct rte_mbuf *inner[DP_BURST];
+	uint64_t hits = 0;
+	uint16_t nk = 0, ni = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		/* The inner headers start in the frame's second cache line. */
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod_offset(pkts[i + 1], uint8_t *,
+							      RTE_CACHE_LINE_SIZE));
+		if (!vx_decap_classify(b, pkts[i], &keys[nk]))
+			continue;
+		kptr[nk] = &keys[nk];
+		idx[nk++] = i;
+	}
+	if (nk == 0)
+		return;
+	if (likely(b->t != NULL))
+		rte_hash_lookup_bulk_data(b->t->peer_hash, kptr, nk, &hits, data);
+	for (uint16_t j = 0; j < nk; j++) {
+		struct rte_mbuf *m = pkts[idx[j]];
+		struct pkt_meta *meta = pkt_meta(m);
+		uint32_t vni = (uint32_t)(keys[j] >> 32);
+		uint16_t dom;
+
+		if (unlikely(!(hits & (UINT64_C(1) << j)))) {
+			/* Which was it? Only the rare miss pays a second lookup. */
+			vx_drop(meta, b->t != NULL && rte_hash_lookup(b->t->vni_hash, &vni) >= 0 ?
+				DP_DROP_VXLAN_UNKNOWN_PEER : DP_DROP_VXLAN_UNKNOWN_VNI);
+			continue;
+		}
+		dom = (uint16_t)(uintptr_t)data[j];
+		/* The view and the table are published separately: trust the pair. */
+		if (unlikely(!(b->v->nets[dom].flags & DP_NET_F_OVERLAY))) {
+			vx_drop(meta, DP_DROP_VXLAN_UNKNOWN_VNI);
+			continue;
+		}
+		if (vx_decap_one(ctx, m, dom, (uint32_t)keys[j]))
+			inner[ni++] = m;
+	}
+	/* The inner frames are bridged in their overlay domain (vxlan.h). */
+	if (ni > 0)
+		br_stage(ctx, inner, ni);
 }
 
 uint16_t
 vxlan_decap_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
-	RTE_SET_USED(ctx);
-	for (uint16_t i = 0; i < n; i++)
-		pkt_meta(pkts[i])->next = PL_NEXT_NAT;
+	struct vx_burst b;
+
+	vx_burst_load(ctx, &b);
+	for (uint16_t done = 0; done < n; done += DP_BURST)
+		vx_decap_chunk(ctx, &b, pkts + done, (uint16_t)RTE_MIN(n - done, DP_BURST));
 	return n;
+}
+
+/* ---- encapsulation */
+
+/* A frame encap may write 50 bytes in front of: ours alone, with the room.
+ * Otherwise a copy replaces it (the original is freed); NULL: no mbuf. */
+static inline struct rte_mbuf *
+vx_writable(struct lcore_ctx *ctx, struct rte_mbuf *m)
+{
+	struct rte_mbuf *c;
+
+	if (likely(RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
+		   rte_pktmbuf_headroom(m) >= VXLAN_HDR_LEN))
+		return m;
+	c = rte_pktmbuf_copy(m, ctx->dp->pool, 0, UINT32_MAX);
+	if (c == NULL)
+		return NULL;
+	*pkt_meta(c) = *pkt_meta(m);
+	rte_pktmbuf_free(m);
+	return c;
+}
+
+/* Put the outer headers in front of a writable frame (meta->nh_ip the peer). */
+static inline void
+vx_build(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf *m, uint32_t vni,
+	 const struct rte_ether_addr *dst)
+{
+	struct pkt_meta *meta = pkt_meta(m);
+	uint16_t sport = vxlan_src_port(m);
+	uint32_t inner_len = rte_pktmbuf_pkt_len(m);
+	struct rte_ether_hdr *eth =
+		(struct rte_ether_hdr *)rte_pktmbuf_prepend(m, VXLAN_HDR_LEN);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	struct rte_vxlan_hdr *vx = (struct rte_vxlan_hdr *)(udp + 1);
+
+	eth->dst_addr = *dst;
+	eth->src_addr = b->v->nets[b->u].gw_mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN +
+						       inner_len));
+	if (b->p.df) {
+		ip->packet_id = 0;
+		ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	} else {
+		ip->packet_id = rte_cpu_to_be_16(ctx->vx_ip_id++);
+		ip->fragment_offset = 0;
+	}
+	ip->time_to_live = b->p.ttl;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(b->vtep_ip);
+	ip->dst_addr = rte_cpu_to_be_32(meta->nh_ip);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(sport);
+	udp->dst_port = rte_cpu_to_be_16(b->p.udp_port);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(VX_UDP_VX_LEN + inner_len));
+	udp->dgram_cksum = 0;       /* RFC 7348: VTEPs send 0 */
+	vx->vx_flags = VX_FLAGS_I;
+	vx->vx_vni = rte_cpu_to_be_32(vni << 8);
+	/* What the frame is now, for anyone who reads it after us (control). */
+	meta->flags = PKT_F_IPV4 | PKT_F_UDP | (meta->flags & PKT_F_ROUTED);
+	meta->l3_off = RTE_ETHER_HDR_LEN;
+	meta->l4_off = RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr);
+	meta->l3_len = (uint16_t)(VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN + inner_len);
+	meta->ether_type = RTE_ETHER_TYPE_IPV4;
+	meta->l4_proto = IPPROTO_UDP;
+	meta->vlan_tci = 0;
+	ctx->cnt.ports[DP_PORT_VXLAN].tx_pkts++;
+}
+
+/* The next hop of a route lookup result (rte_lpm_lookup_bulk), or NULL. */
+static inline const struct l3_nexthop *
+vx_route(const struct l3_tables *l3, uint32_t hop)
+{
+	uint32_t idx;
+
+	if (hop & RTE_LPM_LOOKUP_SUCCESS) {
+		idx = hop & 0x00FFFFFF;
+	} else {
+		idx = __atomic_load_n(&l3->default_nh, __ATOMIC_ACQUIRE);
+		if (idx == L3_NH_NONE)
+			return NULL;
+	}
+	return &l3->nh[idx];
+}
+
+/*
+ * Encapsulate up to DP_BURST frames (meta->domain an overlay, meta->nh_ip the
+ * peer): checks, one bulk LPM lookup of the peers, one bulk neighbour lookup
+ * of the next hops, then the headers. pkts[i] may be replaced by a copy.
+ */
+static void
+vx_encap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf **pkts,
+	       uint16_t n)
+{
+	const struct l3_tables *l3 = ctx->l3;
+	uint32_t ips[DP_BURST], hops[DP_BURST], vnis[DP_BURST];
+	uint64_t keys[DP_BURST];
+	const void *kptr[DP_BURST];
+	void *data[DP_BURST];
+	uint16_t idx[DP_BURST], kidx[DP_BURST];
+	uint16_t np = 0, nk = 0;
+	uint64_t hits = 0;
+	/* The longest inner frame: the uplink's MTU less the outer IP, UDP and
+	 * VXLAN headers, plus the inner Ethernet header. */
+	uint32_t max_len = UINT32_MAX;
+
+	if (b->u < DP_MAX_DOMAINS && b->v->nets[b->u].mtu != 0)
+		max_len = b->v->nets[b->u].mtu > VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN ?
+			(uint32_t)b->v->nets[b->u].mtu - (VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN) : 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct pkt_meta *meta = pkt_meta(pkts[i]);
+		uint16_t dom = meta->domain;
+		uint32_t vni = b->t != NULL && dom < DP_MAX_DOMAINS ? b->t->vni[dom] : 0;
+
+		if (unlikely(vni == 0)) {
+			vx_drop(meta, DP_DROP_VXLAN_UNKNOWN_VNI);
+			continue;
+		}
+		if (unlikely(b->vtep_ip == 0)) {
+			vx_drop(meta, DP_DROP_VXLAN_NO_VTEP);
+			continue;
+		}
+		if (unlikely(rte_pktmbuf_pkt_len(pkts[i]) > max_len)) {
+			vx_drop(meta, DP_DROP_TOO_BIG);
+			continue;
+		}
+		if (unlikely(!vx_addr_ok(meta->nh_ip))) {
+			vx_drop(meta, DP_DROP_VXLAN_NO_ROUTE);
+			continue;
+		}
+		vnis[np] = vni;
+		ips[np] = meta->nh_ip;
+		idx[np++] = i;
+	}
+	if (np == 0)
+		return;
+	rte_lpm_lookup_bulk(l3->lpm, ips, hops, np);
+	for (uint16_t j = 0; j < np; j++) {
+		struct pkt_meta *meta = pkt_meta(pkts[idx[j]]);
+		const struct l3_nexthop *nh = vx_route(l3, hops[j]);
+
+		if (unlikely(nh == NULL || nh->type == L3_NH_BLACKHOLE || nh->domain != b->u)) {
+			vx_drop(meta, DP_DROP_VXLAN_NO_ROUTE);
+			continue;
+		}
+		keys[nk] = l3_neigh_key(b->u, nh->type == L3_NH_CONNECTED ? ips[j] : nh->gw_ip);
+		kptr[nk] = &keys[nk];
+		vnis[nk] = vnis[j];
+		kidx[nk++] = idx[j];
+	}
+	if (nk == 0)
+		return;
+	rte_hash_lookup_bulk_data(l3->neigh, kptr, nk, &hits, data);
+	for (uint16_t j = 0; j < nk; j++) {
+		struct rte_mbuf *m = pkts[kidx[j]];
+		struct pkt_meta *meta = pkt_meta(m);
+		bool hit = hits & (UINT64_C(1) << j);
+		struct rte_ether_addr dst = {{0}};
+
+		/* A miss waits for control in a resolving uplink domain (neigh.h). */
+		if (!hit && !(b->v->nets[b->u].flags & DP_NET_F_RESOLVE)) {
+			vx_drop(meta, DP_DROP_NO_NEIGHBOUR);
+			continue;
+		}
+		m = vx_writable(ctx, m);
+		if (unlikely(m == NULL)) {
+			vx_drop(meta, DP_DROP_NO_MBUF);
+			continue;
+		}
+		pkts[kidx[j]] = m;
+		meta = pkt_meta(m);
+		if (hit)
+			l3_mac_unpack((uint64_t)(uintptr_t)data[j], &dst);
+		vx_build(ctx, b, m, vnis[j], &dst);
+		meta->out_port = b->up_port;
+		if (unlikely(!hit)) {
+			/* Finished but for its destination MAC, which control finds. */
+			meta->domain = b->u;
+			meta->nh_ip = (uint32_t)keys[j];
+			meta->punt = PUNT_NEIGH_MISS;
+			meta->next = PL_NEXT_PUNT;
+			continue;
+		}
+		meta->next = PL_NEXT_TX;
+	}
 }
 
 uint16_t
 vxlan_encap_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
-	RTE_SET_USED(ctx);
-	for (uint16_t i = 0; i < n; i++) {
-		pkt_meta(pkts[i])->next = PL_NEXT_DROP;
-		pkt_meta(pkts[i])->drop_reason = DP_DROP_VXLAN_NO_VTEP;
-	}
+	struct vx_burst b;
+
+	vx_burst_load(ctx, &b);
+	for (uint16_t done = 0; done < n; done += DP_BURST)
+		vx_encap_chunk(ctx, &b, pkts + done, (uint16_t)RTE_MIN(n - done, DP_BURST));
 	return n;
+}
+
+void
+vxlan_tx(struct lcore_ctx *ctx, struct rte_mbuf *m)
+{
+	struct vx_burst b;
+
+	vx_burst_load(ctx, &b);
+	pkt_meta(m)->next = PL_NEXT_VXENC;
+	vx_encap_chunk(ctx, &b, &m, 1);
+	pl_dispatch(ctx, &m, 1, PL_NEXT_TX);
 }
 
 uint16_t
 vxlan_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, uint16_t domain)
 {
-	RTE_SET_USED(ctx);
-	RTE_SET_USED(m);
-	RTE_SET_USED(domain);
-	return 0;
+	const struct pkt_meta *meta = pkt_meta(m);
+	struct rte_mbuf *copies[DP_BURST];
+	struct vx_burst b;
+	uint32_t first;
+	uint16_t n_peers;
+
+	vx_burst_load(ctx, &b);
+	if (b.t == NULL || domain >= DP_MAX_DOMAINS)
+		return 0;
+	first = b.t->peer_first[domain];
+	n_peers = b.t->peer_count[domain];
+	for (uint16_t done = 0; done < n_peers; done += DP_BURST) {
+		uint16_t k = 0, todo = (uint16_t)RTE_MIN(n_peers - done, DP_BURST);
+
+		for (uint16_t j = 0; j < todo; j++) {
+			struct rte_mbuf *c = rte_pktmbuf_copy(m, ctx->dp->pool, 0, UINT32_MAX);
+			struct pkt_meta *cm;
+
+			if (unlikely(c == NULL)) {
+				ctx->cnt.drops[DP_DROP_NO_MBUF]++;
+				ctx->cnt.ports[meta->in_port].drops++;
+				continue;
+			}
+			cm = pkt_meta(c);
+			*cm = *meta;
+			cm->domain = domain;
+			cm->nh_ip = b.t->peers[first + done + j];
+			cm->next = PL_NEXT_VXENC;
+			copies[k++] = c;
+		}
+		vx_encap_chunk(ctx, &b, copies, k);
+		pl_dispatch(ctx, copies, k, PL_NEXT_TX);
+	}
+	return n_peers;
 }

@@ -80,6 +80,14 @@ vxlan_params_unpack(uint32_t w, struct vxlan_params *p)
 bool vxlan_arp_lookup(const struct dp *dp, uint16_t domain, uint32_t ip,
 		      struct rte_ether_addr *mac);
 
+/*
+ * Worker, dispatcher: send a frame whose out_port is DP_PORT_VXLAN - an answer
+ * that goes back out its ingress pseudo-port (ARP reply, ping reply, ICMP
+ * error to a remote endpoint), decided after vxenc's turn - through the
+ * tunnel to meta->nh_ip: encapsulated and dispatched (TX, punt or drop).
+ */
+void vxlan_tx(struct lcore_ctx *ctx, struct rte_mbuf *m);
+
 /* dp_destroy: free a table that is no longer published (NULL is fine). */
 void vxlan_table_free(struct vxlan_table *t);
 
