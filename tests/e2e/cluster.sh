@@ -149,11 +149,36 @@ pings() {
 		fail "1450-byte ping with DF from $1 to $2 ($ip) failed"
 }
 
+# ---------------------------------------------------------------- bad config files
+# dpnetd refuses them before touching anything (ring uplink: no interface).
+bad_config() { # WANT YAML: dpnetd exits non-zero, its error names FILE:LINE: KEY: WANT
+	local want=$1 f=$E2E_TMP/bad.yaml out
+	printf '%s\n' "$2" >"$f"
+	out=$(timeout 60 "$DPNETD" --config "$f" --socket "$E2E_TMP/bad.sock" \
+		--state-dir "$E2E_TMP/badstate" -- --no-huge -m 256 --no-pci \
+		--file-prefix "$E2E_PREFIX-bad" -l 0,1 2>&1 </dev/null) &&
+		fail "dpnetd started with $f: $(cat "$f")"
+	grep -q "$f:$want" <<<"$out" || fail "dpnetd's error for $f does not say '$f:$want': $out"
+	ok "bad config refused: $(grep -o "$f:.*" <<<"$out" | head -n 1)"
+}
+bad_config "3: cluster.etcd: invalid etcd URL \"127.0.0.1:2379\"" "ports: []
+cluster:
+  etcd: 127.0.0.1:2379"
+bad_config "4: cluster.prefix: invalid key prefix \"coreos.com/network\"" "ports: []
+cluster:
+  etcd: http://127.0.0.1:2379
+  prefix: coreos.com/network"
+bad_config "4: cluster.lease_ttl: 0 is out of range" "ports: []
+cluster:
+  etcd: http://127.0.0.1:2379
+  lease_ttl: 0"
+bad_config "2: cluster: missing key etcd" "ports: []
+cluster:
+  network: ov"
+
 # ---------------------------------------------------------------- set-up
 etcd_start
 ok "etcd on $ETCD_URL (data in $ETCD_DIR)"
-ectl put "$PFX/config" "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\", \"VNI\": $VNI}}" >/dev/null ||
-	fail "cannot put the network config"
 # Not Flannel leases: ignored, one log line each.
 ectl put "$PFX/subnets/10.244.250.0-24" 'not json' >/dev/null
 ectl put "$PFX/subnets/garbage" '{}' >/dev/null
@@ -164,8 +189,25 @@ for i in 1 2 3; do
 	vx_host "$i" "${CLUSTER[@]}"
 done
 
-# ---------------------------------------------------------------- two hosts
+# ---------------------------------------------------------------- no config in etcd yet
+allow_log "cluster: $PFX/config: absent: "
 hstart 1
+wait_until 10 sh -c "$DPCTL --socket $E2E_TMP/h1.sock cluster status | grep -q '^state: *waiting-config'" ||
+	fail "host 1 without a config in etcd: $(hctl 1 cluster status)"
+sleep 2
+[ "$(grep -c "config: absent" "$E2E_TMP/h1.log")" = 1 ] ||
+	fail "the absent config is not logged exactly once: $(grep "config: absent" "$E2E_TMP/h1.log")"
+[ "$(cl 1 subnet)" = None ] &&
+	[ "$(hctl 1 network ls --json | json "any(n['name'] == 'flannel' for n in d)")" = False ] ||
+	fail "host 1 leased or made a network without a config: $(hctl 1 cluster status)"
+use_host 1
+refused "no cluster ls argument" --says "unexpected argument" cluster ls x
+refused "unknown cluster command" --says "unknown cluster command" cluster frob
+ok "without a config in etcd: state waiting-config, logged once, nothing leased"
+ectl put "$PFX/config" "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\", \"VNI\": $VNI}}" >/dev/null ||
+	fail "cannot put the network config"
+
+# ---------------------------------------------------------------- two hosts
 hstart 2
 wait_registered 1
 wait_registered 2
