@@ -1408,21 +1408,183 @@ cfg_control_section(struct cfg_parser *ps, const yaml_node_t *n)
 	return rc;
 }
 
+/* ---- cluster: etcd registry (cluster.h) ---- */
+
+int
+cfg_check_etcd_url(const char *url, char *err, size_t errlen)
+{
+	const char *host, *end, *port = NULL;
+	size_t hlen;
+
+	if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else
+		goto bad;
+	if (host[0] == '[') {
+		end = strchr(host, ']');
+		if (end == NULL || end == host + 1)
+			goto bad;
+		end++;
+	} else {
+		end = host + strcspn(host, ":/");
+	}
+	hlen = (size_t)(end - host);
+	if (hlen == 0)
+		goto bad;
+	for (const char *q = host; q < end; q++)
+		if (!isalnum((unsigned char)*q) && strchr(".-_[]:", *q) == NULL)
+			goto bad;
+	if (*end == ':') {
+		char *pe;
+		unsigned long v;
+
+		port = end + 1;
+		if (!isdigit((unsigned char)*port))
+			goto bad;
+		v = strtoul(port, &pe, 10);
+		if (v < 1 || v > 65535)
+			goto bad;
+		end = pe;
+	}
+	if (*end == '/' && end[1] == '\0')
+		end++;
+	if (*end != '\0')
+		goto bad;
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid etcd URL \"%.200s\": write http://HOST:PORT (or "
+		 "https://), e.g. http://192.0.2.1:2379, several separated by commas", url);
+	return -EINVAL;
+}
+
+/* cluster: etcd (URL[,URL...] or a list), prefix, network, lease_ttl, public_ip. */
+static int
+cfg_cluster_section(struct cfg_parser *ps, const yaml_node_t *n, int line)
+{
+	static const char *const keys[] = {
+		"etcd", "prefix", "network", "lease_ttl", "public_ip", NULL,
+	};
+	struct cfg_cluster *cl = &ps->c->cluster;
+	yaml_node_pair_t *p, *top;
+	char path[64], s[CFG_ETCD_MAX], why[320];
+	int rc;
+
+	cl->enabled = true;
+	cl->line = line;
+	snprintf(cl->prefix, sizeof(cl->prefix), "/coreos.com/network");
+	snprintf(cl->network, sizeof(cl->network), "flannel");
+	cl->lease_ttl_s = 86400;
+	rc = cfg_mapping(ps, n, "cluster", keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		const char *k = cfg_key(ps, p);
+		yaml_node_t *v = cfg_value(ps, p);
+
+		snprintf(path, sizeof(path), "cluster.%s", k);
+		if (strcmp(k, "lease_ttl") == 0) {
+			rc = cfg_u32(ps, v, path, 3, 31536000, &cl->lease_ttl_s);
+			continue;
+		}
+		if (strcmp(k, "etcd") == 0 && v->type == YAML_SEQUENCE_NODE) {
+			size_t off = 0;
+
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     rc == 0 && it < v->data.sequence.items.top; it++) {
+				yaml_node_t *a = yaml_document_get_node(ps->doc, *it);
+
+				rc = cfg_str(ps, a, path, s, sizeof(s));
+				if (rc == 0 && off + strlen(s) + 2 > sizeof(cl->etcd))
+					rc = cfg_fail(ps, cfg_line(a), path, "too many URLs: at most "
+						      "%zu characters in all", sizeof(cl->etcd) - 1);
+				if (rc == 0)
+					off += (size_t)snprintf(cl->etcd + off, sizeof(cl->etcd) - off,
+								"%s%s", off ? "," : "", s);
+			}
+			if (rc == 0 && off == 0)
+				rc = cfg_fail(ps, cfg_line(v), path, "the list is empty: give at "
+					      "least one URL, e.g. http://192.0.2.1:2379");
+			if (rc < 0)
+				break;
+			snprintf(s, sizeof(s), "%s", cl->etcd);
+		} else {
+			rc = cfg_str(ps, v, path, s, sizeof(s));
+			if (rc < 0)
+				break;
+		}
+		if (strcmp(k, "etcd") == 0) {
+			char *save = NULL, *tok, copy[CFG_ETCD_MAX];
+
+			snprintf(copy, sizeof(copy), "%s", s);
+			for (tok = strtok_r(copy, ",", &save); tok != NULL && rc == 0;
+			     tok = strtok_r(NULL, ",", &save))
+				if (cfg_check_etcd_url(tok, why, sizeof(why)) < 0)
+					rc = cfg_fail(ps, cfg_line(v), path, "%s", why);
+			if (rc == 0 && (s[0] == ',' || s[strlen(s) - 1] == ',' ||
+					strstr(s, ",,") != NULL))
+				rc = cfg_fail(ps, cfg_line(v), path, "an empty URL in \"%s\": "
+					      "separate URLs with single commas", s);
+			if (rc == 0)
+				snprintf(cl->etcd, sizeof(cl->etcd), "%s", s);
+		} else if (strcmp(k, "prefix") == 0) {
+			size_t len = strlen(s);
+			bool bad = s[0] != '/' || len < 2 || s[len - 1] == '/' ||
+				strstr(s, "//") != NULL || len >= sizeof(cl->prefix);
+
+			for (size_t i = 0; i < len && !bad; i++)
+				bad = !isgraph((unsigned char)s[i]);
+			if (bad)
+				rc = cfg_fail(ps, cfg_line(v), path, "invalid key prefix \"%.64s\": "
+					      "an absolute etcd key with no trailing '/' and no "
+					      "spaces, e.g. /coreos.com/network", s);
+			else
+				memcpy(cl->prefix, s, len + 1);
+		} else if (strcmp(k, "network") == 0) {
+			if (!cfg_name_valid(s, sizeof(cl->network)))
+				rc = cfg_fail(ps, cfg_line(v), path, "invalid network name \"%.64s\": "
+					      "use letters, digits, '_', '.' or '-', starting with a "
+					      "letter or digit", s);
+			else if (strcmp(s, "bridge") == 0 || strcmp(s, "host") == 0 ||
+				 strcmp(s, "none") == 0)
+				rc = cfg_fail(ps, cfg_line(v), path, "\"%s\" is a built-in network: "
+					      "the cluster's overlay needs its own name (default "
+					      "flannel)", s);
+			else
+				memcpy(cl->network, s, strlen(s) + 1);
+		} else if (cfg_parse_ip(s, &cl->public_ip) < 0 || (cl->public_ip >> 24) == 0 ||
+			   (cl->public_ip >> 24) == 127 || (cl->public_ip >> 28) >= 14) {
+			rc = cfg_fail(ps, cfg_line(v), path, "invalid address \"%.64s\": a unicast "
+				      "IPv4 address (the one other hosts reach this one on), e.g. "
+				      "192.0.2.10", s);
+		}
+	}
+	if (rc == 0 && cl->etcd[0] == '\0')
+		rc = cfg_fail(ps, cl->line, "cluster", "missing key etcd: the etcd endpoint(s), "
+			      "e.g. etcd: http://192.0.2.1:2379");
+	for (unsigned int i = 0; rc == 0 && i < ps->c->n_networks; i++)
+		if (strcmp(ps->c->networks[i].name, cl->network) == 0)
+			rc = cfg_fail(ps, cl->line, "cluster.network", "\"%s\" is also a bridge "
+				      "network of this file (line %d): the cluster's overlay needs "
+				      "a name of its own", cl->network, ps->c->networks[i].line);
+	return rc;
+}
+
 static int
 cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
 		"eal", "mbufs", "workers", "poll", "fdb", "ports", "networks", "nat",
-		"conntrack", "routes", "control", "vxlan", NULL,
+		"conntrack", "routes", "control", "vxlan", "cluster", NULL,
 	};
 	struct cfg *c = ps->c;
+	yaml_node_t *cluster = NULL;
 	yaml_node_pair_t *p, *top;
-	int rc;
+	int rc, cluster_line = 0;
 
 	if (root->type != YAML_MAPPING_NODE && !cfg_is_null(root))
 		return cfg_fail(ps, cfg_line(root), NULL, "expected a mapping of keys (eal, "
 				"mbufs, workers, poll, fdb, ports, networks, nat, conntrack, "
-				"routes, control, vxlan), got %s",
+				"routes, control, vxlan, cluster), got %s",
 				cfg_kind(root));
 	rc = cfg_mapping(ps, root, "", keys, &p, &top);
 	for (; rc == 0 && p < top; p++) {
@@ -1454,6 +1616,9 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 			rc = cfg_vxlan_section(ps, v);
 		} else if (strcmp(k, "routes") == 0) {
 			rc = cfg_list(ps, v, k, CFG_MAX_ROUTES, &c->n_routes, cfg_route_entry);
+		} else if (strcmp(k, "cluster") == 0) {
+			cluster = v;
+			cluster_line = cfg_line(yaml_document_get_node(ps->doc, p->key));
 		} else {
 			rc = cfg_list(ps, v, k, CFG_MAX_NETWORKS, &c->n_networks,
 				      cfg_network_entry);
@@ -1461,6 +1626,9 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 	}
 	if (rc == 0)
 		rc = cfg_check_networks(ps);
+	/* After networks: (its name must not be one of theirs). */
+	if (rc == 0 && cluster != NULL)
+		rc = cfg_cluster_section(ps, cluster, cluster_line);
 	if (rc == 0)
 		rc = cfg_check_ports(ps);
 	if (rc == 0)

@@ -44,6 +44,8 @@
 #define CFG_MTU_MAX 9000            /* jumbo frames, as NET_MTU_MAX */
 #define CFG_MAX_ROUTES 256          /* static routes in a file */
 #define CFG_GROUP_MAX 33            /* a group name (32 characters, as useradd) */
+#define CFG_ETCD_MAX 1024           /* cluster.etcd: the endpoint URLs, comma-separated */
+#define CFG_ETCD_PREFIX_MAX 256     /* cluster.prefix */
 
 /* eal.hugepages: use them when available, insist on them, or never use them. */
 enum cfg_hugepages {
@@ -92,6 +94,18 @@ struct cfg_network {
 	uint32_t gateway;                 /* the switch's address in the subnet */
 	bool subnet_auto;                 /* no subnet given: one was picked */
 	int line;                         /* line of the entry in the file, 0 if none */
+};
+
+/* cluster: hosts find each other through etcd, Flannel's layout (cluster.h). */
+struct cfg_cluster {
+	bool enabled;                     /* the section is present */
+	char etcd[CFG_ETCD_MAX];          /* endpoint URLs, comma-separated (a list in the
+	                                   * file is joined) */
+	char prefix[CFG_ETCD_PREFIX_MAX]; /* key prefix (default /coreos.com/network) */
+	char network[CFG_NET_NAME_MAX];   /* the overlay network (default "flannel") */
+	uint32_t lease_ttl_s;             /* TTL of our subnet lease (default 86400) */
+	uint32_t public_ip;               /* PublicIP we publish (0: the uplink address) */
+	int line;                         /* line of the section, 0 if none */
 };
 
 /* Idle behaviour of the workers; mirrors struct dp_poll_params. */
@@ -180,6 +194,7 @@ struct cfg {
 	char control_group[CFG_GROUP_MAX]; /* control.group: the group that may use the
 	                                   * control socket besides root ("": root only) */
 	int control_group_line;           /* its line in the file, 0 if none */
+	struct cfg_cluster cluster;       /* cluster: etcd registry (disabled by default) */
 };
 
 /* The conntrack table size in use: conntrack.max, or one connection per 4 KB

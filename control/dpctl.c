@@ -78,6 +78,9 @@ static const char dpctl_usage_text[] =
 	"  route ls                DESTINATION GATEWAY NETWORK TYPE, as ip route\n"
 	"  route rm PREFIX/LEN     remove a static route\n"
 	"  neigh ls                ADDRESS MAC STATE NETWORK, as ip neigh\n"
+	"Cluster (etcd, Flannel's layout; the config's cluster: section):\n"
+	"  cluster status          etcd, state, our subnet, VTEP address and MAC, VNI, lease\n"
+	"  cluster ls              SUBNET PUBLIC-IP VTEP-MAC of every host, ours first\n"
 	"Tables and counters:\n"
 	"  mac ls [NETWORK]        PORT MAC LOCAL AGEING, as brctl showmacs\n"
 	"  mac add NETWORK MAC PORT  a static MAC (never aged), as ovs-appctl fdb/add\n"
@@ -1084,6 +1087,47 @@ dpctl_print_neighs(json_t *res)
 	dpctl_print_list(res, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
+/* ---- cluster ---- */
+
+static void
+dpctl_print_cluster_status(json_t *res)
+{
+	char num[32];
+
+	printf("state:       %s\n", dpctl_str(res, "state"));
+	if (strcmp(dpctl_str(res, "state"), "disabled") == 0)
+		return;
+	printf("etcd:        %s (prefix %s)\n", dpctl_str(res, "etcd"), dpctl_str(res, "prefix"));
+	printf("network:     %s%s\n", dpctl_str(res, "network"),
+	       json_is_false(json_object_get(res, "network_ready")) &&
+	       dpctl_str(res, "subnet")[0] != '\0' ? " (not ready)" : "");
+	if (dpctl_str(res, "subnet")[0] != '\0') {
+		printf("subnet:      %s (of %s)\n", dpctl_str(res, "subnet"),
+		       dpctl_str(res, "cluster_network"));
+		printf("public ip:   %s\n", dpctl_str(res, "public_ip"));
+		printf("vtep mac:    %s\n", dpctl_str(res, "vtep_mac"));
+		printf("vni:         %s\n", dpctl_num(res, "vni", num, sizeof(num)));
+		printf("port:        %s\n", dpctl_num(res, "port", num, sizeof(num)));
+	}
+	printf("lease:       %s (TTL %s s)\n", dpctl_str(res, "lease_id")[0] != '\0' ?
+	       dpctl_str(res, "lease_id") : "none", dpctl_num(res, "lease_ttl", num, sizeof(num)));
+	printf("hosts:       %s\n", dpctl_num(res, "hosts", num, sizeof(num)));
+	if (dpctl_str(res, "last_error")[0] != '\0')
+		printf("last error:  %s\n", dpctl_str(res, "last_error"));
+}
+
+/* Our own host first, then the others by subnet (the daemon's order). */
+static void
+dpctl_print_cluster_ls(json_t *res)
+{
+	static const struct dpctl_col cols[] = {
+		{"SUBNET", "subnet", false}, {"PUBLIC-IP", "public_ip", false},
+		{"VTEP-MAC", "vtep_mac", false},
+	};
+
+	dpctl_print_list(res, cols, sizeof(cols) / sizeof(cols[0]));
+}
+
 /* route add PREFIX/LEN via GW | route add PREFIX/LEN blackhole | ls | rm PREFIX/LEN */
 static void
 dpctl_parse_route(int argc, char **argv, struct dpctl_req *r)
@@ -1629,6 +1673,22 @@ dpctl_parse(int argc, char **argv, struct dpctl_req *r)
 		dpctl_positional(argc - 2, argv + 2, r, "dpctl neigh ls", NULL, 0, 0);
 	} else if (strcmp(cmd, "vxlan") == 0) {
 		dpctl_parse_vxlan(argc - 1, argv + 1, r);
+	} else if (strcmp(cmd, "cluster") == 0) {
+		const char *sub = argc > 1 ? argv[1] : "";
+
+		if (strcmp(sub, "status") == 0) {
+			r->cmd = "cluster.status";
+			r->print = dpctl_print_cluster_status;
+		} else if (strcmp(sub, "ls") == 0) {
+			r->cmd = "cluster.ls";
+			r->print = dpctl_print_cluster_ls;
+		} else {
+			dpctl_usage_error("dpctl cluster status | dpctl cluster ls", sub[0] ?
+					  "unknown cluster command \"%s\"" :
+					  "cluster needs a subcommand%s", sub);
+		}
+		dpctl_positional(argc - 2, argv + 2, r, sub[0] == 's' ? "dpctl cluster status" :
+				 "dpctl cluster ls", NULL, 0, 0);
 	} else if (strcmp(cmd, "stats") == 0) {
 		r->cmd = "stats";
 		r->print = dpctl_print_stats;

@@ -41,6 +41,7 @@
 #include "dataplane/dp.h"
 #include "dataplane/fdb.h"
 #include "drivers/port.h"
+#include "cluster.h"
 #include "config.h"
 #include "container.h"
 #include "ctl.h"
@@ -435,6 +436,8 @@ static const struct srv_cmd dpnetd_cmds[] = {
 	{ "vxlan.peer.rm", ctl_vxlan_peer_rm },
 	{ "vxlan.peer.ls", ctl_vxlan_peer_ls },
 	{ "vxlan.fdb.ls", ctl_vxlan_fdb_ls },
+	{ "cluster.status", ctl_cluster_status },
+	{ "cluster.ls", ctl_cluster_ls },
 	{ NULL, NULL },
 };
 
@@ -518,6 +521,7 @@ dpnetd_serve(struct ctl *c, int sfd)
 		ctl_nat_tick(c, now);
 		ctl_punt_drain(c, now);
 		ctl_neigh_tick(c, now);
+		ctl_cluster_tick(c, now);
 		if (now >= next_age) {
 			fdb_age(c->dp->fdb, rte_rdtsc());
 			srv_tick(c->srv, now);
@@ -757,6 +761,15 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		dpnetd_die("%s", err);
 	}
+	/* Cluster mode (etcd): after the state (the subnet we had) and the uplink. */
+	if (ctl_cluster_start(&ctl, err, sizeof(err)) < 0) {
+		srv_destroy(ctl.srv);
+		dp_stop(ctl.dp);
+		ctl_port_destroy_all(&ctl);
+		dp_destroy(ctl.dp);
+		rte_eal_cleanup();
+		dpnetd_die("%s: cluster: %s", cfg.path, err);
+	}
 	CTL_LOG(NOTICE, "version %s ready on %s: %u worker%s, %s poll, %s, %u port%s",
 		DPNET_VERSION, o.socket, ctl.n_workers, ctl.n_workers == 1 ? "" : "s",
 		poll.busy ? "busy" : "adaptive",
@@ -764,6 +777,7 @@ main(int argc, char **argv)
 		cfg.n_ports == 1 ? "" : "s");
 
 	dpnetd_serve(&ctl, sfd);
+	ctl_cluster_stop(&ctl);
 
 	srv_destroy(ctl.srv);
 	dp_stop(ctl.dp);

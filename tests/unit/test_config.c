@@ -360,7 +360,7 @@ static const struct err_case err_cases[] = {
 	/* unknown keys, at every level */
 	{ "workers: 1\nworkres: 2\n",
 	  "2: workres: unknown key: use one of eal, mbufs, workers, poll, fdb, ports, networks, "
-	  "nat, conntrack, routes, control, vxlan" },
+	  "nat, conntrack, routes, control, vxlan, cluster" },
 	{ "poll:\n  mode: busy\n  spin: 3\n",
 	  "3: poll.spin: unknown key: use one of mode, spin_polls, sleep_min_us, sleep_max_us" },
 	{ "eal:\n  memory: 3\n",
@@ -400,7 +400,7 @@ static const struct err_case err_cases[] = {
 	{ "fdb:\n  size: 10\n", "2: fdb.size: 10 is out of range: use 1024 to 16777216" },
 	/* structure */
 	{ "- a\n- b\n", "1: expected a mapping of keys (eal, mbufs, workers, poll, fdb, ports, "
-	  "networks, nat, conntrack, routes, control, vxlan), got a list" },
+	  "networks, nat, conntrack, routes, control, vxlan, cluster), got a list" },
 	{ "ports: 3\n", "1: ports: expected a list (entries starting with '- '), got a value" },
 	{ "ports:\n  - tap\n",
 	  "2: ports[0]: expected a mapping (name:, type:, ...), got a value" },
