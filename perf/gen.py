@@ -77,10 +77,11 @@ def l2_frames(a, f):
         raw = bytes(f0)
         raw += b"\0" * (a.size - len(raw))
         if a.vxlan:
+            from scapy.packet import Raw
             raw = bytes(Ether(src=v[0], dst=v[1]) /
                         IP(src=v[2], dst=v[3], flags="DF", ttl=64, id=0) /
                         UDP(sport=49152 + i % 16384, dport=vport, chksum=0) /
-                        VXLAN(flags=0x08, vni=int(v[4]))) + raw
+                        VXLAN(flags=0x08, vni=int(v[4])) / Raw(load=raw))
         f.write(struct.pack("<IIII", 1700000000, i, len(raw), len(raw)))
         f.write(raw)
     what = "%d frames of %d bytes, %d source and %d destination MACs" % (
