@@ -16,7 +16,8 @@
  * overlay / L2. The checks at the end make sure each case did what it says
  * (every frame sent on the expected port, nothing dropped).
  *
- * Usage: vxcycles [ROUNDS [BURSTS_PER_ROUND]]   (defaults 7, 100000)
+ * Usage: vxcycles [ROUNDS [BURSTS_PER_ROUND [CASE]]]   (defaults 7, 100000, all)
+ * (one CASE alone, e.g. under perf record: the others run as warm-up only)
  * Run it pinned and alone: see perf/vxcycles.sh (the bench lock, taskset).
  */
 #include <stdio.h>
@@ -195,6 +196,7 @@ main(int argc, char **argv)
 {
 	unsigned int rounds = argc > 1 ? (unsigned int)atoi(argv[1]) : 7;
 	unsigned long bursts = argc > 2 ? strtoul(argv[2], NULL, 10) : 100000;
+	const char *only = argc > 3 ? argv[3] : NULL;
 	uint8_t frames[N_CASES][256];
 	size_t lens[N_CASES];
 	const unsigned int ports[N_CASES] = {0, 0, 2};
@@ -233,6 +235,10 @@ main(int argc, char **argv)
 			uint64_t before = sent_on[expect[c]];
 			uint64_t st[DP_STAGE_MAX];
 
+			if (only != NULL && strcmp(only, case_names[c]) != 0) {
+				cpp[c][r] = 0;
+				continue;
+			}
 			for (int s = 0; s < DP_STAGE_MAX; s++)
 				st[s] = ctx->cnt.stages[s].cycles;
 			cpp[c][r] = run_case(frames[c], lens[c], ports[c], bursts);
