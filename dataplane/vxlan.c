@@ -330,8 +330,8 @@ vx_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 }
 
 /*
- * First pass over one frame: not ours (NAT), dropped, or its (VNI, outer
- * source) key filled in for the bulk lookup (returns true).
+ * First pass over one frame: not ours (on to the bridge, untouched), dropped,
+ * or its (VNI, outer source) key filled in for the bulk lookup (returns true).
  */
 static inline bool
 vx_decap_classify(const struct vx_burst *b, struct rte_mbuf *m, uint64_t *key)
@@ -343,11 +343,12 @@ vx_decap_classify(const struct vx_burst *b, struct rte_mbuf *m, uint64_t *key)
 	const struct rte_vxlan_hdr *vx;
 	uint32_t ulen;
 
-	/* The bridge sent only untagged, unfragmented IPv4 UDP whose headers the
-	 * parser checked to be in the first segment; anything else is a host's. */
-	if (udp->dst_port != rte_cpu_to_be_16(b->p.udp_port) || b->vtep_ip == 0 ||
-	    ip->dst_addr != rte_cpu_to_be_32(b->vtep_ip) || meta->domain != b->u) {
-		meta->next = PL_NEXT_NAT;
+	/* The parser sent only untagged, unfragmented IPv4 UDP whose headers it
+	 * checked to be in the first segment, to our port and address; what a
+	 * change of the view or the parameters since made another's is bridged. */
+	if (unlikely(udp->dst_port != rte_cpu_to_be_16(b->p.udp_port) || b->vtep_ip == 0 ||
+		     ip->dst_addr != rte_cpu_to_be_32(b->vtep_ip) || meta->domain != b->u)) {
+		meta->next = PL_NEXT_BRIDGE;
 		return false;
 	}
 	if (unlikely(!vx_cksum_ok(m, ip))) {
@@ -411,9 +412,8 @@ vx_decap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf 
 	const void *kptr[DP_BURST];
 	void *data[DP_BURST];
 	uint16_t idx[DP_BURST];
-	struct rte_mbuf *inner[DP_BURST];
 	uint64_t hits = 0;
-	uint16_t nk = 0, ni = 0;
+	uint16_t nk = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		/* The inner headers start in the frame's second cache line. */
@@ -447,12 +447,10 @@ vx_decap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf 
 			vx_drop(meta, DP_DROP_VXLAN_UNKNOWN_VNI);
 			continue;
 		}
-		if (vx_decap_one(ctx, m, dom, (uint32_t)keys[j]))
-			inner[ni++] = m;
+		/* The inner frame goes on to the bridge of its overlay domain
+		 * (parse_one set its next code), or is dropped as malformed. */
+		vx_decap_one(ctx, m, dom, (uint32_t)keys[j]);
 	}
-	/* The inner frames are bridged in their overlay domain (vxlan.h). */
-	if (ni > 0)
-		br_stage(ctx, inner, ni);
 }
 
 uint16_t
