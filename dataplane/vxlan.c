@@ -404,52 +404,52 @@ vx_decap_one(struct lcore_ctx *ctx, struct rte_mbuf *m, uint16_t domain, uint32_
 	return parse_one(m) == 0;
 }
 
+/*
+ * Decapsulate up to DP_BURST frames. The (VNI, peer) lookup is made once per
+ * run of frames with the same key (consecutive frames from one peer are the
+ * common case), not once per frame.
+ */
 static void
 vx_decap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf **pkts,
 	       uint16_t n)
 {
-	uint64_t keys[DP_BURST];
-	const void *kptr[DP_BURST];
-	void *data[DP_BURST];
-	uint16_t idx[DP_BURST];
-	uint64_t hits = 0;
-	uint16_t nk = 0;
+	uint64_t key, last_key = UINT64_MAX;   /* no (VNI, peer) key is all ones */
+	int32_t last_dom = -1;                  /* the last key's domain, or < 0: none */
 
 	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct pkt_meta *meta = pkt_meta(m);
+
 		/* The inner headers start in the frame's second cache line. */
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod_offset(pkts[i + 1], uint8_t *,
 							      RTE_CACHE_LINE_SIZE));
-		if (!vx_decap_classify(b, pkts[i], &keys[nk]))
+		if (!vx_decap_classify(b, m, &key))
 			continue;
-		kptr[nk] = &keys[nk];
-		idx[nk++] = i;
-	}
-	if (nk == 0)
-		return;
-	if (likely(b->t != NULL))
-		rte_hash_lookup_bulk_data(b->t->peer_hash, kptr, nk, &hits, data);
-	for (uint16_t j = 0; j < nk; j++) {
-		struct rte_mbuf *m = pkts[idx[j]];
-		struct pkt_meta *meta = pkt_meta(m);
-		uint32_t vni = (uint32_t)(keys[j] >> 32);
-		uint16_t dom;
+		if (unlikely(key != last_key)) {
+			void *data;
 
-		if (unlikely(!(hits & (UINT64_C(1) << j)))) {
-			/* Which was it? Only the rare miss pays a second lookup. */
+			last_key = key;
+			last_dom = b->t != NULL && rte_hash_lookup_data(b->t->peer_hash, &key,
+									&data) >= 0 ?
+				(int32_t)(uintptr_t)data : -1;
+		}
+		if (unlikely(last_dom < 0)) {
+			uint32_t vni = (uint32_t)(key >> 32);
+
+			/* Which was it? Only a miss pays a second lookup. */
 			vx_drop(meta, b->t != NULL && rte_hash_lookup(b->t->vni_hash, &vni) >= 0 ?
 				DP_DROP_VXLAN_UNKNOWN_PEER : DP_DROP_VXLAN_UNKNOWN_VNI);
 			continue;
 		}
-		dom = (uint16_t)(uintptr_t)data[j];
 		/* The view and the table are published separately: trust the pair. */
-		if (unlikely(!(b->v->nets[dom].flags & DP_NET_F_OVERLAY))) {
+		if (unlikely(!(b->v->nets[last_dom].flags & DP_NET_F_OVERLAY))) {
 			vx_drop(meta, DP_DROP_VXLAN_UNKNOWN_VNI);
 			continue;
 		}
 		/* The inner frame goes on to the bridge of its overlay domain
 		 * (parse_one set its next code), or is dropped as malformed. */
-		vx_decap_one(ctx, m, dom, (uint32_t)keys[j]);
+		vx_decap_one(ctx, m, (uint16_t)last_dom, (uint32_t)key);
 	}
 }
 
