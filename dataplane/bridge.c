@@ -324,6 +324,8 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, const bool m
 				meta->nh_ip = __atomic_load_n(&fdb->entries[pos[2 * i + 1]].vtep,
 							      __ATOMIC_RELAXED);
 				meta->next = PL_NEXT_VXENC;
+				/* pl_run encapsulates it in this round. */
+				ctx->vxenc_pending = true;
 				continue;
 			}
 		}

@@ -134,6 +134,8 @@ struct lcore_ctx {
 	                                        * parser looks for VXLAN to our VTEP
 	                                        * and the bridge may get decapsulated
 	                                        * frames among the burst's (vxlan.h) */
+	bool vxenc_pending;                    /* the bridge sent a frame of this burst
+	                                        * to vxenc: pl_run runs it in round one */
 	uint16_t worker_id;                    /* 0..n_workers-1, also the TX queue id */
 	unsigned int lcore_id;                 /* EAL lcore */
 	struct rte_eth_dev_tx_buffer *txb[RTE_MAX_ETHPORTS]; /* per-port TX batching */

@@ -24,8 +24,9 @@
  * the parser found to be VXLAN to our VTEP (vxlan.h), and hands the inner
  * frames of those it decapsulates to the bridge of the same round. The
  * dispatcher, which reads every packet's code anyway, sets aside the few
- * frames the bridge handed to the gateway or to vxenc (codes ARP..VXENC),
- * and only if there are any does a second round run
+ * frames the bridge handed to the gateway (codes ARP..L2OUT; bridged frames
+ * to remote MACs are encapsulated by vxenc before that dispatch, when the
+ * bridge says there are any), and only if there are any does a second round run
  * the gateway stages over them and dispatch them in turn. So the plain L2 path
  * pays for the gateway stages with nothing but a switch case. Within a round,
  * a bit mask of the codes present skips the stages no packet needs, and a
@@ -242,8 +243,17 @@ pl_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, uint16_t in_po
 
 	/* Round one: every packet starts at parse; the L2 stages (and VXLAN
 	 * decapsulation), then dispatch. */
+	ctx->vxenc_pending = false;
 	pl_stages_run(ctx, pkts, n, DP_STAGE_PARSE, PL_FIRST_GW_STAGE - 1,
 		      UINT32_C(1) << PL_NEXT_PARSE);
+	/* Bridged frames to remote MACs are encapsulated in this round too: they
+	 * need none of the gateway stages, so they skip round two's dispatch. */
+	if (unlikely(ctx->vxenc_pending)) {
+		for (uint16_t i = 0; i < n; i++)
+			codes |= UINT32_C(1) << (pkt_meta(pkts[i])->next & 31);
+		pl_stages_run(ctx, pkts, n, DP_STAGE_VXENC, DP_STAGE_VXENC, codes);
+		codes = 0;
+	}
 	nk = pl_dispatch(ctx, pkts, n, PL_FIRST_GW_STAGE);
 	if (likely(nk == 0))
 		return;

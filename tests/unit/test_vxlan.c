@@ -1183,6 +1183,45 @@ test_routed_overlay(void)
 	}
 }
 
+/*
+ * One burst from c1: to r1 (bridged to a remote MAC: encapsulated in round
+ * one, pipeline.c), to c2 (local), to H (routed into the overlay: vxenc in
+ * round two), to r2 again: each leaves as it should, vxenc runs once per
+ * round, and the bridged frames keep their order around the routed one.
+ */
+static void
+test_encap_rounds(void)
+{
+	uint8_t a[80], c[80], h[80], d[80];
+	size_t il = udp_bytes(a, 80, &mac_c1, &mac_r1, ip_c1, ip_r1, 1, 2);
+	uint64_t calls0 = ctx->cnt.stages[DP_STAGE_VXENC].calls;
+	uint64_t pkts0 = ctx->cnt.stages[DP_STAGE_VXENC].pkts;
+	uint32_t dip;
+
+	reset();
+	udp_bytes(c, 80, &mac_c1, &mac_c2, ip_c1, ip_c2, 1, 2);
+	udp_bytes(h, 80, &mac_c1, &mac_go, ip_c1, ip_h5, 5, 6);
+	udp_bytes(d, 80, &mac_c1, &mac_r2, ip_c1, IP4(10, 1, 0, 51), 3, 4);
+	inject(P_C1, mk(a, il));
+	inject(P_C1, mk(c, il));
+	inject(P_C1, mk(h, il));
+	inject(P_C1, mk(d, il));
+	run();
+	CU_ASSERT_EQUAL(dropped_total(), 0);
+	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_VXENC].calls, calls0 + 2);
+	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_VXENC].pkts, pkts0 + 3);
+	CU_ASSERT_EQUAL_FATAL(ngot[P_C2], 1);
+	CU_ASSERT(same_bytes(got[P_C2][0], c, il));
+	CU_ASSERT_EQUAL_FATAL(ngot[P_U], 3);
+	/* Round one's two first (to P1, then P2), then the routed one (to P1). */
+	CU_ASSERT(memcmp(inner_of(got[P_U][0], &dip), a, il) == 0);
+	CU_ASSERT_EQUAL(dip, ip_p1);
+	CU_ASSERT(memcmp(inner_of(got[P_U][1], &dip), d, il) == 0);
+	CU_ASSERT_EQUAL(dip, ip_p2);
+	CU_ASSERT(memcmp(inner_of(got[P_U][2], &dip), &mac_mh, 6) == 0);
+	CU_ASSERT_EQUAL(dip, ip_p1);
+}
+
 /* The table's validation, and removing every overlay. */
 static void
 test_table(void)
@@ -1314,6 +1353,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "flood: head-end replication, split horizon", test_flood);
 	CU_add_test(s, "ARP suppression, answers through the tunnel", test_arp);
 	CU_add_test(s, "routed overlay", test_routed_overlay);
+	CU_add_test(s, "encap: bridged in round one, routed in round two", test_encap_rounds);
 	CU_add_test(s, "the overlay table", test_table);
 	CU_add_test(s, "fdb_add_remote, fdb_flush_vtep", test_fdb_remote);
 	return th_run() != 0;
