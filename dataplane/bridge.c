@@ -26,13 +26,14 @@
  * table: only destinations that miss (and multicast, for ARP) are compared
  * with the gateway MAC, and known unicast pays nothing for the gateway.
  *
- * Overlays (vxlan.h). A frame to the gateway MAC of the VTEP's domain
- * (DP_NET_F_VTEP) that is untagged, unfragmented IPv4 UDP goes to the vxdec
- * stage first (which hands what is not VXLAN on to NAT). Frames vxdec
- * decapsulated come back here from inside that stage, with in_port
- * DP_PORT_VXLAN and meta->nh_ip = the remote VTEP: their source MACs are
- * learned (and moved, in place) as remote, with that VTEP; one test per chunk
- * picks the variant of the loop, so the local path has no per-frame cost.
+ * Overlays (vxlan.h). VXLAN for our VTEP never reaches the bridge as such:
+ * the parser sends it to vxdec, which hands the inner frames on to the bridge
+ * in the same round, with in_port DP_PORT_VXLAN and meta->nh_ip = the remote
+ * VTEP, among the other frames of the uplink's burst: their source MACs are
+ * learned (and moved, in place) as remote, with that VTEP. One test per
+ * burst (the VTEP's domain, or a burst of decapsulated frames) picks the
+ * variant of the loop that tests each frame's port, so the local path has no
+ * per-frame cost.
  * A destination MAC that is remote (br_out_port gives DP_PORT_VXLAN) goes to
  * vxenc with meta->nh_ip = its VTEP, except from the tunnel itself (split
  * horizon: same-port). ARP requests for an address in an overlay domain's
@@ -217,28 +218,26 @@ br_arp_for_gateway(const struct lcore_ctx *ctx, struct pkt_meta *meta,
 		 l3_proxy_arp_target(ctx->l3, meta->domain, tip));
 }
 
-/* Where a frame to a gateway MAC goes: ARP, vxdec (UDP to the VTEP's
- * domain, never from the tunnel: one level of decapsulation), NAT, or L3. */
+/* Where a frame to a gateway MAC goes: ARP, NAT, or L3. (VXLAN for our VTEP
+ * never gets here: the parser sent it to vxdec, vxlan.h.) */
 static inline uint8_t
-br_gw_next(const struct dp_view *v, const struct pkt_meta *meta, bool tunnel)
+br_gw_next(const struct pkt_meta *meta)
 {
 	if (meta->flags & PKT_F_ARP)
 		return PL_NEXT_ARP;
 	if ((meta->flags & (PKT_F_IPV4 | PKT_F_VLAN)) != PKT_F_IPV4)
 		return PL_NEXT_L3;
-	if (!tunnel && (meta->flags & (PKT_F_UDP | PKT_F_FRAG)) == PKT_F_UDP &&
-	    v->nets[meta->domain].flags & DP_NET_F_VTEP)
-		return PL_NEXT_VXDEC;
 	return PL_NEXT_NAT;
 }
 
 /*
- * One chunk of at most DP_BURST packets (2 keys each). tunnel: the frames were
- * decapsulated by vxdec (in_port DP_PORT_VXLAN, meta->nh_ip their VTEP); a
- * constant in each of br_stage's two calls, so each gets its own loop.
+ * One chunk of at most DP_BURST packets (2 keys each). mixed: some frames may
+ * have been decapsulated by vxdec (in_port DP_PORT_VXLAN, meta->nh_ip their
+ * VTEP), which each frame then tests; a constant in each of br_stage's two
+ * calls, so each gets its own loop and the local one pays nothing for it.
  */
 static __rte_always_inline void
-br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, const bool tunnel)
+br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, const bool mixed)
 {
 	const struct dp_view *v = ctx->view;
 	struct fdb *fdb = ctx->fdb;
@@ -262,6 +261,7 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, const bool t
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct pkt_meta *meta = pkt_meta(pkts[i]);
+		const bool tunnel = mixed && meta->in_port == DP_PORT_VXLAN;
 		uint16_t out;
 
 		if (unlikely(meta->domain == DP_DOMAIN_NONE)) {
@@ -299,7 +299,7 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, const bool t
 				gw_key = br_gw_key(v, gw_dom);
 			}
 			if (unlikely(keys[2 * i + 1] == gw_key)) {
-				meta->next = br_gw_next(v, meta, tunnel);
+				meta->next = br_gw_next(meta);
 				continue;
 			}
 			/* Gateways are untagged: a tagged request floods like any frame. */
@@ -324,6 +324,8 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, const bool t
 				meta->nh_ip = __atomic_load_n(&fdb->entries[pos[2 * i + 1]].vtep,
 							      __ATOMIC_RELAXED);
 				meta->next = PL_NEXT_VXENC;
+				/* pl_run encapsulates it in this round. */
+				ctx->vxenc_pending = true;
 				continue;
 			}
 		}
@@ -339,8 +341,8 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, const bool t
 uint16_t
 br_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
-	/* vxdec hands its decapsulated frames over in calls of their own. */
-	if (unlikely(n > 0 && pkt_meta(pkts[0])->in_port == DP_PORT_VXLAN)) {
+	/* The VTEP's domain: vxdec's inner frames may be among the burst's. */
+	if (unlikely(ctx->rx_vtep || (n > 0 && pkt_meta(pkts[0])->in_port == DP_PORT_VXLAN))) {
 		for (uint16_t done = 0; done < n; done += DP_BURST)
 			br_chunk(ctx, pkts + done, (uint16_t)RTE_MIN(n - done, DP_BURST), true);
 		return n;

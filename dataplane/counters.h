@@ -75,8 +75,8 @@ extern const char *const dp_drop_descs[DP_DROP_MAX];
 /* Stages, in their fixed order (see pipeline.c). */
 #define DP_STAGES(X)                 \
 	X(PARSE, "parse")            \
-	X(BRIDGE, "bridge")          \
 	X(VXDEC, "vxdec")            \
+	X(BRIDGE, "bridge")          \
 	X(ARP, "arp")                \
 	X(NAT, "nat")                \
 	X(L3, "l3")                  \

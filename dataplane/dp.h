@@ -130,6 +130,12 @@ struct lcore_ctx {
 	uint64_t now_tsc;                      /* TSC read once per loop */
 	uint16_t rx_port;                      /* port of the burst in the pipeline */
 	uint16_t rx_domain;                    /* its domain (from the view) */
+	bool rx_vtep;                          /* that domain has DP_NET_F_VTEP: the
+	                                        * parser looks for VXLAN to our VTEP
+	                                        * and the bridge may get decapsulated
+	                                        * frames among the burst's (vxlan.h) */
+	bool vxenc_pending;                    /* the bridge sent a frame of this burst
+	                                        * to vxenc: pl_run runs it in round one */
 	uint16_t worker_id;                    /* 0..n_workers-1, also the TX queue id */
 	unsigned int lcore_id;                 /* EAL lcore */
 	struct rte_eth_dev_tx_buffer *txb[RTE_MAX_ETHPORTS]; /* per-port TX batching */

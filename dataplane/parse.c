@@ -9,7 +9,11 @@
  * and never re-validate, so the parser must never record an offset whose
  * header it has not checked to be complete. parse_one() never writes in_port,
  * out_port or domain; parse_stage() runs it over a burst and, being the first
- * stage, stamps in_port and domain from the context as it goes.
+ * stage, stamps in_port and domain from the context as it goes. In the VTEP's
+ * domain (DP_NET_F_VTEP, the uplink's while an overlay exists) parse_stage
+ * also recognises VXLAN for our VTEP and sends it to vxdec instead of the
+ * bridge (vxlan.h); that test runs in a loop of its own, picked once per
+ * burst, so other ports' frames pay nothing for it.
  *
  * Policy. dpnet is an L2 switch, but it also terminates ARP and will rewrite
  * IP (NAT, conntrack, VXLAN), so it protects its own stages: a frame whose L2
@@ -73,8 +77,10 @@
 #include <rte_udp.h>
 
 #include "counters.h"
+#include "fdb.h"
 #include "pipeline.h"
 #include "pkt.h"
+#include "vxlan_private.h"
 
 /* Tags we step over; the bound keeps the loop short and refuses tag stacking. */
 #define PARSE_MAX_VLAN 2
@@ -289,6 +295,30 @@ parse_one(struct rte_mbuf *m)
 	return parse_mbuf(m, pkt_meta(m));
 }
 
+/*
+ * Is this parsed frame VXLAN for our VTEP (vxlan.h), to be decapsulated before
+ * it is bridged? Untagged, unfragmented IPv4 UDP to the VXLAN port and the VTEP
+ * address, sent to the VTEP domain's gateway MAC from a unicast source that is
+ * not that MAC (any other source is the bridge's to drop as bad-src-mac).
+ * gw48 is the gateway MAC as fdb_key_hdr() reads it (domain 0).
+ */
+static __rte_always_inline bool
+parse_is_vxlan(const struct rte_mbuf *m, const struct pkt_meta *meta, uint64_t gw48,
+	       rte_be32_t vtep_ip, rte_be16_t udp_port)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint64_t src48;
+
+	if ((meta->flags & (PKT_F_IPV4 | PKT_F_UDP | PKT_F_VLAN | PKT_F_FRAG | PKT_F_L2_MCAST)) !=
+	    (PKT_F_IPV4 | PKT_F_UDP) || fdb_key_hdr(0, p) != gw48)
+		return false;
+	if (((const struct rte_udp_hdr *)(p + meta->l4_off))->dst_port != udp_port ||
+	    ((const struct rte_ipv4_hdr *)(p + meta->l3_off))->dst_addr != vtep_ip)
+		return false;
+	src48 = fdb_key_hdr(0, p + RTE_ETHER_ADDR_LEN);
+	return !(src48 & FDB_KEY_MCAST) && src48 != 0 && src48 != gw48;
+}
+
 uint16_t
 parse_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -302,6 +332,31 @@ parse_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 	if (ctx == NULL) {
 		for (i = 0; i < n; i++)
 			parse_mbuf(pkts[i], pkt_meta(pkts[i]));
+		return n;
+	}
+	if (unlikely(ctx->rx_vtep)) {
+		/* The VTEP's domain (the uplink's): VXLAN for us goes to vxdec first. */
+		const struct dp_net_view *net = &ctx->view->nets[ctx->rx_domain];
+		struct vxlan_params vp;
+		uint64_t gw48 = fdb_key(0, &net->gw_mac);
+		rte_be32_t vtep_ip = rte_cpu_to_be_32(net->gw_ip);
+		rte_be16_t udp_port;
+
+		vxlan_params_unpack(__atomic_load_n(&ctx->dp->vxlan_params, __ATOMIC_RELAXED),
+				    &vp);
+		udp_port = rte_cpu_to_be_16(vp.udp_port);
+		for (i = 0; i < n; i++) {
+			struct pkt_meta *meta = pkt_meta(pkts[i]);
+
+			if (likely(i + 1 < n))
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+			meta->in_port = ctx->rx_port;
+			meta->domain = ctx->rx_domain;
+			ctx->cnt.ports[ctx->rx_port].rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+			if (parse_mbuf(pkts[i], meta) == 0 && net->gw_ip != 0 &&
+			    parse_is_vxlan(pkts[i], meta, gw48, vtep_ip, udp_port))
+				meta->next = PL_NEXT_VXDEC;
+		}
 		return n;
 	}
 	for (i = 0; i < n; i++) {

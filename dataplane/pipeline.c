@@ -19,10 +19,14 @@
  * one (PKT_F_ROUTED) to view->dom_flood[its output domain], minus the ingress
  * port should that be in the output domain.
  *
- * pl_run works in two rounds. The first runs the L2 stages (parse, bridge)
- * over the whole burst and dispatches it; the dispatcher, which reads every
- * packet's code anyway, sets aside the few frames the bridge handed to the
- * gateway (codes ARP..L2OUT), and only if there are any does a second round run
+ * pl_run works in two rounds. The first runs the L2 stages (parse, vxdec,
+ * bridge) over the whole burst and dispatches it; vxdec only ever gets frames
+ * the parser found to be VXLAN to our VTEP (vxlan.h), and hands the inner
+ * frames of those it decapsulates to the bridge of the same round. The
+ * dispatcher, which reads every packet's code anyway, sets aside the few
+ * frames the bridge handed to the gateway (codes ARP..L2OUT; bridged frames
+ * to remote MACs are encapsulated by vxenc before that dispatch, when the
+ * bridge says there are any), and only if there are any does a second round run
  * the gateway stages over them and dispatch them in turn. So the plain L2 path
  * pays for the gateway stages with nothing but a switch case. Within a round,
  * a bit mask of the codes present skips the stages no packet needs, and a
@@ -43,8 +47,8 @@ typedef uint16_t (*pl_stage_fn)(struct lcore_ctx *, struct rte_mbuf **, uint16_t
 /* Indexed by enum dp_stage; the PL_NEXT_* code of stage s is s. */
 static const pl_stage_fn pl_stages[DP_STAGE_MAX] = {
 	[DP_STAGE_PARSE] = parse_stage,
-	[DP_STAGE_BRIDGE] = br_stage,
 	[DP_STAGE_VXDEC] = vxlan_decap_stage,
+	[DP_STAGE_BRIDGE] = br_stage,
 	[DP_STAGE_ARP] = arp_stage,
 	[DP_STAGE_NAT] = nat_stage,
 	[DP_STAGE_L3] = l3_stage,
@@ -53,8 +57,10 @@ static const pl_stage_fn pl_stages[DP_STAGE_MAX] = {
 };
 
 _Static_assert((int)DP_STAGE_PARSE == (int)PL_NEXT_PARSE, "stage and next codes agree");
-_Static_assert((int)DP_STAGE_BRIDGE == (int)PL_NEXT_BRIDGE, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_VXDEC == (int)PL_NEXT_VXDEC, "stage and next codes agree");
+_Static_assert((int)DP_STAGE_BRIDGE == (int)PL_NEXT_BRIDGE, "stage and next codes agree");
+_Static_assert(PL_NEXT_PARSE < PL_NEXT_VXDEC && PL_NEXT_VXDEC < PL_NEXT_BRIDGE,
+	       "vxdec runs between parse and bridge, in round one");
 _Static_assert((int)DP_STAGE_ARP == (int)PL_NEXT_ARP, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_NAT == (int)PL_NEXT_NAT, "stage and next codes agree");
 _Static_assert((int)DP_STAGE_L3 == (int)PL_NEXT_L3, "stage and next codes agree");
@@ -231,11 +237,23 @@ pl_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, uint16_t in_po
 	/* The parse stage stamps in_port and domain from here in its own pass. */
 	ctx->rx_port = in_port;
 	ctx->rx_domain = ctx->view->ports[in_port].domain;
+	ctx->rx_vtep = ctx->rx_domain < DP_MAX_DOMAINS &&
+		ctx->view->nets[ctx->rx_domain].flags & DP_NET_F_VTEP;
 	ctx->cnt.ports[in_port].rx_pkts += n;
 
-	/* Round one: every packet starts at parse; the L2 stages, then dispatch. */
+	/* Round one: every packet starts at parse; the L2 stages (and VXLAN
+	 * decapsulation), then dispatch. */
+	ctx->vxenc_pending = false;
 	pl_stages_run(ctx, pkts, n, DP_STAGE_PARSE, PL_FIRST_GW_STAGE - 1,
 		      UINT32_C(1) << PL_NEXT_PARSE);
+	/* Bridged frames to remote MACs are encapsulated in this round too: they
+	 * need none of the gateway stages, so they skip round two's dispatch. */
+	if (unlikely(ctx->vxenc_pending)) {
+		for (uint16_t i = 0; i < n; i++)
+			codes |= UINT32_C(1) << (pkt_meta(pkts[i])->next & 31);
+		pl_stages_run(ctx, pkts, n, DP_STAGE_VXENC, DP_STAGE_VXENC, codes);
+		codes = 0;
+	}
 	nk = pl_dispatch(ctx, pkts, n, PL_FIRST_GW_STAGE);
 	if (likely(nk == 0))
 		return;

@@ -26,13 +26,13 @@
 /*
  * Where a packet goes next. The codes of the stages equal their index in
  * DP_STAGES (counters.h) and increase along the path, so a stage can only
- * send a packet forward: parse -> bridge -> vxdec -> arp | nat -> l3 -> l2out
+ * send a packet forward: parse -> vxdec -> bridge -> arp | nat -> l3 -> l2out
  * -> vxenc -> dispatch (vxlan.h for the two overlay stages).
  */
 enum pl_next {
 	PL_NEXT_PARSE = 0,    /* set by RX: parse the headers */
+	PL_NEXT_VXDEC,        /* VXLAN to our VTEP (the parser says): decapsulate (vxlan.h) */
 	PL_NEXT_BRIDGE,       /* L2 forwarding within the ingress domain */
-	PL_NEXT_VXDEC,        /* UDP to a VTEP's gateway: decapsulate VXLAN (vxlan.h) */
 	PL_NEXT_ARP,          /* an ARP request (or any ARP) for a gateway: answer it */
 	PL_NEXT_NAT,          /* IPv4 sent to a gateway MAC: conntrack and NAT (nat.h) */
 	PL_NEXT_L3,           /* sent to a gateway MAC: route, or answer a ping */
@@ -95,7 +95,7 @@ br_out_port(const struct dp_view *v, const struct fdb *fdb, int32_t pos, uint64_
 int parse_one(struct rte_mbuf *m);
 
 /* The first stage of the gateway (the second round of pl_run, see pipeline.c). */
-#define PL_FIRST_GW_STAGE PL_NEXT_VXDEC
+#define PL_FIRST_GW_STAGE PL_NEXT_ARP
 
 /* vxenc may replace an mbuf of its array with a copy (of a shared frame; it
  * frees the original): pl_run writes its selection back into the burst. */

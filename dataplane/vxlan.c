@@ -36,6 +36,7 @@
 #include <rte_udp.h>
 #include <rte_vxlan.h>
 
+#include "cksum.h"
 #include "l3_private.h"
 #include "neigh.h"
 #include "pipeline.h"
@@ -329,8 +330,8 @@ vx_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 }
 
 /*
- * First pass over one frame: not ours (NAT), dropped, or its (VNI, outer
- * source) key filled in for the bulk lookup (returns true).
+ * First pass over one frame: not ours (on to the bridge, untouched), dropped,
+ * or its (VNI, outer source) key filled in for the bulk lookup (returns true).
  */
 static inline bool
 vx_decap_classify(const struct vx_burst *b, struct rte_mbuf *m, uint64_t *key)
@@ -342,11 +343,12 @@ vx_decap_classify(const struct vx_burst *b, struct rte_mbuf *m, uint64_t *key)
 	const struct rte_vxlan_hdr *vx;
 	uint32_t ulen;
 
-	/* The bridge sent only untagged, unfragmented IPv4 UDP whose headers the
-	 * parser checked to be in the first segment; anything else is a host's. */
-	if (udp->dst_port != rte_cpu_to_be_16(b->p.udp_port) || b->vtep_ip == 0 ||
-	    ip->dst_addr != rte_cpu_to_be_32(b->vtep_ip) || meta->domain != b->u) {
-		meta->next = PL_NEXT_NAT;
+	/* The parser sent only untagged, unfragmented IPv4 UDP whose headers it
+	 * checked to be in the first segment, to our port and address; what a
+	 * change of the view or the parameters since made another's is bridged. */
+	if (unlikely(udp->dst_port != rte_cpu_to_be_16(b->p.udp_port) || b->vtep_ip == 0 ||
+		     ip->dst_addr != rte_cpu_to_be_32(b->vtep_ip) || meta->domain != b->u)) {
+		meta->next = PL_NEXT_BRIDGE;
 		return false;
 	}
 	if (unlikely(!vx_cksum_ok(m, ip))) {
@@ -402,56 +404,53 @@ vx_decap_one(struct lcore_ctx *ctx, struct rte_mbuf *m, uint16_t domain, uint32_
 	return parse_one(m) == 0;
 }
 
+/*
+ * Decapsulate up to DP_BURST frames. The (VNI, peer) lookup is made once per
+ * run of frames with the same key (consecutive frames from one peer are the
+ * common case), not once per frame.
+ */
 static void
 vx_decap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf **pkts,
 	       uint16_t n)
 {
-	uint64_t keys[DP_BURST];
-	const void *kptr[DP_BURST];
-	void *data[DP_BURST];
-	uint16_t idx[DP_BURST];
-	struct rte_mbuf *inner[DP_BURST];
-	uint64_t hits = 0;
-	uint16_t nk = 0, ni = 0;
+	uint64_t key, last_key = UINT64_MAX;   /* no (VNI, peer) key is all ones */
+	int32_t last_dom = -1;                  /* the last key's domain, or < 0: none */
 
 	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct pkt_meta *meta = pkt_meta(m);
+
 		/* The inner headers start in the frame's second cache line. */
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod_offset(pkts[i + 1], uint8_t *,
 							      RTE_CACHE_LINE_SIZE));
-		if (!vx_decap_classify(b, pkts[i], &keys[nk]))
+		if (!vx_decap_classify(b, m, &key))
 			continue;
-		kptr[nk] = &keys[nk];
-		idx[nk++] = i;
-	}
-	if (nk == 0)
-		return;
-	if (likely(b->t != NULL))
-		rte_hash_lookup_bulk_data(b->t->peer_hash, kptr, nk, &hits, data);
-	for (uint16_t j = 0; j < nk; j++) {
-		struct rte_mbuf *m = pkts[idx[j]];
-		struct pkt_meta *meta = pkt_meta(m);
-		uint32_t vni = (uint32_t)(keys[j] >> 32);
-		uint16_t dom;
+		if (unlikely(key != last_key)) {
+			void *data;
 
-		if (unlikely(!(hits & (UINT64_C(1) << j)))) {
-			/* Which was it? Only the rare miss pays a second lookup. */
+			last_key = key;
+			last_dom = b->t != NULL && rte_hash_lookup_data(b->t->peer_hash, &key,
+									&data) >= 0 ?
+				(int32_t)(uintptr_t)data : -1;
+		}
+		if (unlikely(last_dom < 0)) {
+			uint32_t vni = (uint32_t)(key >> 32);
+
+			/* Which was it? Only a miss pays a second lookup. */
 			vx_drop(meta, b->t != NULL && rte_hash_lookup(b->t->vni_hash, &vni) >= 0 ?
 				DP_DROP_VXLAN_UNKNOWN_PEER : DP_DROP_VXLAN_UNKNOWN_VNI);
 			continue;
 		}
-		dom = (uint16_t)(uintptr_t)data[j];
 		/* The view and the table are published separately: trust the pair. */
-		if (unlikely(!(b->v->nets[dom].flags & DP_NET_F_OVERLAY))) {
+		if (unlikely(!(b->v->nets[last_dom].flags & DP_NET_F_OVERLAY))) {
 			vx_drop(meta, DP_DROP_VXLAN_UNKNOWN_VNI);
 			continue;
 		}
-		if (vx_decap_one(ctx, m, dom, (uint32_t)keys[j]))
-			inner[ni++] = m;
+		/* The inner frame goes on to the bridge of its overlay domain
+		 * (parse_one set its next code), or is dropped as malformed. */
+		vx_decap_one(ctx, m, (uint16_t)last_dom, (uint32_t)key);
 	}
-	/* The inner frames are bridged in their overlay domain (vxlan.h). */
-	if (ni > 0)
-		br_stage(ctx, inner, ni);
 }
 
 uint16_t
@@ -485,46 +484,111 @@ vx_writable(struct lcore_ctx *ctx, struct rte_mbuf *m)
 	return c;
 }
 
-/* Put the outer headers in front of a writable frame (meta->nh_ip the peer). */
+/*
+ * What every frame to one peer shares: the 50 outer bytes with the total and
+ * UDP lengths, the IP id, the UDP source port and the IPv4 checksum at 0, and
+ * the one's-complement sum of that IPv4 header, so that a frame's checksum is
+ * the template's sum plus its total length (and id): RFC 1624, no pass over
+ * the header per frame. Built when the peer (or the overlay) changes from one
+ * frame to the next, so a burst to one peer resolves its route and neighbour
+ * once.
+ */
+struct vx_tmpl {
+	uint8_t hdr[64];        /* the outer headers (VXLAN_HDR_LEN bytes used) */
+	uint32_t peer;          /* the peer it is for, 0 = none yet */
+	uint32_t vni;           /* and the VNI */
+	uint32_t sum;           /* folded sum of the IPv4 header as in hdr */
+	uint32_t nh;            /* the next hop resolved (neighbour key's address) */
+	uint8_t next;           /* PL_NEXT_TX, PL_NEXT_PUNT (neighbour miss) or DROP */
+	uint8_t drop_reason;    /* when next is DROP */
+};
+
+/* Resolve a peer (route, next hop, neighbour) and fill the template. */
+static void
+vx_tmpl_build(const struct lcore_ctx *ctx, const struct vx_burst *b, struct vx_tmpl *tp,
+	      uint32_t peer, uint32_t vni)
+{
+	const struct l3_tables *l3 = ctx->l3;
+	const struct l3_nexthop *nh;
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)tp->hdr;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	struct rte_vxlan_hdr *vx = (struct rte_vxlan_hdr *)(udp + 1);
+	uint32_t hop, idx;
+	uint64_t key;
+	void *data;
+
+	tp->peer = peer;
+	tp->vni = vni;
+	if (rte_lpm_lookup(l3->lpm, peer, &hop) == 0) {
+		idx = hop;
+	} else {
+		idx = __atomic_load_n(&l3->default_nh, __ATOMIC_ACQUIRE);
+		if (idx == L3_NH_NONE)
+			goto no_route;
+	}
+	nh = &l3->nh[idx];
+	if (unlikely(nh->type == L3_NH_BLACKHOLE || nh->domain != b->u))
+		goto no_route;
+	tp->nh = nh->type == L3_NH_CONNECTED ? peer : nh->gw_ip;
+	key = l3_neigh_key(b->u, tp->nh);
+	memset(tp->hdr, 0, sizeof(tp->hdr));
+	if (rte_hash_lookup_data(l3->neigh, &key, &data) >= 0) {
+		l3_mac_unpack((uint64_t)(uintptr_t)data, &eth->dst_addr);
+		tp->next = PL_NEXT_TX;
+	} else if (b->v->nets[b->u].flags & DP_NET_F_RESOLVE) {
+		/* Finished but for its destination MAC, which control finds (neigh.h). */
+		tp->next = PL_NEXT_PUNT;
+	} else {
+		tp->next = PL_NEXT_DROP;
+		tp->drop_reason = DP_DROP_NO_NEIGHBOUR;
+		return;
+	}
+	eth->src_addr = b->v->nets[b->u].gw_mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	if (b->p.df)
+		ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = b->p.ttl;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(b->vtep_ip);
+	ip->dst_addr = rte_cpu_to_be_32(peer);
+	tp->sum = rte_raw_cksum(ip, sizeof(*ip));
+	udp->dst_port = rte_cpu_to_be_16(b->p.udp_port);
+	/* The UDP checksum stays 0: RFC 7348, VTEPs send 0. */
+	vx->vx_flags = VX_FLAGS_I;
+	vx->vx_vni = rte_cpu_to_be_32(vni << 8);
+	return;
+no_route:
+	tp->next = PL_NEXT_DROP;
+	tp->drop_reason = DP_DROP_VXLAN_NO_ROUTE;
+}
+
+/* Put the outer headers of template tp in front of a writable frame. */
 static inline void
-vx_build(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf *m, uint32_t vni,
-	 const struct rte_ether_addr *dst)
+vx_build(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf *m,
+	 const struct vx_tmpl *tp)
 {
 	struct pkt_meta *meta = pkt_meta(m);
 	uint16_t sport = vxlan_src_port(m);
 	uint32_t inner_len = rte_pktmbuf_pkt_len(m);
-	struct rte_ether_hdr *eth =
-		(struct rte_ether_hdr *)rte_pktmbuf_prepend(m, VXLAN_HDR_LEN);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	uint8_t *h = (uint8_t *)rte_pktmbuf_prepend(m, VXLAN_HDR_LEN);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(h + RTE_ETHER_HDR_LEN);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-	struct rte_vxlan_hdr *vx = (struct rte_vxlan_hdr *)(udp + 1);
+	rte_be16_t tot = rte_cpu_to_be_16((uint16_t)(VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN +
+						      inner_len));
+	rte_be16_t id = 0;
 
-	eth->dst_addr = *dst;
-	eth->src_addr = b->v->nets[b->u].gw_mac;
-	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN +
-						       inner_len));
-	if (b->p.df) {
-		ip->packet_id = 0;
-		ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	} else {
-		ip->packet_id = rte_cpu_to_be_16(ctx->vx_ip_id++);
-		ip->fragment_offset = 0;
+	memcpy(h, tp->hdr, VXLAN_HDR_LEN);
+	if (!b->p.df) {
+		id = rte_cpu_to_be_16(ctx->vx_ip_id++);
+		ip->packet_id = id;
 	}
-	ip->time_to_live = b->p.ttl;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(b->vtep_ip);
-	ip->dst_addr = rte_cpu_to_be_32(meta->nh_ip);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->total_length = tot;
+	/* The template's sum with the two words it left at 0 (cksum.h, RFC 1624). */
+	ip->hdr_checksum = (rte_be16_t)~cksum_fold(tp->sum + tot + id);
 	udp->src_port = rte_cpu_to_be_16(sport);
-	udp->dst_port = rte_cpu_to_be_16(b->p.udp_port);
 	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(VX_UDP_VX_LEN + inner_len));
-	udp->dgram_cksum = 0;       /* RFC 7348: VTEPs send 0 */
-	vx->vx_flags = VX_FLAGS_I;
-	vx->vx_vni = rte_cpu_to_be_32(vni << 8);
 	/* What the frame is now, for anyone who reads it after us (control). */
 	meta->flags = PKT_F_IPV4 | PKT_F_UDP | (meta->flags & PKT_F_ROUTED);
 	meta->l3_off = RTE_ETHER_HDR_LEN;
@@ -536,48 +600,29 @@ vx_build(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf *m, ui
 	ctx->cnt.ports[DP_PORT_VXLAN].tx_pkts++;
 }
 
-/* The next hop of a route lookup result (rte_lpm_lookup_bulk), or NULL. */
-static inline const struct l3_nexthop *
-vx_route(const struct l3_tables *l3, uint32_t hop)
-{
-	uint32_t idx;
-
-	if (hop & RTE_LPM_LOOKUP_SUCCESS) {
-		idx = hop & 0x00FFFFFF;
-	} else {
-		idx = __atomic_load_n(&l3->default_nh, __ATOMIC_ACQUIRE);
-		if (idx == L3_NH_NONE)
-			return NULL;
-	}
-	return &l3->nh[idx];
-}
-
 /*
  * Encapsulate up to DP_BURST frames (meta->domain an overlay, meta->nh_ip the
- * peer): checks, one bulk LPM lookup of the peers, one bulk neighbour lookup
- * of the next hops, then the headers. pkts[i] may be replaced by a copy.
+ * peer): per frame the checks, then the template of its peer (resolved again
+ * only when the peer differs from the previous frame's), then the headers.
+ * pkts[i] may be replaced by a copy.
  */
 static void
 vx_encap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf **pkts,
 	       uint16_t n)
 {
-	const struct l3_tables *l3 = ctx->l3;
-	uint32_t ips[DP_BURST], hops[DP_BURST], vnis[DP_BURST];
-	uint64_t keys[DP_BURST];
-	const void *kptr[DP_BURST];
-	void *data[DP_BURST];
-	uint16_t idx[DP_BURST], kidx[DP_BURST];
-	uint16_t np = 0, nk = 0;
-	uint64_t hits = 0;
+	struct vx_tmpl tmpl __rte_aligned(RTE_CACHE_LINE_SIZE);
 	/* The longest inner frame: the uplink's MTU less the outer IP, UDP and
 	 * VXLAN headers, plus the inner Ethernet header. */
 	uint32_t max_len = UINT32_MAX;
 
+	tmpl.peer = 0;
+	tmpl.vni = 0;
 	if (b->u < DP_MAX_DOMAINS && b->v->nets[b->u].mtu != 0)
 		max_len = b->v->nets[b->u].mtu > VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN ?
 			(uint32_t)b->v->nets[b->u].mtu - (VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN) : 0;
 	for (uint16_t i = 0; i < n; i++) {
-		struct pkt_meta *meta = pkt_meta(pkts[i]);
+		struct rte_mbuf *m = pkts[i];
+		struct pkt_meta *meta = pkt_meta(m);
 		uint16_t dom = meta->domain;
 		uint32_t vni = b->t != NULL && dom < DP_MAX_DOMAINS ? b->t->vni[dom] : 0;
 
@@ -589,7 +634,7 @@ vx_encap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf 
 			vx_drop(meta, DP_DROP_VXLAN_NO_VTEP);
 			continue;
 		}
-		if (unlikely(rte_pktmbuf_pkt_len(pkts[i]) > max_len)) {
+		if (unlikely(rte_pktmbuf_pkt_len(m) > max_len)) {
 			vx_drop(meta, DP_DROP_TOO_BIG);
 			continue;
 		}
@@ -597,38 +642,10 @@ vx_encap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf 
 			vx_drop(meta, DP_DROP_VXLAN_NO_ROUTE);
 			continue;
 		}
-		vnis[np] = vni;
-		ips[np] = meta->nh_ip;
-		idx[np++] = i;
-	}
-	if (np == 0)
-		return;
-	rte_lpm_lookup_bulk(l3->lpm, ips, hops, np);
-	for (uint16_t j = 0; j < np; j++) {
-		struct pkt_meta *meta = pkt_meta(pkts[idx[j]]);
-		const struct l3_nexthop *nh = vx_route(l3, hops[j]);
-
-		if (unlikely(nh == NULL || nh->type == L3_NH_BLACKHOLE || nh->domain != b->u)) {
-			vx_drop(meta, DP_DROP_VXLAN_NO_ROUTE);
-			continue;
-		}
-		keys[nk] = l3_neigh_key(b->u, nh->type == L3_NH_CONNECTED ? ips[j] : nh->gw_ip);
-		kptr[nk] = &keys[nk];
-		vnis[nk] = vnis[j];
-		kidx[nk++] = idx[j];
-	}
-	if (nk == 0)
-		return;
-	rte_hash_lookup_bulk_data(l3->neigh, kptr, nk, &hits, data);
-	for (uint16_t j = 0; j < nk; j++) {
-		struct rte_mbuf *m = pkts[kidx[j]];
-		struct pkt_meta *meta = pkt_meta(m);
-		bool hit = hits & (UINT64_C(1) << j);
-		struct rte_ether_addr dst = {{0}};
-
-		/* A miss waits for control in a resolving uplink domain (neigh.h). */
-		if (!hit && !(b->v->nets[b->u].flags & DP_NET_F_RESOLVE)) {
-			vx_drop(meta, DP_DROP_NO_NEIGHBOUR);
+		if (unlikely(meta->nh_ip != tmpl.peer || vni != tmpl.vni))
+			vx_tmpl_build(ctx, b, &tmpl, meta->nh_ip, vni);
+		if (unlikely(tmpl.next == PL_NEXT_DROP)) {
+			vx_drop(meta, tmpl.drop_reason);
 			continue;
 		}
 		m = vx_writable(ctx, m);
@@ -636,16 +653,13 @@ vx_encap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf 
 			vx_drop(meta, DP_DROP_NO_MBUF);
 			continue;
 		}
-		pkts[kidx[j]] = m;
+		pkts[i] = m;
 		meta = pkt_meta(m);
-		if (hit)
-			l3_mac_unpack((uint64_t)(uintptr_t)data[j], &dst);
-		vx_build(ctx, b, m, vnis[j], &dst);
+		vx_build(ctx, b, m, &tmpl);
 		meta->out_port = b->up_port;
-		if (unlikely(!hit)) {
-			/* Finished but for its destination MAC, which control finds. */
+		if (unlikely(tmpl.next == PL_NEXT_PUNT)) {
 			meta->domain = b->u;
-			meta->nh_ip = (uint32_t)keys[j];
+			meta->nh_ip = tmpl.nh;
 			meta->punt = PUNT_NEIGH_MISS;
 			meta->next = PL_NEXT_PUNT;
 			continue;

@@ -41,21 +41,30 @@
  * Drop reasons added to counters.h: vxlan-malformed, vxlan-bad-flags,
  * vxlan-unknown-vni, vxlan-unknown-peer, vxlan-no-vtep, vxlan-no-route.
  *
- * Pipeline. Codes: parse -> bridge -> vxdec -> arp -> nat -> l3 -> l2out ->
- * vxenc -> TX. PL_FIRST_GW_STAGE becomes PL_NEXT_VXDEC.
- *  - bridge: a frame to the gateway MAC of a domain with DP_NET_F_VTEP (the
- *    uplink's, set by control while any overlay exists) that the parser found
- *    to be untagged, unfragmented IPv4 UDP goes to PL_NEXT_VXDEC (instead of
- *    NAT). br_out_port() returns DP_PORT_VXLAN for a remote entry when the
+ * Pipeline. Codes: parse -> vxdec -> bridge -> arp -> nat -> l3 -> l2out ->
+ * vxenc -> TX; round one of pl_run runs parse, vxdec and bridge,
+ * PL_FIRST_GW_STAGE is PL_NEXT_ARP. Decapsulation happens before the outer
+ * frame is bridged (the outer MAC is neither looked up nor learned), and the
+ * inner frames are bridged in the same round.
+ *  - parse: in the VTEP's domain (DP_NET_F_VTEP: the uplink's, set by control
+ *    while any overlay exists) a frame that the parser found to be untagged,
+ *    unfragmented IPv4 UDP, to the VXLAN port and the VTEP address, sent to the
+ *    domain's gateway MAC from a unicast, non-zero source that is not the
+ *    gateway MAC, goes to PL_NEXT_VXDEC instead of the bridge; anything else
+ *    (a host's UDP service on that port or address included) is bridged as
+ *    before, and a frame to the gateway MAC then goes on to NAT or L3.
+ *  - bridge: br_out_port() returns DP_PORT_VXLAN for a remote entry when the
  *    domain has DP_NET_F_OVERLAY (else: flood, the entry is stale); the bridge
  *    and l2out then set meta->nh_ip = entry->vtep and next = PL_NEXT_VXENC.
  *    A frame from DP_PORT_VXLAN to a remote MAC is dropped (same-port: split
  *    horizon, a tunnel never forwards to a tunnel).
  *  - vxdec (vxlan_decap_stage): for each frame: if the UDP destination port is
- *    not the VXLAN port or the IPv4 destination is not the VTEP address, it is
- *    not ours: next = PL_NEXT_NAT, untouched (a host service on that UDP port
- *    still works). Else validate, in this order, dropping with the reason:
- *    bad outer IPv4 checksum (bad-ip-checksum), UDP length shorter than
+ *    not the VXLAN port or the IPv4 destination is not the VTEP address (the
+ *    view or the parameters changed since the parser looked), it is not ours:
+ *    next = PL_NEXT_BRIDGE, untouched. Else validate, in this order, dropping
+ *    with the reason:
+ *    bad outer IPv4 checksum (bad-ip-checksum; the PMD's verdict when it gives
+ *    one), UDP length shorter than
  *    8 + 8 + 14 or longer than the IPv4 payload (vxlan-malformed), VXLAN flags
  *    without the I bit or with any other flag bit or reserved field non-zero
  *    - Linux drops those too (vxlan-bad-flags), VNI of no overlay
@@ -65,9 +74,9 @@
  *    strip the outer headers (rte_pktmbuf_adj), re-parse the inner frame
  *    (parse_one), set meta->in_port = DP_PORT_VXLAN, meta->domain = the
  *    overlay's domain, meta->nh_ip = the outer source, count rx on
- *    DP_PORT_VXLAN, and run the bridge on the decapsulated frames
- *    (br_stage(ctx, inner, k) from inside the stage): they leave with the
- *    bridge's codes (TX, FLOOD, DROP, ARP, NAT, L3), all >= PL_NEXT_VXDEC.
+ *    DP_PORT_VXLAN: the inner frames leave with next = PL_NEXT_BRIDGE and are
+ *    bridged in the same round, among the burst's other frames (the bridge
+ *    tests each frame's port in the VTEP's domain only).
  *  - vxenc (vxlan_encap_stage): frames with meta->domain an overlay and
  *    meta->nh_ip the peer. Drops: inner frame longer than nets[u].mtu - 50 +
  *    14 (too-big), no VTEP address (vxlan-no-vtep), no route to the peer in

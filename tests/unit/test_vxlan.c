@@ -576,7 +576,8 @@ test_decap_drops(void)
 	}
 }
 
-/* UDP to another port, or to another address: not ours, NAT's, untouched. */
+/* UDP to another port, or to another address: not ours, the bridge's (then
+ * NAT's), untouched; vxdec's own inner frames go on to the bridge. */
 static void
 test_decap_not_ours(void)
 {
@@ -603,19 +604,24 @@ test_decap_not_ours(void)
 	}
 	CU_ASSERT_EQUAL(vxlan_decap_stage(ctx, ms, 2), 2);
 	for (int i = 0; i < 2; i++) {
-		CU_ASSERT_EQUAL(pkt_meta(ms[i])->next, PL_NEXT_NAT);
+		CU_ASSERT_EQUAL(pkt_meta(ms[i])->next, PL_NEXT_BRIDGE);
 		CU_ASSERT_EQUAL(rte_pktmbuf_pkt_len(ms[i]), ol);
 		CU_ASSERT_EQUAL(pkt_meta(ms[i])->in_port, pids[P_U]);
 	}
 	CU_ASSERT(memcmp(rte_pktmbuf_mtod(ms[0], uint8_t *) + 36, "\x21\x18", 2) == 0);
-	/* The real one, through the same call: decapsulated and bridged to c1. */
+	/* The real one, through the same call: decapsulated, for the bridge of its
+	 * overlay, which sends it to c1. */
 	CU_ASSERT_EQUAL(vxlan_decap_stage(ctx, ms + 2, 1), 1);
+	CU_ASSERT_EQUAL(pkt_meta(ms[2])->next, PL_NEXT_BRIDGE);
+	CU_ASSERT_EQUAL(pkt_meta(ms[2])->in_port, DP_PORT_VXLAN);
+	CU_ASSERT_EQUAL(pkt_meta(ms[2])->domain, DOM_O);
+	CU_ASSERT_EQUAL(pkt_meta(ms[2])->nh_ip, ip_p1);
+	CU_ASSERT_EQUAL(br_stage(ctx, ms + 2, 1), 1);
 	CU_ASSERT_EQUAL(pkt_meta(ms[2])->next, PL_NEXT_TX);
 	CU_ASSERT_EQUAL(pkt_meta(ms[2])->out_port, pids[P_C1]);
-	CU_ASSERT_EQUAL(pkt_meta(ms[2])->in_port, DP_PORT_VXLAN);
-	CU_ASSERT_EQUAL(pkt_meta(ms[2])->nh_ip, ip_p1);
 	rte_pktmbuf_free_bulk(ms, 3);
-	/* Through the pipeline: the host's UDP service goes on to NAT and L3. */
+	/* Through the pipeline: the host's UDP service goes on to NAT and L3, and
+	 * never through vxdec (the parser sends only VXLAN for us there). */
 	vx_bytes(b, &mac_p1, &mac_nic, ip_p1, ip_vtep, 50000, 8472, 0x08000000, VNI << 8, 0,
 		 0x4000, 64, in, il);
 	{
@@ -624,11 +630,81 @@ test_decap_not_ours(void)
 
 		inject(P_U, mk(b, ol));
 		run();
-		CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_VXDEC].pkts, dec0 + 1);
+		CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_VXDEC].pkts, dec0);
 		CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_NAT].pkts, nat0 + 1);
 		for (unsigned int r = DP_DROP_VXLAN_MALFORMED; r <= DP_DROP_VXLAN_NO_ROUTE; r++)
 			CU_ASSERT_EQUAL(dropped(r), 0);
 	}
+}
+
+/*
+ * Decapsulation in round one (vxlan.h): in one burst from the uplink, the
+ * parser hands vxdec only VXLAN for our VTEP from a good source; the other
+ * frames (another UDP port, another address, another destination MAC, a
+ * multicast outer source) are bridged as before, in the same bridge call as
+ * the decapsulated frames, each learned where it belongs.
+ */
+static void
+test_decap_mixed_burst(void)
+{
+	static const struct rte_ether_addr mac_mc = {{0x03, 0xee, 0, 0, 0, 0x10}};
+	uint8_t in[80], in2[80], b[200];
+	size_t il = udp_bytes(in, 80, &mac_r1, &mac_c1, ip_r1, ip_c1, 1, 2), ol;
+	uint64_t dec0 = ctx->cnt.stages[DP_STAGE_VXDEC].pkts;
+	uint64_t nat0 = ctx->cnt.stages[DP_STAGE_NAT].pkts;
+	uint64_t br0 = ctx->cnt.stages[DP_STAGE_BRIDGE].calls;
+	uint64_t rx0 = ctx->cnt.ports[DP_PORT_VXLAN].rx_pkts;
+	const struct fdb_entry *e;
+
+	reset();
+	udp_bytes(in2, 80, &mac_new, &mac_c2, IP4(10, 1, 0, 61), ip_c2, 3, 4);
+	/* The host's UDP service on the VTEP address (NAT's). */
+	ol = vx_bytes(b, &mac_p1, &mac_nic, ip_p1, ip_vtep, 50000, 8472, 0x08000000, VNI << 8, 0,
+		      0x4000, 64, in, il);
+	inject(P_U, mk(b, ol));
+	/* VXLAN from P1: r1 -> c1. */
+	vx_from(b, ip_p1, in, il);
+	inject(P_U, mk(b, ol));
+	/* The VXLAN port, another address of the uplink's subnet (NAT's). */
+	vx_bytes(b, &mac_p1, &mac_nic, ip_p1, IP4(192, 0, 2, 99), 50000, 4789, 0x08000000,
+		 VNI << 8, 0, 0x4000, 64, in, il);
+	inject(P_U, mk(b, ol));
+	/* VXLAN from P2: new -> c2. */
+	vx_from(b, ip_p2, in2, il);
+	inject(P_U, mk(b, ol));
+	/* To another MAC than the gateway's: bridged in the uplink's domain. */
+	vx_bytes(b, &mac_p1, &mac_p2, ip_p1, ip_vtep, 50000, 4789, 0x08000000, VNI << 8, 0,
+		 0x4000, 64, in, il);
+	inject(P_U, mk(b, ol));
+	/* A multicast outer source: the bridge's bad-src-mac, as for any frame. */
+	vx_bytes(b, &mac_mc, &mac_nic, ip_p1, ip_vtep, 50000, 4789, 0x08000000, VNI << 8, 0,
+		 0x4000, 64, in, il);
+	inject(P_U, mk(b, ol));
+	run();
+	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_VXDEC].pkts, dec0 + 2);
+	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_NAT].pkts, nat0 + 2);
+	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_BRIDGE].calls, br0 + 1);
+	CU_ASSERT_EQUAL(ctx->cnt.ports[DP_PORT_VXLAN].rx_pkts, rx0 + 2);
+	CU_ASSERT_EQUAL(dropped(DP_DROP_BAD_SRC_MAC), 1);
+	CU_ASSERT_EQUAL_FATAL(ngot[P_C1], 1);
+	CU_ASSERT(same_bytes(got[P_C1][0], in, il));
+	CU_ASSERT_EQUAL_FATAL(ngot[P_C2], 1);
+	CU_ASSERT(same_bytes(got[P_C2][0], in2, il));
+	/* r1 stays behind P1; new is learned behind P2, the outer source P1's MAC
+	 * on the uplink port, locally. */
+	e = entry_of(DOM_O, &mac_r1);
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(e->port, DP_PORT_VXLAN);
+	CU_ASSERT_EQUAL(e->vtep, ip_p1);
+	fdb_learn_drain(dp->fdb, rte_rdtsc());
+	e = entry_of(DOM_O, &mac_new);
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(e->port, DP_PORT_VXLAN);
+	CU_ASSERT_EQUAL(e->vtep, ip_p2);
+	e = entry_of(DOM_U, &mac_p1);
+	CU_ASSERT_FATAL(e != NULL);
+	CU_ASSERT_EQUAL(e->port, pids[P_U]);
+	CU_ASSERT_EQUAL(e->vtep, 0);
 }
 
 /* Bursts of every shape through the decap stage, called directly. */
@@ -654,6 +730,17 @@ test_decap_bursts(void)
 			pkt_meta(ms[i])->domain = DOM_U;
 		}
 		CU_ASSERT_EQUAL(vxlan_decap_stage(ctx, ms, n), n);
+		/* What it decapsulated goes on to the bridge (as pl_run does). */
+		{
+			struct rte_mbuf *sel[64];
+			uint16_t k = 0;
+
+			for (uint16_t i = 0; i < n; i++)
+				if (pkt_meta(ms[i])->next == PL_NEXT_BRIDGE)
+					sel[k++] = ms[i];
+			CU_ASSERT_EQUAL(k, n - n / 3);
+			CU_ASSERT_EQUAL(br_stage(ctx, sel, k), k);
+		}
 		for (uint16_t i = 0; i < n; i++) {
 			struct pkt_meta *meta = pkt_meta(ms[i]);
 
@@ -1096,6 +1183,45 @@ test_routed_overlay(void)
 	}
 }
 
+/*
+ * One burst from c1: to r1 (bridged to a remote MAC: encapsulated in round
+ * one, pipeline.c), to c2 (local), to H (routed into the overlay: vxenc in
+ * round two), to r2 again: each leaves as it should, vxenc runs once per
+ * round, and the bridged frames keep their order around the routed one.
+ */
+static void
+test_encap_rounds(void)
+{
+	uint8_t a[80], c[80], h[80], d[80];
+	size_t il = udp_bytes(a, 80, &mac_c1, &mac_r1, ip_c1, ip_r1, 1, 2);
+	uint64_t calls0 = ctx->cnt.stages[DP_STAGE_VXENC].calls;
+	uint64_t pkts0 = ctx->cnt.stages[DP_STAGE_VXENC].pkts;
+	uint32_t dip;
+
+	reset();
+	udp_bytes(c, 80, &mac_c1, &mac_c2, ip_c1, ip_c2, 1, 2);
+	udp_bytes(h, 80, &mac_c1, &mac_go, ip_c1, ip_h5, 5, 6);
+	udp_bytes(d, 80, &mac_c1, &mac_r2, ip_c1, IP4(10, 1, 0, 51), 3, 4);
+	inject(P_C1, mk(a, il));
+	inject(P_C1, mk(c, il));
+	inject(P_C1, mk(h, il));
+	inject(P_C1, mk(d, il));
+	run();
+	CU_ASSERT_EQUAL(dropped_total(), 0);
+	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_VXENC].calls, calls0 + 2);
+	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_VXENC].pkts, pkts0 + 3);
+	CU_ASSERT_EQUAL_FATAL(ngot[P_C2], 1);
+	CU_ASSERT(same_bytes(got[P_C2][0], c, il));
+	CU_ASSERT_EQUAL_FATAL(ngot[P_U], 3);
+	/* Round one's two first (to P1, then P2), then the routed one (to P1). */
+	CU_ASSERT(memcmp(inner_of(got[P_U][0], &dip), a, il) == 0);
+	CU_ASSERT_EQUAL(dip, ip_p1);
+	CU_ASSERT(memcmp(inner_of(got[P_U][1], &dip), d, il) == 0);
+	CU_ASSERT_EQUAL(dip, ip_p2);
+	CU_ASSERT(memcmp(inner_of(got[P_U][2], &dip), &mac_mh, 6) == 0);
+	CU_ASSERT_EQUAL(dip, ip_p1);
+}
+
 /* The table's validation, and removing every overlay. */
 static void
 test_table(void)
@@ -1218,6 +1344,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "decap: remote MACs move in place", test_decap_moves);
 	CU_add_test(s, "decap: every drop reason", test_decap_drops);
 	CU_add_test(s, "decap: other UDP is NAT's, untouched", test_decap_not_ours);
+	CU_add_test(s, "decap: in round one, mixed bursts", test_decap_mixed_burst);
 	CU_add_test(s, "decap: bursts of 0..64", test_decap_bursts);
 	CU_add_test(s, "encap: the bytes, parameters", test_encap_bytes);
 	CU_add_test(s, "encap: source port per flow", test_encap_sport);
@@ -1226,6 +1353,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "flood: head-end replication, split horizon", test_flood);
 	CU_add_test(s, "ARP suppression, answers through the tunnel", test_arp);
 	CU_add_test(s, "routed overlay", test_routed_overlay);
+	CU_add_test(s, "encap: bridged in round one, routed in round two", test_encap_rounds);
 	CU_add_test(s, "the overlay table", test_table);
 	CU_add_test(s, "fdb_add_remote, fdb_flush_vtep", test_fdb_remote);
 	return th_run() != 0;
