@@ -88,8 +88,9 @@ static inline void
 br_refresh(struct lcore_ctx *ctx, struct fdb_entry *e, uint16_t in_port)
 {
 	if (unlikely(__atomic_load_n(&e->port, __ATOMIC_RELAXED) != in_port) && !e->is_static) {
-		/* Local now: a reader of the new port finds no VTEP (fdb.h). */
-		__atomic_store_n(&e->vtep, 0, __ATOMIC_RELAXED);
+		/* Local now. The vtep field is left as it was: it means something
+		 * only while port is DP_PORT_VXLAN, and zeroing it would let a
+		 * reader that loaded the old port (remote) read a VTEP of 0. */
 		__atomic_store_n(&e->port, in_port, __ATOMIC_RELAXED);
 		ctx->cnt.fdb_moves++;
 	}
@@ -102,8 +103,10 @@ br_refresh_remote(struct lcore_ctx *ctx, struct fdb_entry *e, uint32_t vtep)
 {
 	if (unlikely(__atomic_load_n(&e->port, __ATOMIC_RELAXED) != DP_PORT_VXLAN ||
 		     __atomic_load_n(&e->vtep, __ATOMIC_RELAXED) != vtep) && !e->is_static) {
+		/* The VTEP first, then the port with release: a reader that
+		 * acquires port == DP_PORT_VXLAN (br_out_port) sees this VTEP. */
 		__atomic_store_n(&e->vtep, vtep, __ATOMIC_RELAXED);
-		__atomic_store_n(&e->port, DP_PORT_VXLAN, __ATOMIC_RELAXED);
+		__atomic_store_n(&e->port, DP_PORT_VXLAN, __ATOMIC_RELEASE);
 		ctx->cnt.fdb_moves++;
 	}
 	br_seen(ctx, e);
@@ -323,6 +326,11 @@ br_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, const bool m
 			if (!tunnel) {
 				meta->nh_ip = __atomic_load_n(&fdb->entries[pos[2 * i + 1]].vtep,
 							      __ATOMIC_RELAXED);
+				/* A slot being refilled by control: flood. */
+				if (unlikely(meta->nh_ip == 0)) {
+					meta->next = PL_NEXT_FLOOD;
+					continue;
+				}
 				meta->next = PL_NEXT_VXENC;
 				/* pl_run encapsulates it in this round. */
 				ctx->vxenc_pending = true;

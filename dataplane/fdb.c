@@ -147,7 +147,7 @@ fdb_add_at(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac, u
 		 */
 		e->domain = domain;
 		__atomic_store_n(&e->vtep, vtep, __ATOMIC_RELAXED);
-		__atomic_store_n(&e->port, port, __ATOMIC_RELAXED);
+		__atomic_store_n(&e->port, port, __ATOMIC_RELEASE);   /* after vtep: br_out_port */
 		__atomic_store_n(&e->seen_tsc, now_tsc, __ATOMIC_RELAXED);
 		e->is_static = is_static;
 		__atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
@@ -161,7 +161,7 @@ fdb_add_at(struct fdb *fdb, uint16_t domain, const struct rte_ether_addr *mac, u
 		return 0;      /* a learned frame never overrides a static entry */
 	/* A worker reading the new port finds the new VTEP (vxlan.h). */
 	__atomic_store_n(&e->vtep, vtep, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->port, port, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->port, port, __ATOMIC_RELEASE);   /* after vtep: br_out_port */
 	__atomic_store_n(&e->seen_tsc, now_tsc, __ATOMIC_RELAXED);
 	e->is_static = is_static;
 	return 0;

@@ -20,9 +20,11 @@
  * inject it.
  *
  * Remote MACs (overlays, vxlan.h) live behind the pseudo-port DP_PORT_VXLAN
- * with vtep = the address of the remote VTEP that has them; local entries have
- * vtep 0. Whoever changes an entry's location (control or a worker) stores
- * vtep before port, both relaxed.
+ * with vtep = the address of the remote VTEP that has them. vtep means
+ * something only while port is DP_PORT_VXLAN: a MAC that moves to a local
+ * port keeps its stale vtep, so that a reader which loaded the old port never
+ * finds 0. Whoever makes an entry remote (control or a worker) stores vtep,
+ * then port with release; readers load port with acquire (br_out_port).
  */
 #ifndef DPNET_FDB_H
 #define DPNET_FDB_H
@@ -49,8 +51,8 @@ struct fdb_entry {
 	uint16_t port;       /* ethdev port the MAC lives behind, DP_PORT_VXLAN for a
 	                      * remote MAC (relaxed atomic) */
 	uint16_t domain;     /* bridge domain */
-	uint32_t vtep;       /* remote VTEP address, host order; 0 for a local MAC
-	                      * (relaxed atomic, stored before port) */
+	uint32_t vtep;       /* remote VTEP address, host order, while port is
+	                      * DP_PORT_VXLAN (relaxed atomic, stored before port) */
 	uint8_t is_static;   /* never aged */
 	uint8_t pad[7];      /* 32 bytes: two entries per cache line */
 };

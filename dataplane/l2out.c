@@ -53,7 +53,7 @@ l2out_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 			}
 			/* A remote MAC (vxlan.h): to its VTEP through the tunnel. */
 			meta->nh_ip = __atomic_load_n(&fdb->entries[pos[i]].vtep, __ATOMIC_RELAXED);
-			meta->next = PL_NEXT_VXENC;
+			meta->next = meta->nh_ip != 0 ? PL_NEXT_VXENC : PL_NEXT_FLOOD;
 			continue;
 		}
 		meta->out_port = out;

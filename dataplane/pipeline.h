@@ -79,7 +79,9 @@ br_out_port(const struct dp_view *v, const struct fdb *fdb, int32_t pos, uint64_
 	/* The slot's port is meaningful only once its key is (fdb_add writes it last). */
 	if (unlikely(__atomic_load_n(&fdb->entries[pos].key, __ATOMIC_ACQUIRE) != key))
 		return RTE_MAX_ETHPORTS;
-	out = __atomic_load_n(&fdb->entries[pos].port, __ATOMIC_RELAXED);
+	/* Acquire: a remote entry's vtep, stored before its port, is then
+	 * visible (a plain load on x86). */
+	out = __atomic_load_n(&fdb->entries[pos].port, __ATOMIC_ACQUIRE);
 	if (unlikely(out >= RTE_MAX_ETHPORTS || !v->ports[out].present ||
 		     v->ports[out].domain != domain)) {
 		if (out == DP_PORT_VXLAN && domain < DP_MAX_DOMAINS &&

@@ -613,13 +613,14 @@ vx_encap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf 
 	struct vx_tmpl tmpl __rte_aligned(RTE_CACHE_LINE_SIZE);
 	/* The longest inner frame: the uplink's MTU less the outer IP, UDP and
 	 * VXLAN headers, plus the inner Ethernet header. */
-	uint32_t max_len = UINT32_MAX;
+	uint32_t max_len = UINT16_MAX - (VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN);
 
 	tmpl.peer = 0;
 	tmpl.vni = 0;
+	/* With no MTU known, what the outer IPv4 total length can still say. */
 	if (b->u < DP_MAX_DOMAINS && b->v->nets[b->u].mtu != 0)
-		max_len = b->v->nets[b->u].mtu > VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN ?
-			(uint32_t)b->v->nets[b->u].mtu - (VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN) : 0;
+		max_len = RTE_MIN(max_len, b->v->nets[b->u].mtu > VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN ?
+			(uint32_t)b->v->nets[b->u].mtu - (VXLAN_HDR_LEN - RTE_ETHER_HDR_LEN) : 0);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt_meta *meta = pkt_meta(m);
