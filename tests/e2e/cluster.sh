@@ -35,7 +35,8 @@
 #    derives from the lease), its lease written to etcd in Flannel's JSON:
 #    fl and a dpnet container ping each other;
 #  - a second key with a host's VtepMAC comes and goes: the others keep that
-#    MAC static behind the host;
+#    MAC static behind the host; a key changed to a value the others refuse
+#    leaves nothing of its old programming;
 #  - a host's uplink address changes: same subnet and lease, its key rewritten
 #    with the new PublicIP/VtepMAC, none left behind; the others follow; its
 #    containers get the new gateway MAC by gratuitous ARP.
@@ -460,6 +461,32 @@ wait_until 10 sh -c "! $DPCTL --socket $E2E_TMP/h1.sock cluster ls | grep -q '^$
 	fail "host 1 lost host 2's static VtepMAC $M2 with the second key: $(hctl 1 vxlan fdb ls flannel)"
 pings "$C1" "$C2" 2
 ok "a second key of host 2 (same VtepMAC) came and went: host 1 keeps $M2 static behind $(vx_addr 2)"
+
+# ---------------------------------------------------------------- a host's key changes to a refused value
+# The old programming (route, neighbour, static MAC, peer) goes even though
+# the new value is refused (127.0.0.1 is no VTEP address): nothing stale stays.
+allow_log 'cluster: host 127\.0\.0\.1 .*not programmed'
+XM=02:00:5e:aa:bb:cc
+x_lease=$(ectl lease grant 600 | awk '{print $2}')
+xput() {
+	ectl put --lease="$x_lease" "$PFX/subnets/${XS%/24}-24" \
+		"{\"PublicIP\":\"$1\",\"PublicIPv6\":null,\"BackendType\":\"vxlan\",\"BackendData\":{\"VNI\":$VNI,\"VtepMAC\":\"$XM\"}}" >/dev/null ||
+		fail "cannot write the key $XS"
+}
+xput 192.0.2.99
+wait_until 10 routes 1 "$XS" || fail "host 1 does not route $XS: $(hctl 1 route ls)"
+[ "$(fdb_vtep 1 flannel "$XM")" = 192.0.2.99 ] || fail "host 1 has no static $XM: $(hctl 1 vxlan fdb ls flannel)"
+xput 127.0.0.1
+wait_until 10 sh -c "$DPCTL --socket $E2E_TMP/h1.sock cluster ls --json | $PY -c 'import json,sys; sys.exit(not any(h[\"subnet\"] == \"$XS\" and h[\"public_ip\"] == \"127.0.0.1\" and not h[\"programmed\"] for h in json.load(sys.stdin)))'" ||
+	fail "host 1 does not show $XS at 127.0.0.1, unprogrammed: $(hctl 1 cluster ls)"
+! routes 1 "$XS" || fail "host 1 still routes $XS to its old VTEP 192.0.2.99: $(hctl 1 route ls)"
+[ -z "$(fdb_vtep 1 flannel "$XM")" ] || fail "host 1 still has $XM behind 192.0.2.99: $(hctl 1 vxlan fdb ls flannel)"
+[ "$(hctl 1 vxlan peer ls --json | json "any(p['peer'] == '192.0.2.99' for p in d)")" = False ] ||
+	fail "host 1 still has peer 192.0.2.99: $(hctl 1 vxlan peer ls)"
+ectl lease revoke "$x_lease" >/dev/null
+wait_until 10 sh -c "! $DPCTL --socket $E2E_TMP/h1.sock cluster ls | grep -q '^$XS '" ||
+	fail "host 1 still lists $XS after its lease was revoked"
+ok "a host's key changed to a refused value: its old route, MAC and peer are gone"
 
 # ---------------------------------------------------------------- the VTEP address changes
 # Host 1's uplink comes back with another address: its key is rewritten in
