@@ -529,6 +529,13 @@ pings "$C1" "$C2" 2
 pings "$C3" "$C1" 1
 ok "host 1's VTEP address changed to $NEWADDR: same subnet $S1 and lease $lease1, key rewritten ($newmac), no stale key; $C1 got the new gateway MAC by gratuitous ARP; traffic flows"
 
+# One lease per host: none granted per attempt or per re-registration is left
+# (the empty ones of earlier runs expire within TTL s).
+nleases() { ectl lease list | sed -n 's/^found \([0-9]*\) leases*$/\1/p'; }
+wait_until $((TTL + 4)) sh -c "ETCDCTL_API=3 etcdctl --endpoints $ETCD_URL lease list | grep -qx 'found 3 leases'" ||
+	fail "etcd holds $(nleases) leases, not 3 (one per host): $(ectl lease list)"
+ok "etcd holds one lease per dpnet host"
+
 for i in 3 2 1; do
 	hstop "$i"
 done
