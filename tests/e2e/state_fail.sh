@@ -83,7 +83,7 @@ every_change_refused() {
 	# An overlay's rollback brings back its static peers too (vxlan peer ls
 	# is in the snapshot).
 	refused "$how: network rm of an overlay" --says "$says" network rm "$NET3"
-	[ "$(dpctl vxlan peer ls --json | json "[p['peer'] for p in d if p['network'] == '$NET3']")" = "['192.0.2.77']" ] ||
+	[ "$(dpctl vxlan peer ls --json | json "[p['peer'] for p in d if p['network'] == '$NET3'] == ['192.0.2.77']")" = True ] ||
 		fail "$how: the refused network rm lost $NET3's static peer: $(dpctl vxlan peer ls)"
 	refused "$how: run" --says "$says" run -d --name "$B" -- sleep 600
 	[ ! -e "/run/netns/dpnet-$B" ] || fail "$how: the refused run left namespace dpnet-$B"
