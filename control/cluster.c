@@ -104,6 +104,9 @@ struct cl {
 	uint32_t t_public_ip;              /* what we published */
 	uint32_t t_vtep;                   /* the VTEP address our VtepMAC comes from */
 	char own_key[FL_KEY_MAX];          /* our key, "" while we hold none */
+	int64_t t_lease;                   /* the lease our key is (to be) attached to, 0: none;
+	                                    * kept across sessions while etcd keeps it */
+	int64_t t_lease_ttl;               /* its TTL as granted */
 	char logged_cfg[720];              /* last config complaint logged (log once) */
 	struct {
 		char key[FL_KEY_MAX];      /* a key whose value we ignored */
@@ -221,12 +224,7 @@ cl_decode_host(struct cl *cl, const struct etcd_kv *kv, struct cl_host *h)
 	return 1;
 }
 
-/* Ours: our key, or another lease of our PublicIP (a stale one of ours). */
-static bool
-cl_is_self(struct cl *cl, const char *key, const struct cl_host *h)
-{
-	return strcmp(key, cl->own_key) == 0 || (h != NULL && h->public_ip == cl->t_public_ip);
-}
+static bool cl_kv_ours(struct cl *cl, const struct etcd_kv *kv, const struct cl_host *h);
 
 /* Config: 1 when usable (cl->tcfg), 0 when absent or bad (logged once), <0 on etcd errors. */
 static int
@@ -264,8 +262,79 @@ cl_read_config(struct cl *cl, char *err, size_t errlen)
 }
 
 /*
+ * The lease of this session's registration (cl->t_lease): kept across
+ * attempts, races lost, etcd errors and VTEP changes, so a session never
+ * grants more than one (a lease lives lease_ttl, 24 h by default). 0 and a
+ * lease whose keepalive still answers: reused; gone (TTL 0): forgotten; else
+ * a new one is granted. <0 on etcd errors.
+ */
+static int
+cl_lease_get(struct cl *cl, char *err, size_t errlen)
+{
+	int64_t ttl = 0;
+	int rc;
+
+	if (cl->t_lease != 0) {
+		rc = etcd_lease_keepalive(cl->etcd, cl->t_lease, &ttl, err, errlen);
+		if (rc < 0)
+			return rc;
+		if (ttl > 0)
+			return 0;
+		cl->t_lease = 0; /* expired or revoked: etcd deleted its keys */
+		cl->own_key[0] = '\0';
+	}
+	rc = etcd_lease_grant(cl->etcd, cl->cfg->lease_ttl_s, &cl->t_lease, &cl->t_lease_ttl,
+			      err, errlen);
+	if (rc < 0)
+		cl->t_lease = 0;
+	return rc;
+}
+
+/*
+ * Revoke our lease (its keys go with it): a lease we must drop is never left
+ * to live out its TTL. Failures are logged; the lease then expires.
+ */
+static void
+cl_lease_drop(struct cl *cl, const char *why)
+{
+	char err[256];
+
+	if (cl->t_lease == 0)
+		return;
+	if (etcd_lease_revoke(cl->etcd, cl->t_lease, err, sizeof(err)) < 0)
+		CTL_LOG(WARNING, "cluster: cannot revoke lease %llx (%s): %s; it expires in at "
+			"most %lld s", (unsigned long long)cl->t_lease, why, err,
+			(long long)cl->t_lease_ttl);
+	else
+		CTL_LOG(INFO, "cluster: lease %llx revoked (%s)", (unsigned long long)cl->t_lease,
+			why);
+	cl->t_lease = 0;
+	cl->own_key[0] = '\0';
+	pthread_mutex_lock(&cl->mu);
+	cl->lease_id = 0;
+	pthread_mutex_unlock(&cl->mu);
+}
+
+/*
+ * Is kv (a subnet key of ours in the making) ours? Our key, a key attached to
+ * our lease, or one whose PublicIP is ours (left by our previous run).
+ */
+static bool
+cl_kv_ours(struct cl *cl, const struct etcd_kv *kv, const struct cl_host *h)
+{
+	return (cl->own_key[0] != '\0' && strcmp(kv->key, cl->own_key) == 0) ||
+	       (cl->t_lease != 0 && kv->lease == cl->t_lease) ||
+	       (h != NULL && h->public_ip == cl->t_public_ip);
+}
+
+/*
  * Lease a subnet (cluster.h, step 2). kvs: the current subnets/ listing.
  * 1 when done, 0 when a race was lost (list again), <0 on errors.
+ *
+ * Our key is rewritten in place (a put that compares its mod_revision) when
+ * what we publish changed (a new VTEP address: PublicIP, VtepMAC), so the
+ * subnet, the lease and the containers' addresses stay and no stale key of
+ * ours is left for other hosts to route to.
  */
 static int
 cl_lease(struct cl *cl, const struct etcd_kv *kvs, size_t n, char *err, size_t errlen)
@@ -274,44 +343,51 @@ cl_lease(struct cl *cl, const struct etcd_kv *kvs, size_t n, char *err, size_t e
 	struct fl_lease me = { .public_ip = cl->t_public_ip, .vni = fc->vni };
 	uint32_t subnet = 0, *used = NULL, rnd;
 	uint8_t len = fc->subnet_len;
-	int64_t mod_rev = 0, lease, ttl;
+	int64_t mod_rev = 0;
 	char key[FL_KEY_MAX], *value = NULL, a[16];
-	bool done, found = false;
+	bool done, found = false, same = false, stale = false;
 	size_t n_used = 0;
 	int rc;
 
 	vxlan_gw_mac(cl->t_vtep, fc->vni, me.vtep_mac);
+	rc = cl_lease_get(cl, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (n > 0) {
 		used = calloc(n, sizeof(*used));
 		if (used == NULL)
 			return -ENOMEM;
 	}
-	/* 1: the lease of our PublicIP, if there is one (a restart keeps its subnet). */
+	/* 1: our key (own_key, our lease, our PublicIP), if there is one. */
 	for (size_t i = 0; i < n; i++) {
 		struct cl_host h;
+		bool decoded;
 		uint32_t s;
 		uint8_t l;
 
 		if (fl_key_parse(cl->cfg->prefix, kvs[i].key, &s, &l) < 0)
 			continue;
 		used[n_used++] = s;
-		if (!found && fl_subnet_valid(fc, s, l) &&
-		    cl_decode_host(cl, &kvs[i], &h) == 1 && h.public_ip == cl->t_public_ip) {
+		decoded = cl_decode_host(cl, &kvs[i], &h) == 1;
+		if (!cl_kv_ours(cl, &kvs[i], decoded ? &h : NULL))
+			continue;
+		if (!found && l == len && fl_subnet_valid(fc, s, l)) {
 			subnet = s;
 			mod_rev = kvs[i].mod_rev;
 			found = true;
-			/* Still attached to the lease we hold: nothing to write. */
-			if (cl->lease_id != 0 && kvs[i].lease == cl->lease_id &&
-			    etcd_lease_keepalive(cl->etcd, cl->lease_id, &ttl, err, errlen) == 0 &&
-			    ttl > 0) {
-				free(used);
-				cl->t_subnet = subnet;
-				cl->t_len = len;
-				fl_key_format(cl->cfg->prefix, subnet, len, cl->own_key,
-					      sizeof(cl->own_key));
-				return 1;
-			}
+			/* Still attached to our lease, with what we would write. */
+			same = kvs[i].lease == cl->t_lease && decoded &&
+			       h.public_ip == me.public_ip && memcmp(h.mac, me.vtep_mac, 6) == 0;
+		} else if (kvs[i].lease == cl->t_lease) {
+			/* A second key on our lease (the config changed under it):
+			 * our keepalives would keep it for ever. */
+			stale = true;
 		}
+	}
+	if (stale) {
+		free(used);
+		cl_lease_drop(cl, "a key of ours that is no longer valid is attached to it");
+		return 0; /* list again, with a new lease */
 	}
 	/* 2: the subnet we had (state file, or before etcd went away) if still free. */
 	if (!found && cl->preferred_len == len && fl_subnet_valid(fc, cl->preferred, len)) {
@@ -336,34 +412,36 @@ cl_lease(struct cl *cl, const struct etcd_kv *kvs, size_t n, char *err, size_t e
 		}
 	}
 	free(used);
-	me.subnet = subnet;
-	me.len = len;
-	value = fl_lease_encode(&me);
-	if (value == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+	fl_key_format(cl->cfg->prefix, subnet, len, key, sizeof(key));
+	if (!same) {
+		me.subnet = subnet;
+		me.len = len;
+		value = fl_lease_encode(&me);
+		if (value == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		/* mod_rev 0: only if absent; else only if nobody wrote it since the listing. */
+		rc = etcd_put_if(cl->etcd, key, value, cl->t_lease, mod_rev, &done, err, errlen);
+		free(value);
+		if (rc < 0)
+			return rc;
+		if (!done)
+			return 0; /* the lease is kept for the next try */
 	}
-	rc = etcd_lease_grant(cl->etcd, cl->cfg->lease_ttl_s, &lease, &ttl, err, errlen);
-	if (rc == 0) {
-		fl_key_format(cl->cfg->prefix, subnet, len, key, sizeof(key));
-		rc = etcd_put_if(cl->etcd, key, value, lease, mod_rev, &done, err, errlen);
-	}
-	free(value);
-	if (rc < 0)
-		return rc;
-	if (!done)
-		return 0;
 	pthread_mutex_lock(&cl->mu);
-	cl->lease_id = lease;
-	cl->lease_ttl = ttl;
+	cl->lease_id = cl->t_lease;
+	cl->lease_ttl = cl->t_lease_ttl;
 	pthread_mutex_unlock(&cl->mu);
 	cl->t_subnet = subnet;
 	cl->t_len = len;
 	cl->preferred = subnet;
 	cl->preferred_len = len;
+	if (!same || strcmp(cl->own_key, key) != 0)
+		CTL_LOG(NOTICE, "cluster: leased %s/%u (%s, PublicIP %s, lease %llx, TTL %lld s)",
+			cl_ip(subnet, a), len, key, cl_ip(me.public_ip, a),
+			(unsigned long long)cl->t_lease, (long long)cl->t_lease_ttl);
 	snprintf(cl->own_key, sizeof(cl->own_key), "%s", key);
-	CTL_LOG(NOTICE, "cluster: leased %s/%u (%s, lease %llx, TTL %lld s)",
-		cl_ip(subnet, a), len, key, (unsigned long long)lease, (long long)ttl);
 	return 1;
 }
 
@@ -381,8 +459,8 @@ cl_snapshot(struct cl *cl, const struct etcd_kv *kvs, size_t n)
 	for (size_t i = 0; i < n && ev->n_hosts < CL_MAX_HOSTS; i++) {
 		struct cl_host *h = &ev->hosts[ev->n_hosts];
 
-		if (strcmp(kvs[i].key, cl->own_key) == 0 || cl_decode_host(cl, &kvs[i], h) != 1 ||
-		    cl_is_self(cl, kvs[i].key, h))
+		if (cl_kv_ours(cl, &kvs[i], NULL) || cl_decode_host(cl, &kvs[i], h) != 1 ||
+		    cl_kv_ours(cl, &kvs[i], h))
 			continue;
 		ev->n_hosts++;
 	}
@@ -412,7 +490,7 @@ cl_watch_event(void *arg, const struct etcd_event *e)
 	if (e->deleted) {
 		if (fl_key_parse(cl->cfg->prefix, e->kv.key, &h.subnet, &h.len) < 0)
 			return;
-	} else if (cl_decode_host(cl, &e->kv, &h) != 1 || cl_is_self(cl, e->kv.key, &h)) {
+	} else if (cl_decode_host(cl, &e->kv, &h) != 1 || cl_kv_ours(cl, &e->kv, &h)) {
 		return;
 	}
 	ev = calloc(1, sizeof(*ev));
@@ -515,28 +593,40 @@ resync:
 		if (now >= next_ka) {
 			int64_t period = cl->cfg->lease_ttl_s * 1000 / 3;
 
-			rc = etcd_lease_keepalive(cl->etcd, cl->lease_id, &ttl, err, errlen);
+			rc = etcd_lease_keepalive(cl->etcd, cl->t_lease, &ttl, err, errlen);
 			if (rc < 0)
 				break;
 			if (ttl <= 0) {
 				CTL_LOG(NOTICE, "cluster: lease %llx of %s/%u is gone (etcd lost it "
 					"or it expired): registering again",
-					(unsigned long long)cl->lease_id, cl_ip(cl->t_subnet, a),
+					(unsigned long long)cl->t_lease, cl_ip(cl->t_subnet, a),
 					cl->t_len);
+				/* Gone with its keys: nothing to revoke. */
+				cl->t_lease = 0;
+				cl->own_key[0] = '\0';
+				pthread_mutex_lock(&cl->mu);
+				cl->lease_id = 0;
+				pthread_mutex_unlock(&cl->mu);
 				rc = 1;
 				break;
 			}
 			next_ka = now + (uint64_t)(period < 1000 ? 1000 : period);
 		}
 		if (cl_vtep(cl) != cl->t_vtep) {
-			CTL_LOG(NOTICE, "cluster: the uplink address changed: registering again");
+			/* The lease and our key stay: cl_lease rewrites the key in place
+			 * with the new PublicIP and VtepMAC (same subnet). */
+			CTL_LOG(NOTICE, "cluster: the uplink address changed: updating our key %s",
+				cl->own_key);
 			rc = 1;
 			break;
 		}
 		rc = etcd_watch_poll(w, CL_POLL_MS, cl_watch_event, &x, &rev, err, errlen);
 		if (x.lost_own) {
+			/* Deleted by hand, or with our lease (revoked: cl_lease_get
+			 * finds it gone). A live lease is reused for the new key. */
 			CTL_LOG(NOTICE, "cluster: our key %s was deleted: registering again",
 				cl->own_key);
+			cl->own_key[0] = '\0';
 			rc = 1;
 			break;
 		}
@@ -549,13 +639,6 @@ resync:
 			break;
 	}
 	etcd_watch_stop(w);
-	if (rc == 1) {
-		/* Our lease is gone: a new one (the same subnet if free). */
-		pthread_mutex_lock(&cl->mu);
-		cl->lease_id = 0;
-		pthread_mutex_unlock(&cl->mu);
-		cl->own_key[0] = '\0';
-	}
 	return rc;
 }
 
@@ -670,11 +753,13 @@ cl_remote_put(struct cl *cl, const struct cl_host *h)
 			return;
 		cl->remotes = nr;
 		r = &cl->remotes[cl->n_remotes++];
+		r->programmed = false;
 	} else {
-		/* Changed: vxlan_remote_add replaces it. */
+		/* Changed: the old programming goes first (route, neighbour, MAC,
+		 * peer), so a new value refused below leaves nothing of the old one. */
+		cl_unprogram(cl, r);
 	}
 	r->h = *h;
-	r->programmed = false;
 	cl_program(cl, r);
 }
 
@@ -817,6 +902,9 @@ ctl_cluster_tick(struct ctl *c, uint64_t now_ms)
 	ev = cl->head;
 	cl->head = cl->tail = NULL;
 	pthread_mutex_unlock(&cl->mu);
+	/* One overlay table for the whole batch (a snapshot of N hosts would
+	 * otherwise build N tables and wait N grace periods). */
+	vxlan_batch_begin();
 	for (; ev != NULL; ev = next) {
 		next = ev->next;
 		cl_apply(cl, ev, now_ms);
@@ -826,6 +914,7 @@ ctl_cluster_tick(struct ctl *c, uint64_t now_ms)
 		cl_ensure_network(cl, now_ms);
 	else if (cl->leased && cl_net(cl) == NULL)
 		cl_ensure_network(cl, now_ms); /* removed by hand: made again */
+	vxlan_batch_end(cl->c);
 }
 
 int
@@ -893,6 +982,8 @@ ctl_cluster_stop(struct ctl *c)
 		cl_event_free(ev);
 	}
 	etcd_destroy(cl->etcd);
+	/* The thread is joined and its client gone: libcurl's globals can go. */
+	etcd_global_cleanup();
 	pthread_mutex_destroy(&cl->mu);
 	free(cl->remotes);
 	free(cl);

@@ -49,6 +49,15 @@
  *     lease is gone (keepalive answers TTL 0) dpnet re-registers the same
  *     subnet if it is free, re-reads everything and resynchronises (remote
  *     hosts no longer present are removed).
+ *  6. the uplink (VTEP) address changes: the same lease and subnet are kept
+ *     and our key is rewritten in place (a txn comparing its mod_revision)
+ *     with the new PublicIP and VtepMAC; the containers keep their addresses.
+ * Leases: one per session of the etcd thread, granted when needed and reused
+ * across lease attempts, races lost, etcd outages and VTEP changes while its
+ * keepalive answers; a key attached to it is ours (as is a key with our
+ * PublicIP, left by a previous run). A lease dpnet must give up (a key of
+ * ours no longer valid is attached to it) is revoked (/v3/lease/revoke),
+ * never left to live out its TTL.
  * Shutdown keeps the lease (a restart within the TTL reuses it, as flanneld);
  * the other hosts remove this one when its lease expires.
  *

@@ -204,10 +204,11 @@ etcd_progress_cb(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_of
 	return stop != NULL && atomic_load(stop) ? 1 : 0;
 }
 
+static bool curl_ready;  /* curl_global_init done (etcd_global_cleanup undoes it) */
+
 struct etcd *
 etcd_create(const char *endpoints, atomic_bool *stop, char *err, size_t errlen)
 {
-	static bool curl_ready;
 	struct etcd *e;
 	char *copy, *save = NULL, *tok;
 
@@ -267,6 +268,15 @@ etcd_destroy(struct etcd *e)
 		curl_easy_cleanup(e->h);
 	curl_slist_free_all(e->hdrs);
 	free(e);
+}
+
+void
+etcd_global_cleanup(void)
+{
+	if (curl_ready) {
+		curl_global_cleanup();
+		curl_ready = false;
+	}
 }
 
 const char *
@@ -542,6 +552,26 @@ etcd_lease_keepalive(struct etcd *e, int64_t id, int64_t *ttl_s, char *err, size
 	*ttl_s = etcd_json_int(r, "TTL", 0);
 	json_decref(res);
 	return 0;
+}
+
+int
+etcd_lease_revoke(struct etcd *e, int64_t id, char *err, size_t errlen)
+{
+	json_t *req = json_object(), *res = NULL;
+	int rc;
+
+	if (req == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	json_object_set_new(req, "ID", etcd_int_json(id));
+	rc = etcd_call(e, "/v3/lease/revoke", req, &res, err, errlen);
+	json_decref(req);
+	/* Gone already (expired, revoked by someone else): what we wanted. */
+	if (rc == -EIO && strstr(err, "not found") != NULL)
+		rc = 0;
+	json_decref(res);
+	return rc;
 }
 
 int

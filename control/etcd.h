@@ -1,7 +1,7 @@
 /*
  * etcd.h - a small etcd v3 client over etcd's HTTP/JSON gateway (etcd 3.4:
  * POST /v3/kv/range, /v3/kv/txn, /v3/lease/grant, /v3/lease/keepalive,
- * /v3/watch), with libcurl and jansson. Keys and values travel base64-encoded
+ * /v3/lease/revoke, /v3/watch), with libcurl and jansson. Keys and values travel base64-encoded
  * (libcrypto's EVP_EncodeBlock: OpenSSL comes with libcurl4-openssl-dev and
  * libdpdk-dev already, so it adds no package); 64-bit integers travel as JSON
  * strings (grpc-gateway's mapping) and are read from strings or numbers.
@@ -58,6 +58,9 @@ struct etcd_event {
  * another thread, makes calls in progress return -ECANCELED. */
 struct etcd *etcd_create(const char *endpoints, atomic_bool *stop, char *err, size_t errlen);
 void etcd_destroy(struct etcd *e);
+/* After the last etcd_destroy (shutdown): undo the curl_global_init of the
+ * first etcd_create. No etcd call may run in any thread then. */
+void etcd_global_cleanup(void);
 /* The endpoint in use. */
 const char *etcd_endpoint(const struct etcd *e);
 
@@ -74,6 +77,10 @@ int etcd_lease_grant(struct etcd *e, int64_t ttl_s, int64_t *id, int64_t *grante
 /* Keepalive: *ttl_s = the lease's TTL now, 0 when the lease is gone. */
 int etcd_lease_keepalive(struct etcd *e, int64_t id, int64_t *ttl_s, char *err,
 			 size_t errlen);
+
+/* Revoke a lease: its keys are deleted with it. A lease etcd does not know
+ * (expired, revoked already) counts as revoked. */
+int etcd_lease_revoke(struct etcd *e, int64_t id, char *err, size_t errlen);
 
 /*
  * Conditional put (one txn): put key = value attached to lease (0: none) if the

@@ -278,7 +278,7 @@ net_check(struct net_table *t, const struct net_params *p, uint32_t *subnet, uin
 		if (o != NULL)
 			return ctl_fail(err, errlen, -EEXIST, "vni %u is already used by network "
 					"%s: pick another --vni", p->vni, o->name);
-		if (p->mtu > max)
+		if (p->mtu > max && !(p->mtu_unchecked && t->uplink_mtu == 0))
 			return ctl_fail(err, errlen, -EINVAL, "--mtu %u is too large for an "
 					"overlay: the uplink's MTU is %u and VXLAN takes %d: use "
 					"--mtu %u or less", p->mtu, max + NET_VXLAN_OVERHEAD,
@@ -836,8 +836,11 @@ net_state_restore(struct net_table *t, json_t *arr, char *err, size_t errlen)
 		    json_integer_value(json_object_get(o, "vni")) > 0 &&
 		    json_integer_value(json_object_get(o, "vni")) <= NET_VNI_MAX)
 			p.vni = (uint32_t)json_integer_value(json_object_get(o, "vni"));
-		/* An overlay saved under a larger uplink MTU gets what fits now. */
-		if (p.vni != 0 && p.mtu > net_overlay_mtu_max(t)) {
+		/* An overlay saved under a larger uplink MTU gets what fits now; with
+		 * no uplink yet (one added by dpctl comes back after the networks),
+		 * vxlan_uplink_changed clamps it once the uplink is known. */
+		p.mtu_unchecked = t->uplink_mtu == 0;
+		if (p.vni != 0 && t->uplink_mtu != 0 && p.mtu > net_overlay_mtu_max(t)) {
 			state_log(STATE_LOG_NOTICE, "state: network %s: MTU %u does not fit the "
 				  "uplink's any more: %u", name != NULL ? name : "?", p.mtu,
 				  net_overlay_mtu_max(t));
@@ -1124,6 +1127,8 @@ ctl_network_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t e
 	static const char *const allowed[] = { "name", NULL };
 	char name[NET_FULL_ID_LEN + CFG_NET_NAME_MAX], real[CFG_NET_NAME_MAX];
 	char id[NET_FULL_ID_LEN + 1], what[CFG_NET_NAME_MAX + 32];
+	unsigned int n_peers = 0;
+	uint32_t *peers = NULL;
 	struct net_params p;
 	struct net *n;
 	int rc;
@@ -1149,15 +1154,29 @@ ctl_network_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t e
 		.ip_range_len = n->ip_range_len, .mtu = n->mtu, .internal = n->internal,
 		.id = id, .domain = n->domain, .created_ns = n->created_ns,
 	};
+	/* Its static VXLAN peers go with it: kept to be added back too. */
+	if (n->vni != 0 && c->nets->hooks.static_peers != NULL) {
+		n_peers = c->nets->hooks.static_peers(c->nets->hooks.arg, n, NULL, 0);
+		if (n_peers > 0) {
+			peers = calloc(n_peers, sizeof(*peers));
+			if (peers == NULL)
+				return ctl_fail(err, errlen, -ENOMEM, "out of memory");
+			n_peers = c->nets->hooks.static_peers(c->nets->hooks.arg, n, peers,
+							      n_peers);
+		}
+	}
 	rc = net_del(c->nets, n, err, errlen);
-	if (rc < 0)
+	if (rc < 0) {
+		free(peers);
 		return rc;
+	}
 	snprintf(what, sizeof(what), "network %s not removed", real);
 	rc = state_commit(what, err, errlen);
 	if (rc < 0) {
 		char why[512];
 
-		if (net_create(c->nets, &p, why, sizeof(why)) == NULL) {
+		n = net_create(c->nets, &p, why, sizeof(why));
+		if (n == NULL) {
 			state_log(STATE_LOG_ERR, "network %s: removed, but that could not be saved "
 				  "and it could not be made again: %s; it comes back after a "
 				  "restart", real, why);
@@ -1165,8 +1184,19 @@ ctl_network_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t e
 					 "could not be made again (%s): it comes back after a "
 					 "restart", why);
 		}
+		for (unsigned int i = 0; n != NULL && i < n_peers; i++) {
+			char a[16];
+
+			if (c->nets->hooks.static_peer_add(c->nets->hooks.arg, n, peers[i], why,
+							   sizeof(why)) < 0)
+				state_err_append(err, errlen, "its VXLAN peer %s could not be added "
+						 "again (%s): it comes back after a restart",
+						 cfg_format_ip(peers[i], a, sizeof(a)), why);
+		}
+		free(peers);
 		return rc;
 	}
+	free(peers);
 	*result = json_pack("{s:s}", "name", real);
 	return 0;
 }

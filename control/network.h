@@ -112,6 +112,13 @@ struct net_hooks {
 	void (*ep_del)(void *arg, struct net *n, const struct net_endpoint *ep);
 	/* May n go? 0, or -EBUSY with why (a static route leads into it); NULL: yes. */
 	int (*busy)(void *arg, struct net *n, char *err, size_t errlen);
+	/* The static VXLAN peers of overlay n (up to max into ips): how many.
+	 * NULL: none. network rm keeps them to add them back on a rollback. */
+	unsigned int (*static_peers)(void *arg, const struct net *n, uint32_t *ips,
+				     unsigned int max);
+	/* Add static VXLAN peer ip to overlay n again: 0, or -errno with why. */
+	int (*static_peer_add)(void *arg, struct net *n, uint32_t ip, char *err,
+			       size_t errlen);
 	void *arg;                      /* handed to every hook */
 };
 
@@ -149,6 +156,10 @@ struct net_params {
 	const char *id;                 /* restore: keep this 64-hex id; NULL: new one */
 	uint16_t domain;                /* restore: wanted domain; NET_DOMAIN_NONE: any */
 	uint64_t created_ns;            /* restore: creation time; 0: now */
+	bool mtu_unchecked;             /* restore: an overlay's MTU is not checked against
+	                                 * the uplink while none is known yet (it may come
+	                                 * from the state file later, with a larger MTU);
+	                                 * vxlan_uplink_changed clamps it then */
 };
 
 /*

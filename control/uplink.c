@@ -282,6 +282,20 @@ uplink_net_busy(void *arg, struct net *n, char *err, size_t errlen)
 	return ctl_route_busy(arg, n->domain, what, err, errlen);
 }
 
+/* net_hooks.static_peers / static_peer_add: an overlay's static peers (vxlan.c). */
+static unsigned int
+uplink_net_static_peers(void *arg, const struct net *n, uint32_t *ips, unsigned int max)
+{
+	(void)arg;
+	return vxlan_static_peers(n, ips, max);
+}
+
+static int
+uplink_net_static_peer_add(void *arg, struct net *n, uint32_t ip, char *err, size_t errlen)
+{
+	return vxlan_peer_add(arg, n, ip, VX_SRC_STATIC, err, errlen);
+}
+
 void
 uplink_init(struct ctl *c)
 {
@@ -291,6 +305,8 @@ uplink_init(struct ctl *c)
 		.ep_add = uplink_ep_add,
 		.ep_del = uplink_ep_del,
 		.busy = uplink_net_busy,
+		.static_peers = uplink_net_static_peers,
+		.static_peer_add = uplink_net_static_peer_add,
 		.arg = c,
 	};
 

@@ -47,6 +47,7 @@
 #include "dataplane/l3.h"
 #include "dataplane/vxlan.h"
 #include "ctl.h"
+#include "neigh.h"
 #include "state.h"
 #include "uplink.h"
 #include "util.h"
@@ -95,6 +96,10 @@ static struct {
 	struct vx_net nets[NET_MAX];    /* indexed by domain */
 	unsigned int n_peers;           /* peers over all overlays (VXLAN_MAX_PEERS) */
 	unsigned int n_overlays;        /* registered overlays */
+	unsigned int batch;             /* vxlan_batch_begin depth: additions are not
+	                                 * published until the outermost _end */
+	bool dirty;                     /* the data plane's table is behind vx */
+	bool dirty_logged;              /* a failed deferred publish was logged */
 } vx;
 
 static const char *
@@ -167,7 +172,7 @@ vx_peer_refs(const struct vx_peer *p)
 
 /* vxlan_set() with every registered overlay. 0, or -errno (old table in force). */
 static int
-vx_table_publish(struct ctl *c)
+vx_table_publish_now(struct ctl *c)
 {
 	struct vxlan_net_spec specs[NET_MAX];
 	uint32_t *ips;
@@ -196,17 +201,61 @@ vx_table_publish(struct ctl *c)
 	}
 	rc = vxlan_set(c->dp, specs, n);
 	free(ips);
+	if (rc == 0) {
+		vx.dirty = false;
+		vx.dirty_logged = false;
+	}
 	return rc;
 }
 
 /*
- * The view as overlays want it: DP_NET_F_OVERLAY and the gateway MAC of this
- * host on every overlay's domain, DP_NET_F_VTEP on the uplink's domain while
- * an overlay exists. With apply, v is made so; without, v is only compared.
- * Returns whether v differed.
+ * Publish an addition: at once, or inside a batch at its end (what is added
+ * is only used once published; a removal never waits: vx_table_publish_now,
+ * since what it flushes must be unreachable first).
+ */
+static int
+vx_table_publish(struct ctl *c)
+{
+	if (vx.batch > 0) {
+		vx.dirty = true;
+		return 0;
+	}
+	return vx_table_publish_now(c);
+}
+
+void
+vxlan_batch_begin(void)
+{
+	vx.batch++;
+}
+
+int
+vxlan_batch_end(struct ctl *c)
+{
+	int rc;
+
+	if (vx.batch > 0)
+		vx.batch--;
+	if (vx.batch > 0 || !vx.dirty)
+		return 0;
+	rc = vx_table_publish_now(c);
+	if (rc < 0 && !vx.dirty_logged) {
+		/* Still dirty: the next batch's end tries again. */
+		CTL_LOG(ERR, "overlays: cannot publish the overlay table: %s; retrying",
+			strerror(-rc));
+		vx.dirty_logged = true;
+	}
+	return rc;
+}
+
+/*
+ * The view as overlays want it: DP_NET_F_OVERLAY, the gateway MAC of this
+ * host and the network's MTU on every overlay's domain, DP_NET_F_VTEP on the
+ * uplink's domain while an overlay exists. With apply, v is made so; without,
+ * v is only compared. Returns whether v differed.
  */
 static bool
-vx_view_fix(struct dp_view *v, bool apply)
+vx_view_fix(struct ctl *c, struct dp_view *v, bool apply)
 {
 	struct dp_net_view *u = &v->nets[NET_DOMAIN_UPLINK];
 	uint32_t vtep = vx_vtep_ip();
@@ -214,17 +263,23 @@ vx_view_fix(struct dp_view *v, bool apply)
 
 	for (unsigned int d = 0; d < NET_MAX; d++) {
 		struct dp_net_view *nv = &v->nets[d];
+		const struct net *n;
 		struct rte_ether_addr mac;
+		uint16_t mtu;
 
 		if (!vx.nets[d].used)
 			continue;
+		n = net_by_domain(c->nets, (uint16_t)d);
+		mtu = n != NULL ? n->mtu : nv->mtu;
 		vxlan_gw_mac(vtep, vx.nets[d].vni, mac.addr_bytes);
-		if ((nv->flags & DP_NET_F_OVERLAY) && rte_is_same_ether_addr(&nv->gw_mac, &mac))
+		if ((nv->flags & DP_NET_F_OVERLAY) && rte_is_same_ether_addr(&nv->gw_mac, &mac) &&
+		    nv->mtu == mtu)
 			continue;
 		change = true;
 		if (apply) {
 			nv->flags |= DP_NET_F_OVERLAY;
 			nv->gw_mac = mac;
+			nv->mtu = mtu;
 		}
 	}
 	if ((u->flags & DP_NET_F_UPLINK) && !!(u->flags & DP_NET_F_VTEP) != (vx.n_overlays > 0)) {
@@ -235,19 +290,56 @@ vx_view_fix(struct dp_view *v, bool apply)
 	return change;
 }
 
+/*
+ * A gratuitous ARP for the gateway of overlay domain d (nv, as published) on
+ * each of its local ports: its MAC changed (the VTEP address did), and the
+ * containers' ARP caches would send to the old one for ~30 s, every routed
+ * frame then unknown unicast, flooded to every container and peer. Not to
+ * the peers: each host is its containers' gateway.
+ */
+static void
+vx_gw_announce(struct ctl *c, const struct dp_view *v, uint16_t d)
+{
+	const struct dp_net_view *nv = &v->nets[d];
+	char a[16], m[24];
+
+	if (nv->gw_ip == 0)
+		return;
+	for (uint16_t i = 0; i < v->domains[d].n_ports; i++) {
+		uint16_t port = v->domains[d].ports[i];
+
+		if (port != DP_PORT_VXLAN)
+			ctl_neigh_announce(c, d, port, nv->gw_ip, &nv->gw_mac);
+	}
+	CTL_LOG(INFO, "overlay in domain %u: gateway %s is at %s now (gratuitous ARP on %u "
+		"ports)", d, vx_ip(nv->gw_ip, a, sizeof(a)),
+		ctl_format_mac(nv->gw_mac.addr_bytes, m, sizeof(m)), v->domains[d].n_ports);
+}
+
 static int
 vx_view_sync(struct ctl *c)
 {
+	const struct dp_view *cur = dp_view_get(c->dp);
+	struct rte_ether_addr old_mac[NET_MAX];
+	bool had[NET_MAX];
 	struct dp_view *v;
 
 	/* Compared in place (never written: apply is false). */
-	if (!vx_view_fix((struct dp_view *)(uintptr_t)dp_view_get(c->dp), false))
+	if (!vx_view_fix(c, (struct dp_view *)(uintptr_t)cur, false))
 		return 0;
+	for (unsigned int d = 0; d < NET_MAX; d++) {
+		had[d] = vx.nets[d].used && (cur->nets[d].flags & DP_NET_F_OVERLAY);
+		old_mac[d] = cur->nets[d].gw_mac;
+	}
 	v = dp_view_clone(c->dp);
 	if (v == NULL)
 		return -ENOMEM;
-	vx_view_fix(v, true);
+	vx_view_fix(c, v, true);
 	dp_view_publish(c->dp, v);
+	cur = dp_view_get(c->dp);
+	for (unsigned int d = 0; d < NET_MAX; d++)
+		if (had[d] && !rte_is_same_ether_addr(&old_mac[d], &cur->nets[d].gw_mac))
+			vx_gw_announce(c, cur, (uint16_t)d);
 	return 0;
 }
 
@@ -280,7 +372,7 @@ vxlan_net_add(struct ctl *c, struct net *n, char *err, size_t errlen)
 	if (rc < 0) {
 		vn->used = false;
 		vx.n_overlays--;
-		vx_table_publish(c);
+		vx_table_publish_now(c);
 		return ctl_fail(err, errlen, rc, "out of memory while publishing overlay %s",
 				n->name);
 	}
@@ -288,11 +380,43 @@ vxlan_net_add(struct ctl *c, struct net *n, char *err, size_t errlen)
 	return 0;
 }
 
-/* Undo one remote host's programming (route, neighbour, MAC; not its peer ref). */
-static void
-vx_remote_unprogram(struct ctl *c, uint16_t domain, const struct vx_remote *r)
+/*
+ * Another remote host of vn than r (by subnet) with r's VTEP MAC: a host
+ * holding two keys, or flanneld restarted onto a new subnet while its old
+ * lease lives. NULL if none.
+ */
+static const struct vx_remote *
+vx_remote_same_mac(const struct vx_net *vn, const struct vx_remote *r)
 {
-	fdb_del(c->dp->fdb, domain, &r->mac);
+	for (unsigned int i = 0; vn != NULL && i < vn->n_remotes; i++) {
+		const struct vx_remote *o = &vn->remotes[i];
+
+		if ((o->subnet != r->subnet || o->len != r->len) &&
+		    rte_is_same_ether_addr(&o->mac, &r->mac))
+			return o;
+	}
+	return NULL;
+}
+
+/*
+ * Undo one remote host's programming (route, neighbour, MAC; not its peer
+ * ref). vn: its overlay, whose other remote hosts may share the MAC (NULL:
+ * the whole overlay goes). The static MAC entry is one per (domain, MAC):
+ * while another remote host uses the MAC it stays, pointing at that host's
+ * VTEP; deleting it would make every routed frame to that host unknown
+ * unicast, flooded to every peer and local container.
+ */
+static void
+vx_remote_unprogram(struct ctl *c, uint16_t domain, const struct vx_net *vn,
+		    const struct vx_remote *r)
+{
+	const struct vx_remote *o = vx_remote_same_mac(vn, r);
+
+	if (o == NULL)
+		fdb_del(c->dp->fdb, domain, &r->mac);
+	else if (fdb_add_remote(c->dp->fdb, domain, &o->mac, o->vtep, true, rte_rdtsc()) < 0)
+		CTL_LOG(ERR, "overlay in domain %u: cannot point a remote host's VTEP MAC at "
+			"its other host", domain);
 	l3_neigh_del(c->dp, domain, r->subnet);
 	l3_route_del(c->dp, r->subnet, r->len);
 }
@@ -305,21 +429,40 @@ vxlan_net_forget(struct ctl *c, struct net *n)
 	if (vn == NULL)
 		return;
 	for (unsigned int i = 0; i < vn->n_remotes; i++)
-		vx_remote_unprogram(c, n->domain, &vn->remotes[i]);
+		vx_remote_unprogram(c, n->domain, NULL, &vn->remotes[i]);
 	vx.n_peers -= vn->n_peers;
 	free(vn->peers);
 	free(vn->remotes);
 	memset(vn, 0, sizeof(*vn));
 	vx.n_overlays--;
-	if (vx_table_publish(c) < 0)
+	if (vx_table_publish_now(c) < 0)
 		CTL_LOG(ERR, "overlay %s: cannot republish the overlay table without it",
 			n->name);
-	/* Its remote MACs (static and learned); its local ports are gone already. */
+	/* Its remote MACs (static and learned); its local ports are gone already.
+	 * Learn requests queued before the grace period (a frame decapsulated
+	 * with the old table) are applied first, so the flush takes them too. */
+	fdb_learn_drain(c->dp->fdb, rte_rdtsc());
 	fdb_flush_domain(c->dp->fdb, n->domain);
 	if (vx_view_sync(c) < 0)
 		CTL_LOG(ERR, "overlay %s: cannot republish the view without it", n->name);
 	CTL_LOG(INFO, "overlay %s (VNI %u): its peers and remote hosts are forgotten", n->name,
 		n->vni);
+}
+
+unsigned int
+vxlan_static_peers(const struct net *n, uint32_t *ips, unsigned int max)
+{
+	const struct vx_net *vn = vx_of(n);
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; vn != NULL && i < vn->n_peers; i++) {
+		if (vn->peers[i].refs[VX_SRC_STATIC] == 0)
+			continue;
+		if (k < max)
+			ips[k] = vn->peers[i].ip;
+		k++;
+	}
+	return k;
 }
 
 int
@@ -329,16 +472,19 @@ vxlan_uplink_changed(struct ctl *c, char *err, size_t errlen)
 
 	if (vx.n_overlays == 0)
 		return 0;
-	/* An overlay made under a larger uplink MTU: its largest frames cannot be
-	 * encapsulated any more (vxenc drops them as too-big). Said once, here. */
+	/* An overlay saved or made under a larger uplink MTU gets what fits now
+	 * (its containers attached before keep their eth0's MTU: said once). */
 	for (unsigned int d = 0; d < NET_MAX; d++) {
 		struct net *n = vx.nets[d].used ? net_by_domain(c->nets, (uint16_t)d) : NULL;
+		uint16_t max = net_overlay_mtu_max(c->nets);
 
-		if (n != NULL && c->nets->uplink_mtu != 0 && n->mtu > net_overlay_mtu_max(c->nets))
-			CTL_LOG(NOTICE, "overlay %s has MTU %u, more than the uplink's %u allows "
-				"(%u): its largest frames are dropped as too-big; make it again "
-				"with --mtu %u", n->name, n->mtu, c->nets->uplink_mtu,
-				net_overlay_mtu_max(c->nets), net_overlay_mtu_max(c->nets));
+		if (n == NULL || c->nets->uplink_mtu == 0 || n->mtu <= max)
+			continue;
+		CTL_LOG(NOTICE, "overlay %s: MTU %u does not fit the uplink's %u (VXLAN takes "
+			"%d): %u from now on%s", n->name, n->mtu, c->nets->uplink_mtu,
+			NET_VXLAN_OVERHEAD, max, n->n_eps > 0 ? "; the containers attached "
+			"already keep theirs: their largest frames are dropped as too-big" : "");
+		n->mtu = max;
 	}
 	rc = vx_view_sync(c);
 	if (rc == 0)
@@ -429,7 +575,7 @@ vx_peer_unref(struct ctl *c, const struct net *n, struct vx_net *vn, struct vx_p
 	memmove(&vn->peers[i], &vn->peers[i + 1], (vn->n_peers - i - 1) * sizeof(*p));
 	vn->n_peers--;
 	vx.n_peers--;
-	rc = vx_table_publish(c);
+	rc = vx_table_publish_now(c);
 	if (rc < 0) {
 		/* Back where it was (room is there: it was just freed). */
 		memmove(&vn->peers[i + 1], &vn->peers[i], (vn->n_peers - i) * sizeof(*p));
@@ -439,7 +585,12 @@ vx_peer_unref(struct ctl *c, const struct net *n, struct vx_net *vn, struct vx_p
 		vx.n_peers++;
 		return rc;
 	}
-	/* What was learned behind it (and static entries of its remote hosts). */
+	/* What was learned behind it (and static entries of its remote hosts).
+	 * The new table is in force (grace period passed): no worker queues a
+	 * learn request from gone.ip any more, but some may be queued still;
+	 * applied after the flush they would bring its MACs back (port.c does
+	 * the same for a removed port). */
+	fdb_learn_drain(c->dp->fdb, rte_rdtsc());
 	fdb_flush_vtep(c->dp->fdb, n->domain, gone.ip);
 	CTL_LOG(INFO, "overlay %s: peer %s removed", n->name, vx_ip(gone.ip, a, sizeof(a)));
 	return 0;
@@ -574,7 +725,7 @@ vx_remote_unprogram_all(struct ctl *c, struct net *n, struct vx_net *vn,
 {
 	struct vx_peer *p;
 
-	vx_remote_unprogram(c, n->domain, r);
+	vx_remote_unprogram(c, n->domain, vn, r);
 	p = vx_peer_find(vn, r->vtep);
 	if (p != NULL && vx_peer_unref(c, n, vn, p, VX_SRC_CLUSTER) < 0)
 		CTL_LOG(ERR, "overlay %s: cannot drop the peer of a remote host", n->name);

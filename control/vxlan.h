@@ -16,6 +16,9 @@
  * The gateway MAC of an overlay is unique per host: 02:5x derived from the
  * VTEP address and the VNI (vxlan_gw_mac), so hosts sharing a subnet keep
  * distinct gateway MACs; in cluster mode it is the VtepMAC published in etcd.
+ * When the uplink address changes, so does that MAC: a gratuitous ARP for the
+ * gateway goes out on every local port of the overlay (not to the peers), so
+ * the containers' ARP caches follow at once.
  * Overlays work with no uplink address too (they bridge locally), and start
  * carrying traffic when the uplink gets one.
  *
@@ -79,8 +82,16 @@ int ctl_vxlan_state_register(struct ctl *c);
 /*
  * Programming API (control thread; cluster.c uses it). Each call republishes
  * the data plane's overlay table (vxlan_set) and leaves everything as it was
- * on failure (-errno, err says why).
+ * on failure (-errno, err says why). Between vxlan_batch_begin and
+ * vxlan_batch_end, additions (peers, remote hosts, overlays) are published
+ * once, at the end (one table build and one grace period for a whole etcd
+ * snapshot); removals still publish at once (what they flush must be
+ * unreachable first). A failed publish at the end is logged and retried at
+ * the next end. Commands never run inside a batch: they publish before they
+ * answer.
  */
+void vxlan_batch_begin(void);
+int vxlan_batch_end(struct ctl *c);
 int vxlan_peer_add(struct ctl *c, struct net *n, uint32_t ip, enum vx_source src,
 		   char *err, size_t errlen);
 int vxlan_peer_del(struct ctl *c, struct net *n, uint32_t ip, enum vx_source src,
@@ -102,9 +113,18 @@ int vxlan_remote_del(struct ctl *c, struct net *n, uint32_t subnet, uint8_t len)
 int vxlan_net_add(struct ctl *c, struct net *n, char *err, size_t errlen);
 /* Forget everything of network n (network rm, before the domain goes). */
 void vxlan_net_forget(struct ctl *c, struct net *n);
+/* The static peers of overlay n (up to max into ips): how many there are
+ * (network rm keeps them to add them back when it is rolled back). */
+unsigned int vxlan_static_peers(const struct net *n, uint32_t *ips, unsigned int max);
 /* The overlay gateway MAC this host uses for (vtep address, vni). */
 void vxlan_gw_mac(uint32_t vtep_ip, uint32_t vni, uint8_t mac[6]);
-/* The uplink changed address: gateway MACs of overlays are re-derived, the table republished. */
+/*
+ * The uplink changed (address, MTU, gone): gateway MACs of overlays are
+ * re-derived (and announced, above), the table republished, and an overlay
+ * whose MTU the uplink cannot carry any more is clamped to what fits (the
+ * state file may hold an MTU saved under a larger uplink that is only known
+ * after the networks are restored).
+ */
 int vxlan_uplink_changed(struct ctl *c, char *err, size_t errlen);
 /* Is prefix/len the route of a remote host (route ls shows it as such)? */
 bool vxlan_route_is_remote(uint32_t prefix, uint8_t len);

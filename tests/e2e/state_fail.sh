@@ -32,7 +32,7 @@ allow_log 'holds no namespace'               # a kill -9 between the file and it
 
 PFX=s$E2E_ID
 A=${PFX}a B=${PFX}b C=${PFX}c
-NET=${PFX}n NET2=${PFX}m
+NET=${PFX}n NET2=${PFX}m NET3=${PFX}v
 FOREIGN=${PFX}f OTHER=${PFX}o RECYCLED=${PFX}r EARLY=${PFX}e
 R1=198.51.100.0/24 R2=203.0.113.0/24
 M1=02:00:5e:77:10:01 M2=02:00:5e:77:10:02
@@ -57,6 +57,7 @@ e2e_snapshot() {
 	dpctl ps --json
 	dpctl port ls --json | json "sorted(p['name'] for p in ports(d))"
 	dpctl route ls --json
+	dpctl vxlan peer ls --json
 	dpctl mac ls bridge --json | json "sorted((e['mac'], e['port']) for e in d if e['local'])"
 	ip netns list | grep -o "dpnet-$PFX[a-z]*" | sort
 	md5sum <"$E2E_STATE/state.json"
@@ -70,13 +71,20 @@ PORT_A=$(ctr_get "$A" "c['networks'][0]['port']")
 run dpctl network create "$NET2" >/dev/null
 run dpctl route add "$R2" blackhole >/dev/null
 run dpctl mac add bridge "$M2" "$PORT_A" >/dev/null
-ok "set up: container $A, network $NET2, route $R2, MAC $M2 behind $PORT_A"
+run dpctl network create --driver overlay --vni 4242 "$NET3" >/dev/null
+run dpctl vxlan peer add "$NET3" 192.0.2.77 >/dev/null
+ok "set up: container $A, network $NET2, route $R2, MAC $M2 behind $PORT_A, overlay $NET3 with static peer 192.0.2.77"
 
 # every_change_refused HOW SAYS: each kind of change, refused, nothing changed.
 every_change_refused() {
 	local how=$1 says=$2
 	refused "$how: network create" --says "$says" network create "$NET"
 	refused "$how: network rm" --says "$says" network rm "$NET2"
+	# An overlay's rollback brings back its static peers too (vxlan peer ls
+	# is in the snapshot).
+	refused "$how: network rm of an overlay" --says "$says" network rm "$NET3"
+	[ "$(dpctl vxlan peer ls --json | json "[p['peer'] for p in d if p['network'] == '$NET3'] == ['192.0.2.77']")" = True ] ||
+		fail "$how: the refused network rm lost $NET3's static peer: $(dpctl vxlan peer ls)"
 	refused "$how: run" --says "$says" run -d --name "$B" -- sleep 600
 	[ ! -e "/run/netns/dpnet-$B" ] || fail "$how: the refused run left namespace dpnet-$B"
 	refused "$how: connect" --says "$says" connect "$NET2" "$A"

@@ -22,6 +22,9 @@
 #    frames as vxlan-unknown-peer); added again, it flows again;
 #  - host 1 restarted (SIGTERM): its overlay, peers and container come back
 #    from the state file and all pairs ping again;
+#  - host 4, whose uplink (MTU 9000) was added by dpctl: an overlay with
+#    --mtu 8950 keeps it over a restart (the uplink is restored after the
+#    networks);
 #  - every daemon stops cleanly, its log without unexpected warnings.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/vxlan_lib.sh"
@@ -171,6 +174,25 @@ for j in 2 3; do
 	pings "$j" 1
 done
 ok "host 1 restarted: ov1 (VNI $VNI), its peers and its container are back; traffic flows"
+
+# ---------------------------------------------------------------- an uplink added by dpctl
+# Host 4 has no uplink in its config: one added at runtime (MTU 9000; a null
+# port: afpacket cannot go past 1500, and no traffic is needed) comes back
+# from the state file after the networks, so an overlay saved with --mtu 8950
+# must not be cut to what a 1500 uplink would allow at restore.
+printf '%s\n' "# $E2E_NAME: host 4" "mbufs: 8192" "poll:" "  mode: adaptive" "ports: []" \
+	>"$E2E_TMP/h4.yaml"
+hstart 4
+run hctl 4 add-port up0 --type null --role uplink --address "$(vx_addr 4)/24" --mtu 9000 >/dev/null
+run hctl 4 network create --driver overlay --vni 99 --subnet 10.99.0.0/24 --mtu 8950 ov9 >/dev/null
+mtu9() { hctl 4 network inspect ov9 --json | json "d[0]['Options']['com.docker.network.driver.mtu']"; }
+[ "$(mtu9)" = 8950 ] || fail "ov9's MTU is $(mtu9), not 8950"
+hstop 4
+hstart 4
+[ "$(mtu9)" = 8950 ] || fail "after a restart ov9's MTU is $(mtu9), not its 8950 (the uplink, added by dpctl, comes back after the networks)"
+run hctl 4 network rm ov9 >/dev/null
+hstop 4
+ok "an overlay with --mtu 8950 under a 9000 uplink added by dpctl keeps its MTU over a restart"
 
 for i in 3 2 1; do
 	for c in ${H_CTRS[$i]}; do
