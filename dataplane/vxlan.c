@@ -123,15 +123,19 @@ vx_spec_check(const struct vxlan_net_spec *nets, uint16_t n)
 static int
 vx_table_build(const struct vxlan_net_spec *nets, uint16_t n, struct vxlan_table **out)
 {
-	uint32_t gen = vx_table_gen++, n_arp = 0;
+	uint32_t gen = vx_table_gen++, n_arp = 0, n_peers = 0;
 	struct vxlan_table *t;
 
 	t = rte_zmalloc("vxlan_table", sizeof(*t), RTE_CACHE_LINE_SIZE);
 	if (t == NULL)
 		return -ENOMEM;
-	for (uint16_t i = 0; i < n; i++)
+	for (uint16_t i = 0; i < n; i++) {
 		n_arp += nets[i].n_arp;
-	t->peer_hash = vx_hash_create("p", gen, VXLAN_MAX_PEERS, sizeof(uint64_t));
+		n_peers += nets[i].n_peers;
+	}
+	/* Sized for what it holds (vx_hash_create doubles it, at least 64): a
+	 * rebuild per change stays cheap with few peers. */
+	t->peer_hash = vx_hash_create("p", gen, n_peers, sizeof(uint64_t));
 	t->vni_hash = vx_hash_create("v", gen, n, sizeof(uint32_t));
 	if (t->peer_hash == NULL || t->vni_hash == NULL)
 		goto fail;
