@@ -17,7 +17,8 @@
  *      the sender's own (gratuitous) when ctl & 0x20
  *   2  a neighbour miss (PUNT_NEIGH_MISS) for 192.168.bytes[0].bytes[1];
  *      ctl & 0x20: repeated 1 + 8 * bytes[2] times for consecutive next hops,
- *      20 ms apart (the rate of new next hops control allows): a scan
+ *      20 ms apart (the rate of new next hops control allows), the timer
+ *      every 500 ms: a scan
  *   3  the frame (fixed up as 1, to broadcast or our MAC) injected on the
  *      uplink port: the worker's ARP stage decides what it punts
  * ctl & 0x04 punts into another domain than U (bytes[len-1] picks: a bridge
@@ -352,12 +353,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				fz_punt(m, PUNT_NEIGH_MISS, domain, PKT_OFF_NONE,
 					FZ_UP_NET | ((nh + k) & 0xffff));
 				if (reps > 1) {
-					/* Drained one by one: a scan spread over time. */
+					/* Drained one by one: a scan spread over time; the
+					 * timer (a scan of the whole cache) every 500 ms. */
 					for (unsigned int i = 0; i < 2 && !rte_ring_empty(fz_dp->punt);
 					     i++)
 						ctl_punt_drain(&ctl, now_ms);
 					now_ms += 20;
-					ctl_neigh_tick(&ctl, now_ms);
+					if (k % 25 == 24)
+						ctl_neigh_tick(&ctl, now_ms);
 					fz_take_sent();
 				}
 			}
