@@ -32,6 +32,11 @@
 #define CTR_ID_LEN 64                /* hex digits of an id */
 #define CTR_TAG_PREFIX "dpnet:"      /* lo's alias in a namespace dpnetd made: + id */
 #define CTR_TAG_LEN 80
+/* In the environment of every detached process dpnetd spawns (ctr_spawn): + id.
+ * After a crash between the spawn and the save that records its pid, this is
+ * how a restart finds the process of a run that was never acknowledged
+ * (ctr_stop_tagged), whatever namespace it runs in (the host's too). */
+#define CTR_ENV_TAG "DPNET_CONTAINER_ID="
 
 enum ctr_mode {
 	CTR_MODE_BRIDGE,      /* interfaces in bridge networks (or none yet: --netns) */
@@ -158,6 +163,9 @@ bool ctr_alive(struct ctr *ct);
 /* Other processes in a namespace of ours; returns how many (at most max). */
 unsigned int ctr_others(struct ctr *ct, pid_t *pids, unsigned int max);
 void ctr_stop(struct ctr *ct);
+/* Stop every process whose environment carries CTR_ENV_TAG<id> (SIGTERM, then
+ * SIGKILL, as ctr_stop); returns how many there were. */
+unsigned int ctr_stop_tagged(const char *id);
 int ctr_spawn(struct ctr *ct, char *err, size_t errlen);
 void ctr_log_path(const struct ctr *ct, char *buf, size_t len);
 

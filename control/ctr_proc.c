@@ -9,6 +9,13 @@
  * client's own (dpctl execs the command after `run`). Either is known by pid
  * and start time (/proc/PID/stat), so a reused pid is never mistaken for it;
  * our children are reaped with waitpid(pid, WNOHANG), never waitpid(-1).
+ *
+ * A detached process also carries its container's id in its environment
+ * (CTR_ENV_TAG, ctr_priv.h), inherited by what it starts: a `run` cut by a
+ * kill -9 after the spawn but before the save that records the pid leaves a
+ * process nothing else names - in the host's namespace (--network host) or
+ * another container's (container:NAME) no namespace of ours holds it - and the
+ * restart stops it by that tag (ctr_stop_tagged, from ctr_pending_clean).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_common.h>
 #include <rte_log.h>
 
 #include "ctl.h"
@@ -60,6 +68,105 @@ ctr_ns_pids(uint64_t dev, uint64_t ino, pid_t *pids, unsigned int max)
 	}
 	closedir(d);
 	return n;
+}
+
+/* Does /proc/PID/environ hold the entry want (NUL-separated entries)? */
+static bool
+ctr_env_has(long pid, const char *want)
+{
+	size_t wlen = strlen(want), have = 0;
+	char path[64], buf[8192];
+	bool found = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	/* Entries may straddle reads: keep the unfinished one at the front. */
+	for (unsigned int reads = 0; !found && reads < 1024; reads++) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		size_t start = 0, end;
+
+		if (n <= 0)
+			break;
+		end = have + (size_t)n;
+		for (size_t i = 0; i < end; i++) {
+			if (buf[i] != '\0')
+				continue;
+			if (i - start == wlen && memcmp(buf + start, want, wlen) == 0) {
+				found = true;
+				break;
+			}
+			start = i + 1;
+		}
+		have = end - start;
+		if (have == sizeof(buf))
+			have = 0; /* an entry longer than buf: not ours, skip it */
+		else
+			memmove(buf, buf + start, have);
+	}
+	close(fd);
+	return found;
+}
+
+/* The processes whose environment carries CTR_ENV_TAG<id>, but ourselves. */
+static unsigned int
+ctr_tagged_pids(const char *id, pid_t *pids, unsigned int max)
+{
+	char want[sizeof(CTR_ENV_TAG) + CTR_ID_LEN];
+	unsigned int n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(want, sizeof(want), CTR_ENV_TAG "%s", id);
+	d = opendir("/proc");
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL && n < max) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		char state = '?';
+
+		if (*end != '\0' || pid <= 0 || pid == (long)getpid())
+			continue;
+		/* A zombie has no environment left to read, and needs no signal. */
+		if (ctr_proc_start((pid_t)pid, &state) == 0 || state == 'Z' || state == 'X')
+			continue;
+		if (ctr_env_has(pid, want))
+			pids[n++] = (pid_t)pid;
+	}
+	closedir(d);
+	return n;
+}
+
+unsigned int
+ctr_stop_tagged(const char *id)
+{
+	pid_t pids[256];
+	unsigned int n, first = 0;
+	uint64_t deadline;
+
+	if (strlen(id) != CTR_ID_LEN)
+		return 0;
+	for (int round = 0; round < 2; round++) {
+		int sig = round == 0 ? SIGTERM : SIGKILL;
+
+		n = ctr_tagged_pids(id, pids, RTE_DIM(pids));
+		if (round == 0)
+			first = n;
+		if (n == 0)
+			return first;
+		for (unsigned int i = 0; i < n; i++)
+			kill(pids[i], sig);
+		deadline = ctl_mono_ms() + (round == 0 ? CTR_STOP_MS : 1000);
+		while (ctl_mono_ms() < deadline) {
+			if (ctr_tagged_pids(id, pids, RTE_DIM(pids)) == 0)
+				return first;
+			usleep(5000);
+		}
+	}
+	return first;
 }
 
 /* ---------------------------------------------------------------- processes */
@@ -185,6 +292,7 @@ ctr_stop(struct ctr *ct)
 
 struct ctr_spawn {
 	char **argv;               /* command */
+	char **envp;               /* environment: the daemon's and the tag */
 	const char *log;           /* stdout/stderr file */
 	pid_t pid;                 /* out */
 };
@@ -212,7 +320,7 @@ ctr_spawn_fn(void *arg)
 	posix_spawn_file_actions_adddup2(&fa, 1, 2);
 	/* DPDK's descriptors (TAP queues, memory) must not leak into containers. */
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	rc = posix_spawnp(&s->pid, s->argv[0], &fa, &at, s->argv, environ);
+	rc = posix_spawnp(&s->pid, s->argv[0], &fa, &at, s->argv, s->envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	return -rc;
@@ -230,8 +338,9 @@ ctr_spawn(struct ctr *ct, char *err, size_t errlen)
 {
 	char log[CFG_PATH_MAX + 128], dir[CFG_PATH_MAX + 16];
 	char *argv[CTR_MAX_CMD + 1];
+	char tag[sizeof(CTR_ENV_TAG) + CTR_ID_LEN];
 	struct ctr_spawn s = { .argv = argv, .log = log };
-	size_t i;
+	size_t i, n_env = 0;
 	json_t *w;
 	int fd = -1, rc;
 
@@ -244,13 +353,28 @@ ctr_spawn(struct ctr *ct, char *err, size_t errlen)
 		return ctl_fail(err, errlen, rc, "cannot create %s for the container's log: %s",
 				dir, strerror(-rc));
 	ctr_log_path(ct, log, sizeof(log));
+	/* The daemon's environment (without a tag it may have inherited) + ours. */
+	for (char **e = environ; *e != NULL; e++)
+		n_env++;
+	s.envp = calloc(n_env + 2, sizeof(*s.envp));
+	if (s.envp == NULL)
+		return ctl_fail(err, errlen, -ENOMEM, "out of memory");
+	n_env = 0;
+	for (char **e = environ; *e != NULL; e++)
+		if (strncmp(*e, CTR_ENV_TAG, sizeof(CTR_ENV_TAG) - 1) != 0)
+			s.envp[n_env++] = *e;
+	snprintf(tag, sizeof(tag), CTR_ENV_TAG "%s", ct->id);
+	s.envp[n_env] = tag;
 	if (ct->mode != CTR_MODE_HOST) {
 		fd = ctr_nsfd(ct);
-		if (fd < 0)
+		if (fd < 0) {
+			free(s.envp);
 			return ctl_fail(err, errlen, fd, "cannot open the namespace %s: %s",
 					ct->netns, strerror(-fd));
+		}
 	}
 	rc = netns_run(fd, ctr_spawn_fn, &s);
+	free(s.envp);
 	if (fd >= 0)
 		close(fd);
 	if (rc < 0)

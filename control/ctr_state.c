@@ -340,7 +340,10 @@ ctr_state_restore(json_t *val, char *err, size_t errlen)
  * device and inode are the saved ones when those were saved. The inode alone
  * proves nothing (the kernel reuses those of freed namespaces), and several
  * daemons with other state directories may use dpnet-* names: a namespace that
- * cannot be proved ours is left alone, with a warning.
+ * cannot be proved ours is left alone, with a warning. A detached process the
+ * run had spawned is stopped wherever it runs - the host's namespace too - by
+ * the container's id in its environment (CTR_ENV_TAG): the save that would
+ * have recorded its pid is the one the crash prevented.
  */
 json_t *
 ctr_pending_dump(void)
@@ -369,6 +372,8 @@ ctr_pending_clean(json_t *o)
 	uint64_t dev = 0, ino = 0, want_dev, want_ino;
 	char ours[NAME_MAX], log[CFG_PATH_MAX + 128];
 	const char *done = "nothing of it was left";
+	char stopped[128];
+	unsigned int tagged;
 	struct ctr *ct;
 	int fd, rc;
 
@@ -430,6 +435,15 @@ ctr_pending_clean(json_t *o)
 		done = "the file of its namespace's name was left alone";
 	}
 	ctr_stop(ct); /* what runs in our namespace, and an rm's own process */
+	/* A detached process spawned before the crash, wherever it runs: the host's
+	 * namespace (--network host), another container's, or ours (gone above). */
+	tagged = ctr_stop_tagged(id);
+	if (tagged > 0 && ct->nsname[0] == '\0') {
+		snprintf(stopped, sizeof(stopped), "its process%s (%u, found by %s<id> in "
+			 "the environment) %s stopped", tagged > 1 ? "es" : "", tagged,
+			 CTR_ENV_TAG, tagged > 1 ? "were" : "was");
+		done = stopped;
+	}
 	if (ct->nsname[0] != '\0') {
 		rc = netns_del(ct->nsname);
 		if (rc < 0 && rc != -ENOENT)

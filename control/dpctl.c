@@ -273,10 +273,13 @@ dpctl_print_port_stats(json_t *res)
 	printf("  mac:    %s\n", dpctl_str(res, "mac"));
 	printf("  link:   %s, %s Mbps, %s duplex\n", dpctl_str(l, "state"),
 	       dpctl_num(l, "speed_mbps", a, sizeof(a)), dpctl_str(l, "duplex"));
-	printf("  rx:     packets %s  bytes %s  errors %s  missed %s  no-mbuf %s\n",
-	       dpctl_num(e, "rx_pkts", a, sizeof(a)), dpctl_num(e, "rx_bytes", b, sizeof(b)),
+	printf("  rx:     packets %s  bytes %s\n",
+	       dpctl_num(e, "rx_pkts", a, sizeof(a)), dpctl_num(e, "rx_bytes", b, sizeof(b)));
+	printf("  driver drops (before dpnet): rx-errors %s  rx-missed %s  rx-no-mbuf %s%s\n",
 	       dpctl_num(e, "rx_errors", c, sizeof(c)), dpctl_num(e, "rx_missed", d, sizeof(d)),
-	       dpctl_num(e, "rx_nombuf", f, sizeof(f)));
+	       dpctl_num(e, "rx_nombuf", f, sizeof(f)),
+	       strcmp(dpctl_str(res, "type"), "tap") == 0 ?
+	       " (rx-errors: frames longer than an mbuf, 2048 bytes)" : "");
 	printf("  tx:     packets %s  bytes %s  errors %s\n",
 	       dpctl_num(e, "tx_pkts", a, sizeof(a)), dpctl_num(e, "tx_bytes", b, sizeof(b)),
 	       dpctl_num(e, "tx_errors", c, sizeof(c)));
@@ -407,6 +410,7 @@ dpctl_print_stats(json_t *res)
 	};
 	static const char *const shead[] = { "STAGE", "CALLS", "PKTS", "CYCLES", "CYCLES/PKT" };
 	static const char *const dhead[] = { "DROP REASON", "PKTS" };
+	static const char *const dhead_drv[] = { "DRIVER DROP", "PKTS" };
 	struct dpctl_table t = { .ncols = 10 };
 	json_t *o, *l3, *nat, *fdb = json_object_get(res, "fdb");
 	const char *key;
@@ -449,6 +453,18 @@ dpctl_print_stats(json_t *res)
 		dpctl_table_row(&t, row);
 	}
 	dpctl_table_print(&t);
+	/* Before the switch: what the ports' drivers dropped (rte_eth_stats). */
+	printf("\n");
+	dpctl_table_row(&t, dhead_drv);
+	json_object_foreach(json_object_get(res, "driver_drops"), key, o) {
+		const char *row[2] = { key, v[0] };
+
+		snprintf(v[0], 32, "%" JSON_INTEGER_FORMAT, json_integer_value(o));
+		dpctl_table_row(&t, row);
+	}
+	dpctl_table_print(&t);
+	printf("(driver drops: frames a port's driver dropped before dpnet saw them; rx-errors "
+	       "on a TAP port: a frame longer than an mbuf, 2048 bytes)\n");
 	printf("\nfloods %s, learn events %s; fdb: %s entries of %s, %s learned, %s aged, "
 	       "%s moves, %s refused (full)\n",
 	       dpctl_num(res, "floods", v[0], 32), dpctl_num(res, "learn_events", v[1], 32),

@@ -348,12 +348,35 @@ neigh_release(struct ctl *c, struct neigh_ent *e)
 	e->n_held = 0;
 }
 
+/*
+ * Does domain resolve its neighbours (DP_NET_F_RESOLVE, an address of its own)?
+ * The workers punt only for such domains; a frame claiming another (out of
+ * range, a bridge network, none) is refused before it indexes anything.
+ */
+static bool
+neigh_domain_resolves(struct ctl *c, uint16_t domain)
+{
+	const struct dp_view *v = dp_view_get(c->dp);
+
+	return domain < DP_MAX_DOMAINS && v->nets[domain].flags & DP_NET_F_RESOLVE &&
+		v->nets[domain].gw_ip != 0;
+}
+
 void
 ctl_neigh_miss(struct ctl *c, uint16_t domain, uint32_t nh, struct rte_mbuf *m,
 	       uint64_t now_ms)
 {
-	struct neigh_ent *e = neigh_find(domain, nh);
+	struct neigh_ent *e;
 
+	/* The frame gets its destination MAC written in place when it leaves:
+	 * its first segment must hold an Ethernet header. */
+	if (!neigh_domain_resolves(c, domain) ||
+	    rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr)) {
+		rte_pktmbuf_free(m);
+		nc.cnt.held_dropped++;
+		return;
+	}
+	e = neigh_find(domain, nh);
 	if (e == NULL) {
 		if (!neigh_new_allowed(now_ms)) {
 			/* Too many new next hops (a scan?): no entry, no request. */
@@ -433,18 +456,25 @@ ctl_neigh_arp(struct ctl *c, uint16_t domain, struct rte_mbuf *m, uint64_t now_m
 {
 	const struct dp_view *v = dp_view_get(c->dp);
 	const struct dp_net_view *nv;
-	const struct rte_arp_hdr *arp;
+	struct rte_arp_hdr ah, *arp = &ah;
 	struct rte_ether_addr sha;
 	struct pkt_meta *meta = pkt_meta(m);
 	struct neigh_ent *e;
 	uint32_t sip, tip;
 	uint16_t op;
 
-	if (domain >= DP_MAX_DOMAINS || meta->l3_off == PKT_OFF_NONE ||
+	if (!neigh_domain_resolves(c, domain) || meta->l3_off == PKT_OFF_NONE ||
 	    rte_pktmbuf_data_len(m) < meta->l3_off + sizeof(*arp))
 		goto out;
 	nv = &v->nets[domain];
-	arp = rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, meta->l3_off);
+	/* A copy: nothing promises the header is aligned where l3_off puts it. */
+	memcpy(&ah, rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->l3_off), sizeof(ah));
+	/* Only Ethernet/IPv4 ARP has its addresses where they are read below
+	 * (parse.c refuses the rest; this does not rely on it). */
+	if (arp->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
+	    arp->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+	    arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4)
+		goto out;
 	op = rte_be_to_cpu_16(arp->arp_opcode);
 	sip = rte_be_to_cpu_32(arp->arp_data.arp_sip);
 	tip = rte_be_to_cpu_32(arp->arp_data.arp_tip);

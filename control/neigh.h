@@ -37,6 +37,13 @@
  *    the oldest held frame (of any entry) is dropped (held_dropped).
  * A reply or gratuitous ARP (a request for or a reply from its own address)
  * updates a known entry only; an unsolicited one creates nothing.
+ *
+ * Punted frames are not trusted (tests/fuzz/fuzz_neigh.c feeds them arbitrary
+ * bytes and metadata): a frame for a domain that does not resolve (out of
+ * range, no DP_NET_F_RESOLVE, no address), a miss whose first segment is
+ * shorter than an Ethernet header (its destination MAC is written in place)
+ * and an ARP frame that is not Ethernet/IPv4 ARP or is truncated are freed
+ * (a miss counted held_dropped) and change nothing.
  */
 #ifndef DPNET_CTL_NEIGH_H
 #define DPNET_CTL_NEIGH_H

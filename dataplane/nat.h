@@ -125,6 +125,9 @@
  * port's reply) - is dropped and counted (nat-fragment); fragments that need
  * no translation are routed untouched, without a ct lookup.
  * Containers get their network's MTU and TCP sets DF, so fragments are rare.
+ * On afpacket ports they never arrive: DPDK 22.11's af_packet PMD has the
+ * kernel reassemble IPv4 fragments first (PACKET_FANOUT_FLAG_DEFRAG,
+ * drivers/port.h), so dpnet gets the whole datagram there.
  * Other protocols (not TCP/UDP/ICMP), and ICMP messages that are neither
  * echo nor error, that would need NAT (the same test, the host port's
  * exception above): nat-proto.

@@ -10,6 +10,26 @@
  * caller publishes the port to the workers after creating it, and unpublishes
  * it and waits for an RCU grace period before destroying it.
  *
+ * Frames longer than an mbuf. The pool's mbufs hold RTE_MBUF_DEFAULT_BUF_SIZE
+ * less the headroom (2048 bytes of frame) and no port enables RX scatter:
+ *  - net_tap (DPDK 22.11, pmd_rx_burst) reads a frame into one mbuf; the TUN
+ *    driver cuts a longer one and sets TUN_PKT_STRIP, and the PMD drops it,
+ *    counting the port's rte_eth_stats.ierrors (`dpctl stats` driver drop
+ *    rx-errors, `dpctl port stats` "driver drops");
+ *  - net_af_packet copies tp_snaplen bytes of a TPACKET_V2 ring slot (framesz,
+ *    2048 by default); the kernel cuts a longer frame to the slot (less the
+ *    tpacket2 header and alignment: 1982 bytes of an untagged frame) and the PMD
+ *    counts nothing: the cut frame reaches dpnet (IPv4: shorter than its total
+ *    length, malformed; other EtherTypes: forwarded as cut).
+ * IPv4 fragments on net_af_packet. rte_pmd_init_internals (22.11) joins each
+ * queue's socket to a PACKET_FANOUT group with PACKET_FANOUT_HASH |
+ * PACKET_FANOUT_FLAG_DEFRAG | PACKET_FANOUT_FLAG_ROLLOVER (always on Linux: the
+ * port fails if setsockopt does), so the kernel's packet_rcv_fanout reassembles
+ * IPv4 fragments (ip_check_defrag) before the ring gets them: dpnet sees whole
+ * datagrams there, never fragments; incomplete ones are dropped by the kernel
+ * (ipfrag_time, IpReasmFails in that namespace), not counted by dpnet. Other
+ * port types deliver fragments as they come (dataplane/nat.h, "Fragments").
+ *
  * Thread safety: control thread only. The registry is not used by workers.
  */
 #ifndef DPNET_PORT_H

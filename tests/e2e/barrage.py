@@ -27,6 +27,9 @@ def stats():
             d = json.loads(o)
             r = dict(d["drops"])
             r["fdb_full"] = (d.get("fdb") or {}).get("full", 0)
+            # what the ports' drivers dropped before dpnet saw it
+            for k, v in (d.get("driver_drops") or {}).items():
+                r["driver-" + k] = v
             return r
         except Exception:
             time.sleep(0.2)
@@ -252,6 +255,14 @@ CLASSES = [
 # cannot count what never arrives as a fragment).
 if A.get("defrag") == "1":
     CLASSES = [c if c[0] != "frag-to-uplink" else c[:4] + (None, 0) for c in CLASSES]
+# Jumbo frames (9000 bytes, larger than an mbuf's 2048 bytes of data) where they
+# go: a TAP port's driver reads a frame into one mbuf (no scatter) and drops the
+# rest, counted in its rx errors (jumbo_expect=driver-rx-errors); an afpacket
+# port's kernel ring cuts the frame to its 2048-byte slot and the PMD delivers
+# the cut frame, which parse.c finds shorter than its IPv4 total length
+# (jumbo_expect=malformed).
+if A.get("jumbo_expect"):
+    CLASSES = [c if c[0] != "jumbo" else c[:3] + (2, A["jumbo_expect"], 0.9) for c in CLASSES]
 want = A.get("classes", "").split(",") if A.get("classes") else None
 skipc = set(A.get("skip", "").split(","))
 res = []

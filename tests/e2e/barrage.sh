@@ -13,7 +13,9 @@
 # errors quoting nothing known, VXLAN-looking UDP/4789 with bad flags and VNI,
 # random bytes behind real Ethernet addresses, and 9000-byte frames where the
 # sending interface's MTU allows - to the gateway MAC, a container's MAC and
-# broadcast. Ports driven:
+# broadcast: a TAP port's driver drops them (longer than an mbuf: the port's
+# rx-errors, which `dpctl port stats` and `dpctl stats` must show), an afpacket
+# port's kernel ring cuts them to 2048 bytes (malformed). Ports driven:
 #  - a container's veth + afpacket port (scapy on eth0 in its namespace),
 #  - a container attached with --attach tap (its TAP is eth0 in its namespace),
 #  - the TAP-mode uplink dpnet0 (from the host's namespace),
@@ -109,7 +111,16 @@ COMMON=(gw_ip="$GW" up_ip="$NAT_UP" ctr_mac="$BMAC" ctr_ip="$BIP" route_ip="$BIP
 barrage veth "$(cns "$A")" eth0 defrag=1 src_mac="$(ns_if_mac "$(cns "$A")")" src_ip="$AIP" gw_mac="$GWMAC" "${COMMON[@]}"
 # The TAP container's eth0 takes 9000-byte frames (a TAP's MTU is its own).
 nsexec "$(cns "$T")" ip link set eth0 mtu 9000 || fail "cannot set $T's eth0 MTU to 9000"
-barrage tap "$(cns "$T")" eth0 src_mac="$(ns_if_mac "$(cns "$T")")" src_ip="$TIP" gw_mac="$GWMAC" jumbo=1 "${COMMON[@]}"
+barrage tap "$(cns "$T")" eth0 src_mac="$(ns_if_mac "$(cns "$T")")" src_ip="$TIP" gw_mac="$GWMAC" jumbo=1 \
+	jumbo_expect=driver-rx-errors "${COMMON[@]}"
+# dpctl names them too: the TAP port's own line and the driver-drop table.
+TPORT=$(ctr_get "$T" "c['networks'][0]['port']")
+out=$(dpctl port stats "$TPORT")
+errs=$(sed -n 's/.*driver drops (before dpnet): rx-errors \([0-9]*\) .*(rx-errors: frames longer than an mbuf, 2048 bytes)$/\1/p' <<<"$out")
+[ -n "$errs" ] && [ "$errs" -ge 24 ] ||
+	fail "dpctl port stats $TPORT does not show the 24 jumbo frames as driver rx-errors: $out"
+dpctl stats | qgrep -E '^rx-errors +[1-9][0-9]*$' || fail "dpctl stats has no driver-drop row rx-errors: $(dpctl stats)"
+ok "jumbo frames into a TAP port: driver rx-errors $errs in 'dpctl port stats $TPORT' and in 'dpctl stats'"
 nsexec "$(cns "$T")" ip link set eth0 mtu 1500
 barrage dpnet0 host "$E2E_UPLINK" src_mac="$(cat "/sys/class/net/$E2E_UPLINK/address")" src_ip="$NAT_HOST" \
 	gw_mac="$UPMAC" gw_ip="$NAT_UP" up_ip="$NAT_UP" ctr_mac="$BMAC" ctr_ip="$BIP" route_ip="$BIP" \
@@ -133,8 +144,14 @@ YEOF
 start_daemon
 wait_listening "$(cns "$A")" tcp 80
 ping_ns_ok "$UNDER" "$ADDR"
+# Jumbo frames reach the afpacket port when both ends of the veth take them.
+ip link set "$UP_IF" mtu 9000 && nsexec "$UNDER" ip link set eth0 mtu 9000 ||
+	fail "cannot set the underlay veth's MTU to 9000"
 barrage nic "$UNDER" eth0 defrag=1 src_mac="$(ns_mac u)" src_ip="$EXT" gw_mac="$(cat "/sys/class/net/$UP_IF/address")" \
-	gw_ip="$ADDR" up_ip="$ADDR" ctr_mac="$BMAC" ctr_ip="$BIP" route_ip="$BIP" hole_ip="$HOLE"
+	gw_ip="$ADDR" up_ip="$ADDR" ctr_mac="$BMAC" ctr_ip="$BIP" route_ip="$BIP" hole_ip="$HOLE" \
+	jumbo=1 jumbo_expect=malformed
+nsexec "$UNDER" ip link set eth0 mtu 1500
+ip link set "$UP_IF" mtu 1500
 check_drops nic
 ping_ns_ok "$UNDER" "$ADDR"
 ping_ns_ok "$UNDER" "$BIP"

@@ -21,7 +21,10 @@
 # whose inode is the saved one (a recycled inode number) but whose alias is
 # not. Then four real kill -9s at random moments of a run: afterwards nothing
 # of it is left (but a container, when it was acknowledged) and the same run
-# --name works.
+# --name works. Then host mode (--network host -d), whose process no namespace
+# of ours holds: a pending run's process is stopped by the id in its
+# environment (DPNET_CONTAINER_ID), in a written crashed state and with a real
+# kill -9 while strace holds the save that would acknowledge the run.
 . "$(dirname "$0")/lib.sh"
 
 need_cmd mount umount dd
@@ -254,5 +257,105 @@ for t in 1 2 3 4; do
 	run dpctl rm -f "$D" >/dev/null
 	ok "kill -9 trial $t during run (acknowledged: $([ "$acked" -eq 0 ] && echo yes || echo no)): nothing left, run --name $D works"
 done
+
+# ---- host mode (--network host, detached): no namespace of ours holds its
+# process, so a kill -9 between the spawn and the save that acknowledges the
+# run (the one that records the pid) left it running with no record. The
+# process carries its container's id in its environment (DPNET_CONTAINER_ID);
+# the restart stops the processes carrying the id of a pending run.
+H=${PFX}h H2=${PFX}j
+track_ctr "$H" "$H2"
+HN=$((16#$E2E_ID))
+# gone_or_zombie PID: the process has exited (a zombie of a killed daemon's
+# child waits for init; it runs nothing).
+gone_or_zombie() { [ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+run dpctl run -d --network host --name "$H" -- sleep "601.$HN" >/dev/null
+ctr_remember
+H_PID=$(ctr_get "$H" "c['pid']")
+H_ID=$(ctr_get "$H" "c['full_id']")
+[ "$H_PID" -gt 0 ] || fail "$H (host mode, detached) has no process"
+tr '\0' '\n' <"/proc/$H_PID/environ" | qgrep -x "DPNET_CONTAINER_ID=$H_ID" ||
+	fail "the process of $H does not carry DPNET_CONTAINER_ID=$H_ID in its environment"
+ok "a detached host-mode process carries its container's id in its environment"
+
+# The state that kill -9 leaves there: $H pending (saved before the spawn: no
+# pid), its process running. A process tagged with another id must survive.
+spawn env "DPNET_CONTAINER_ID=$(printf '9%.0s' $(seq 64))" sleep "602.$HN"
+BYSTANDER=$!
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+DAEMON_PID=""
+rm -f "$E2E_SOCK"
+"$PY" - "$E2E_STATE/state.json" "$H" <<'PYEOF' || fail "cannot write the crashed state"
+import json, os, sys
+path, name = sys.argv[1:]
+d = json.load(open(path))
+c = next(c for c in d["containers"] if c["name"] == name)
+d["containers"].remove(c)
+c.update(pending="run", pid=0, pid_start=0, pid_group=False)
+d["pending"] = [c]
+json.dump(d, open(path + ".new", "w"))
+os.rename(path + ".new", path)
+PYEOF
+gone_or_zombie "$H_PID" && fail "the process of $H died with the daemon: nothing to test"
+start_daemon
+ctr_listed "$H" && fail "$H, never acknowledged, is listed after the restart"
+wait_until 5 gone_or_zombie "$H_PID" || fail "process $H_PID of the pending host-mode run $H still runs after the restart"
+grep -q "container $H: dpnetd stopped during its \`run\` (never acknowledged): its process (1, found by DPNET_CONTAINER_ID=<id> in the environment) was stopped" "$E2E_LOG" ||
+	fail "no log line about stopping the process of $H"
+gone_or_zombie "$BYSTANDER" && fail "a process tagged with another container's id was stopped"
+ok "pending host-mode run: its process (in the host's namespace) stopped at start, another tagged process left alone"
+
+# And the real thing: strace holds the save that acknowledges the run (the
+# second rename of the control thread from now on: the first is the pending
+# save) for 5 s; the process is up, dpctl has no answer, kill -9.
+if strace -V >/dev/null 2>&1; then
+	all_traced() {
+		local t
+		for t in /proc/"$DAEMON_PID"/task/*; do
+			grep -q '^TracerPid:[[:space:]]*[1-9]' "$t/status" || return 1
+		done
+	}
+	spawn strace -f -qq -o /dev/null -p "$DAEMON_PID" -e trace=rename,renameat,renameat2 \
+		-e inject=rename,renameat,renameat2:delay_enter=5000000:when=2+
+	STRACE=$!
+	wait_until 5 all_traced || fail "strace did not attach to every thread of dpnetd"
+	dpctl run -d --network host --name "$H2" -- sleep "603.$HN" >"$E2E_TMP/h2.out" 2>&1 &
+	RUNNER=$!
+	E2E_PIDS+=("$RUNNER")
+	wait_until 10 pgrep -x -f "sleep 603.$HN" >/dev/null || fail "the process of $H2 did not start"
+	H2_PID=$(pgrep -x -f "sleep 603.$HN")
+	E2E_CTR_PIDS+=("$H2_PID")
+	kill -0 "$RUNNER" 2>/dev/null ||
+		fail "the run of $H2 was answered before the kill (strace did not hold its save): $(cat "$E2E_TMP/h2.out")"
+	"$PY" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if [c["name"] for c in d.get("pending", [])] == [sys.argv[2]] and
+         all(c["name"] != sys.argv[2] for c in d["containers"]) else 1)' "$E2E_STATE/state.json" "$H2" ||
+		fail "at the kill, state.json does not hold $H2 as pending only"
+	kill -KILL "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=""
+	kill -TERM "$STRACE"
+	wait "$STRACE" 2>/dev/null
+	wait "$RUNNER" && fail "dpctl run $H2 succeeded although dpnetd was killed before acknowledging it"
+	gone_or_zombie "$H2_PID" && fail "the process of $H2 died with the daemon: nothing to test"
+	rm -f "$E2E_SOCK"
+	start_daemon
+	ctr_listed "$H2" && fail "$H2, never acknowledged, is listed after the restart"
+	wait_until 5 gone_or_zombie "$H2_PID" ||
+		fail "process $H2_PID of $H2 (kill -9 between its spawn and the acknowledgement) still runs after the restart"
+	grep -q "container $H2: dpnetd stopped during its \`run\`.*its process (1, found by DPNET_CONTAINER_ID" "$E2E_LOG" ||
+		fail "no log line about stopping the process of $H2"
+	run dpctl run -d --network host --name "$H2" -- sleep "604.$HN" >/dev/null
+	ctr_remember
+	run dpctl rm -f "$H2" >/dev/null
+	ok "kill -9 between the spawn of a host-mode process and the acknowledgement: stopped at the restart, run --name $H2 works again"
+else
+	log "strace is not installed: the held-save kill -9 of a host-mode run is not tried"
+fi
+gone_or_zombie "$BYSTANDER" && fail "the bystander process died"
+kill -TERM "$BYSTANDER"
 
 stop_daemon TERM

@@ -284,6 +284,25 @@ fz_inject(unsigned int p, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 }
 
+unsigned int
+fz_flush_tx(void)
+{
+	struct rte_mbuf *got[FZ_RING];
+	unsigned int n, total = 0;
+
+	for (unsigned int p = 0; p < FZ_NPORTS; p++) {
+		n = rte_ring_dequeue_burst(txr[p], (void **)got, FZ_RING, NULL);
+		total += n;
+		for (unsigned int i = 0; i < n; i++) {
+			/* What the switch sends must be a consistent mbuf chain. */
+			if (rte_mbuf_check(got[i], 1, NULL) != 0)
+				fz_die("sent an inconsistent mbuf");
+			rte_pktmbuf_free(got[i]);
+		}
+	}
+	return total;
+}
+
 void
 fz_run(void)
 {
@@ -293,15 +312,7 @@ fz_run(void)
 	dp_worker_poll_once(fz_ctx);
 	fdb_learn_drain(fz_dp->fdb, rte_rdtsc());
 	nat_expire(fz_dp, 16);
-	for (unsigned int p = 0; p < FZ_NPORTS; p++) {
-		n = rte_ring_dequeue_burst(txr[p], (void **)got, FZ_RING, NULL);
-		for (unsigned int i = 0; i < n; i++) {
-			/* What the switch sends must be a consistent mbuf chain. */
-			if (rte_mbuf_check(got[i], 1, NULL) != 0)
-				fz_die("sent an inconsistent mbuf");
-			rte_pktmbuf_free(got[i]);
-		}
-	}
+	fz_flush_tx();
 	while ((n = rte_ring_dequeue_burst(fz_dp->punt, (void **)got, FZ_RING, NULL)) > 0)
 		rte_pktmbuf_free_bulk(got, n);
 	runs++;

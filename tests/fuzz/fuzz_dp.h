@@ -45,6 +45,10 @@ struct rte_mbuf *fz_mbuf(const uint8_t *bytes, size_t len, size_t split);
 /* Put m on port p's RX ring (frees it if the ring is full). */
 void fz_inject(unsigned int p, struct rte_mbuf *m);
 
+/* Free what the switch sent on every port (each checked with rte_mbuf_check, abort
+ * if inconsistent); returns how many. */
+unsigned int fz_flush_tx(void);
+
 /* One worker iteration, then control's share (learned MACs, expiry), then free
  * everything the switch sent or punted; aborts if an mbuf leaked. */
 void fz_run(void);

@@ -2,7 +2,7 @@
 """mkcorpus.py - (re)write the seed corpus of the fuzz targets (tests/fuzz/corpus/).
 
 Plain struct packing, no scapy: a few valid frames per stage in the topology of
-fuzz_dp.c, in the record format of fuzz_dp.h ([ctl][len hi][len lo][frame]...;
+fuzz_dp.c (fuzz_neigh: ARP exchanges and misses, neigh_seeds), in the record format of fuzz_dp.h ([ctl][len hi][len lo][frame]...;
 ctl & 7 = ingress port: 0,1 network A, 2 B, 3 internal I, 4 uplink), the conf/*.yaml
 files for fuzz_config, and JSON requests for fuzz_ctl. Regression seeds (files
 named crash-* or regress-*) are kept; everything else is rewritten.
@@ -255,6 +255,60 @@ def vxlan_seeds(f):
     return s
 
 
+def neigh_seeds():
+    """fuzz_neigh (fuzz_neigh.c): punts to the control thread. ctl & 3: 0 ARP as is,
+    1 ARP fixed up, 2 neighbour miss for 192.168.f[0].f[1], 3 via the worker;
+    0x08 ends a step (time: 10 ms, 300 ms, 1 s, 31 s by ctl >> 6)."""
+    ARP, FIX, MISS, WORKER = 0, 1, 2, 3
+    STEP, S1, S31 = 0x08, 0x80, 0xC0
+
+    def r(ctl, frame):
+        return bytes([ctl]) + struct.pack("!H", len(frame)) + frame
+
+    def arpf(op, sha, spa, tpa, dst=GU, tha=b"\0" * 6):
+        return eth(dst, sha, 0x0806, arp(op, sha, spa, tha, tpa)).ljust(60, b"\0")
+
+    def miss(nh_lo):
+        # A routed frame for 192.168.<nh_lo>: the first two bytes (the destination
+        # MAC control fills in) name the next hop.
+        return eth(bytes(nh_lo) + b"\0" * 4, GU, 0x0800,
+                   ipv4("192.168.1.10", "8.8.8.8", 17, udp("192.168.1.10", "8.8.8.8",
+                                                          40000, 53, b"q")))
+
+    gw = "192.168.1.1"
+    reply = arpf(2, R, gw, IP_UP, tha=GU)
+    req = arpf(1, R, gw, IP_UP, dst=BCAST)
+    garp_req = arpf(1, R, gw, gw, dst=BCAST)
+    garp_rep = arpf(2, R, gw, gw, dst=BCAST)
+    m = miss((1, 1))
+    s = {
+        "miss-reply": r(MISS, m) + r(MISS | STEP, m) + r(ARP | STEP, reply),
+        "miss-request": r(MISS | STEP, m) + r(ARP | STEP, req),
+        "miss-garp-request": r(MISS | STEP, m) + r(ARP | STEP, garp_req),
+        "miss-garp-reply": r(MISS | STEP, m) + r(ARP | STEP, garp_rep),
+        "miss-fixed-reply": r(MISS | STEP, m) + r(FIX | STEP, reply),
+        "worker-reply": r(MISS | STEP, m) + r(WORKER | STEP, reply),
+        "worker-request": r(MISS | STEP, m) + r(WORKER | STEP, req),
+        "worker-garp": r(MISS | STEP, m) + r(WORKER | 0x20 | STEP, garp_req),
+        "miss-failed": r(MISS | STEP, m) + r(MISS | S1 | STEP, m) * 4 +
+                       r(MISS | STEP, m) + r(MISS | S31 | STEP, m),
+        "learn-age": r(MISS | STEP, m) + r(ARP | STEP, reply) +
+                     r(ARP | S31 | STEP, reply[:0]) + r(ARP | S1 | STEP, reply[:0]) * 4,
+        "learn-move": r(MISS | STEP, m) + r(ARP | STEP, reply) +
+                      r(ARP | STEP, arpf(2, NEW, gw, gw, dst=BCAST)),
+        "unsolicited-reply": r(ARP | STEP, reply),
+        "scan": r(MISS | 0x20 | STEP, miss((0, 0)) [:2] + b"\x8c" + m[3:]) +
+                r(MISS | STEP, m),
+        "other-domain": r(MISS | 0x04 | STEP, m) + r(ARP | 0x04 | STEP, reply),
+        "bad-l3off": r(MISS | STEP, m) + r(ARP | 0x20 | STEP, bytes([30]) + reply[1:]),
+        "split": r(MISS | 0x10 | STEP, m) + r(ARP | 0x10 | STEP, reply),
+    }
+    for n in (0, 1, 13, 14, 15, 21, 28, 41, 42):
+        s["truncated-%d" % n] = r(MISS | STEP, m) + r(ARP | STEP, reply[:n])
+        s["truncated-miss-%d" % n] = r(MISS | STEP, m[:n]) + r(ARP | STEP, reply)
+    return s
+
+
 def write(d, name, data):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), "wb") as fh:
@@ -271,8 +325,10 @@ def clean(d):
 def main():
     f = frames()
     st = stage_seeds(f)
-    for t in ("parse", "bridge", "arp", "l3", "nat", "vxlan", "ctl", "config"):
+    for t in ("parse", "bridge", "arp", "l3", "nat", "vxlan", "neigh", "ctl", "config"):
         clean(os.path.join(CORPUS, t))
+    for name, data in neigh_seeds().items():
+        write(os.path.join(CORPUS, "neigh"), name, data)
     for name, data in vxlan_seeds(f).items():
         write(os.path.join(CORPUS, "vxlan"), name, data)
     for name, fr in f.items():

@@ -473,6 +473,56 @@ test_announce_no_xmit(void)
 	CU_ASSERT_EQUAL(rte_mempool_in_use_count(dp->pool), 0);
 }
 
+/* Punted frames are not trusted (neigh.h; found by fuzz_neigh): a domain that
+ * does not resolve, a miss shorter than an Ethernet header, ARP that is not
+ * Ethernet/IPv4 - freed, nothing held, asked or learned. */
+static void
+test_untrusted_punts(void)
+{
+	static const uint16_t doms[] = {0, 7, DP_MAX_DOMAINS, 0xffff};
+	struct rte_ether_addr mac;
+	struct rte_arp_hdr *ah;
+	struct rte_mbuf *m;
+
+	reset();
+	for (unsigned int i = 0; i < RTE_DIM(doms); i++)
+		ctl_neigh_miss(&ctl, doms[i], ip_gw, mk_held(1), 0);
+	m = mk_held(2);
+	rte_pktmbuf_trim(m, 60 - 13);
+	ctl_neigh_miss(&ctl, DOM_U, ip_gw, m, 0);
+	CU_ASSERT_EQUAL(nsent, 0);
+	CU_ASSERT_EQUAL(stat("pending"), 0);
+	CU_ASSERT_EQUAL(stat("held_now"), 0);
+	CU_ASSERT_EQUAL(stat("held_dropped"), RTE_DIM(doms) + 1);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(dp->pool), 0);
+	/* ip_gw pending; answers that must not count. */
+	ctl_neigh_miss(&ctl, DOM_U, ip_gw, mk_held(3), 0);
+	CU_ASSERT_EQUAL(stat("pending"), 1);
+	for (unsigned int bad = 0; bad < 4; bad++) {
+		m = mk_arp(&mac_gw, RTE_ARP_OP_REPLY, ip_gw, ip_up);
+		ah = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, sizeof(struct rte_ether_hdr));
+		if (bad == 0)
+			ah->arp_hardware = RTE_BE16(6);
+		else if (bad == 1)
+			ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+		else if (bad == 2)
+			ah->arp_hlen = 8;
+		else
+			ah->arp_plen = 16;
+		ctl_neigh_arp(&ctl, DOM_U, m, 1);
+	}
+	/* The right answer in a domain that does not resolve. */
+	ctl_neigh_arp(&ctl, 0, mk_arp(&mac_gw, RTE_ARP_OP_REPLY, ip_gw, ip_up), 1);
+	CU_ASSERT_FALSE(dp_neigh(ip_gw, &mac));
+	CU_ASSERT_EQUAL(stat("learned"), 0);
+	/* And in U it is learned (the cases above failed for their one defect). */
+	ctl_neigh_arp(&ctl, DOM_U, mk_arp(&mac_gw, RTE_ARP_OP_REPLY, ip_gw, ip_up), 2);
+	CU_ASSERT(dp_neigh(ip_gw, &mac));
+	CU_ASSERT_EQUAL(stat("held_sent"), 1);
+	reset();
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(dp->pool), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -493,5 +543,6 @@ main(int argc, char **argv)
 	CU_add_test(s, "full table: eviction, held frames capped", test_table_full);
 	CU_add_test(s, "ageing: probes, removal", test_ageing);
 	CU_add_test(s, "gratuitous ARP, no transmit function", test_announce_no_xmit);
+	CU_add_test(s, "untrusted punts: refused, nothing held or learned", test_untrusted_punts);
 	return th_run() != 0;
 }
