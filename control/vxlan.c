@@ -926,69 +926,61 @@ vx_args_peer(struct ctl *c, json_t *args, struct net **n, uint32_t *ip, char *er
 	return 0;
 }
 
-int
-ctl_vxlan_peer_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
+/*
+ * vxlan.peer.add and vxlan.peer.rm: change, then save; a save that fails undoes
+ * the change (the other operation) so that nothing changed, or says why not.
+ */
+static int
+vx_peer_cmd(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen, bool add)
 {
 	static const char *const allowed[] = { "network", "peer", NULL };
 	char a[16], what[CFG_NET_NAME_MAX + 64];
-	struct net *n;
-	uint32_t ip;
+	struct net *n = NULL;
+	uint32_t ip = 0;
 	int rc;
 
-	rc = ctl_args_allowed(args, "vxlan.peer.add", allowed, err, errlen);
+	rc = ctl_args_allowed(args, add ? "vxlan.peer.add" : "vxlan.peer.rm", allowed, err,
+			      errlen);
 	if (rc == 0)
 		rc = vx_args_peer(c, args, &n, &ip, err, errlen);
 	if (rc == 0)
-		rc = vxlan_peer_add(c, n, ip, VX_SRC_STATIC, err, errlen);
+		rc = add ? vxlan_peer_add(c, n, ip, VX_SRC_STATIC, err, errlen) :
+			vxlan_peer_del(c, n, ip, VX_SRC_STATIC, err, errlen);
 	if (rc < 0)
 		return rc;
 	vx_ip(ip, a, sizeof(a));
-	snprintf(what, sizeof(what), "peer %s not added to network %s", a, n->name);
+	snprintf(what, sizeof(what), add ? "peer %s not added to network %s" :
+		 "peer %s not removed from network %s", a, n->name);
 	rc = state_commit(what, err, errlen);
 	if (rc < 0) {
 		char why[256];
 
-		if (vxlan_peer_del(c, n, ip, VX_SRC_STATIC, why, sizeof(why)) < 0)
+		if (add && vxlan_peer_del(c, n, ip, VX_SRC_STATIC, why, sizeof(why)) < 0)
 			state_err_append(err, errlen, "and it could not be removed again (%s): "
 					 "remove it with 'dpctl vxlan peer rm %s %s'", why,
 					 n->name, a);
-		return rc;
-	}
-	*result = json_pack("{s:s, s:i, s:s, s:s}", "network", n->name, "vni", (int)n->vni,
-			    "peer", a, "source", "static");
-	return *result != NULL ? 0 : -ENOMEM;
-}
-
-int
-ctl_vxlan_peer_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
-{
-	static const char *const allowed[] = { "network", "peer", NULL };
-	char a[16], what[CFG_NET_NAME_MAX + 64];
-	struct net *n;
-	uint32_t ip;
-	int rc;
-
-	rc = ctl_args_allowed(args, "vxlan.peer.rm", allowed, err, errlen);
-	if (rc == 0)
-		rc = vx_args_peer(c, args, &n, &ip, err, errlen);
-	if (rc == 0)
-		rc = vxlan_peer_del(c, n, ip, VX_SRC_STATIC, err, errlen);
-	if (rc < 0)
-		return rc;
-	vx_ip(ip, a, sizeof(a));
-	snprintf(what, sizeof(what), "peer %s not removed from network %s", a, n->name);
-	rc = state_commit(what, err, errlen);
-	if (rc < 0) {
-		char why[256];
-
-		if (vxlan_peer_add(c, n, ip, VX_SRC_STATIC, why, sizeof(why)) < 0)
+		if (!add && vxlan_peer_add(c, n, ip, VX_SRC_STATIC, why, sizeof(why)) < 0)
 			state_err_append(err, errlen, "the peer was removed all the same and could "
 					 "not be added again (%s): it comes back after a restart",
 					 why);
 		return rc;
 	}
-	*result = json_pack("{s:s, s:s}", "network", n->name, "peer", a);
+	*result = add ? json_pack("{s:s, s:i, s:s, s:s}", "network", n->name, "vni",
+				  (int)n->vni, "peer", a, "source", "static") :
+		json_pack("{s:s, s:s}", "network", n->name, "peer", a);
 	return *result != NULL ? 0 : -ENOMEM;
+}
+
+int
+ctl_vxlan_peer_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	return vx_peer_cmd(c, args, result, err, errlen, true);
+}
+
+int
+ctl_vxlan_peer_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	return vx_peer_cmd(c, args, result, err, errlen, false);
 }
 
 /* "static", "cluster" or "static,cluster". */
