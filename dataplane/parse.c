@@ -138,18 +138,81 @@ parse_l4(const uint8_t *p, uint32_t seg_len, uint32_t off, uint32_t plen,
 }
 
 /*
- * The parser proper. Every field is kept in a local and stored once at the end,
+ * The fast path: the common frame, an untagged IPv4 frame to a unicast MAC with
+ * a 20-byte header (IHL 5), not a fragment, carrying TCP, UDP or ICMP whose
+ * header is complete, with every length consistent. It reads a few fields at
+ * fixed offsets and, when the frame is of that kind, stores exactly the
+ * metadata that parse_generic() would (the unit test "fast path equals the
+ * generic parse" and the parse fuzz target compare the two) and returns its
+ * L4 flag (PKT_F_TCP, _UDP or _ICMP); for any other frame it stores nothing
+ * and returns 0, and the generic
+ * parse decides, with every drop reason as before. Each condition below is
+ * one the generic parse checks on this path; together they make it accept
+ * the frame with these fields.
+ */
+static __rte_always_inline uint16_t
+parse_fast(const uint8_t *p, uint32_t seg_len, uint32_t frame_len, struct pkt_meta *meta)
+{
+	const struct rte_ether_hdr *eh = (const struct rte_ether_hdr *)p;
+	const struct rte_ipv4_hdr *ih = (const struct rte_ipv4_hdr *)(p + sizeof(*eh));
+	const uint32_t l4 = sizeof(*eh) + sizeof(*ih);
+	uint32_t tot, plen;
+	uint16_t fl;
+
+	/* Ethernet, IPv4 and 8 bytes: the least any of the three L4 headers needs. */
+	if (unlikely(seg_len < l4 + PARSE_ICMP_HDR_LEN))
+		return 0;
+	if (unlikely(eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+		     ih->version_ihl != RTE_IPV4_VHL_DEF || (p[0] & 1) != 0 ||
+		     (ih->fragment_offset &
+		      RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0))
+		return 0;
+	tot = rte_be_to_cpu_16(ih->total_length);
+	/* frame_len >= seg_len >= 42: no wrap. tot >= 28 leaves 8 bytes of L4. */
+	if (unlikely(tot > frame_len - sizeof(*eh) || tot < sizeof(*ih) + PARSE_ICMP_HDR_LEN))
+		return 0;
+	plen = tot - sizeof(*ih);
+	if (likely(ih->next_proto_id == IPPROTO_TCP)) {
+		uint32_t hlen;
+
+		if (unlikely(seg_len < l4 + sizeof(struct rte_tcp_hdr)))
+			return 0;
+		hlen = (uint32_t)(((const struct rte_tcp_hdr *)(p + l4))->data_off >> 4) * 4;
+		if (unlikely(hlen < sizeof(struct rte_tcp_hdr) || hlen > plen ||
+			     l4 + hlen > seg_len))
+			return 0;
+		fl = PKT_F_TCP;
+	} else if (likely(ih->next_proto_id == IPPROTO_UDP)) {
+		uint32_t ulen = rte_be_to_cpu_16(((const struct rte_udp_hdr *)(p + l4))->dgram_len);
+
+		if (unlikely(ulen < sizeof(struct rte_udp_hdr) || ulen > plen))
+			return 0;
+		fl = PKT_F_UDP;
+	} else if (ih->next_proto_id == IPPROTO_ICMP) {
+		fl = PKT_F_ICMP;
+	} else {
+		return 0;
+	}
+	meta->flags = PKT_F_IPV4 | fl;
+	meta->l3_off = sizeof(*eh);
+	meta->l4_off = (uint16_t)l4;
+	meta->l3_len = (uint16_t)tot;
+	meta->vlan_tci = 0;
+	meta->ether_type = RTE_ETHER_TYPE_IPV4;
+	meta->l4_proto = ih->next_proto_id;
+	meta->next = PL_NEXT_BRIDGE;
+	meta->drop_reason = 0;
+	return fl;
+}
+
+/*
+ * The generic parser. Every field is kept in a local and stored once at the end,
  * on both outcomes, so that a dropped frame still shows (for capture and
  * tracing) how far it got, and no offset is stored before it is validated.
  */
-static __rte_always_inline int
-parse_mbuf(struct rte_mbuf *m, struct pkt_meta *meta)
+static __rte_noinline int
+parse_generic(const uint8_t *p, uint32_t seg_len, uint32_t frame_len, struct pkt_meta *meta)
 {
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	const uint32_t frame_len = rte_pktmbuf_pkt_len(m);
-	/* A first segment longer than the frame would be a broken mbuf; never trust more
-	 * bytes than the frame has. */
-	const uint32_t seg_len = RTE_MIN((uint32_t)rte_pktmbuf_data_len(m), frame_len);
 	const struct rte_ether_hdr *eh;
 	uint16_t flags = 0;
 	uint16_t l3_off = PKT_OFF_NONE;
@@ -289,10 +352,35 @@ store:
 	return rc;
 }
 
+/* The fast path, else the generic parse. */
+static __rte_always_inline int
+parse_mbuf(struct rte_mbuf *m, struct pkt_meta *meta)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint32_t frame_len = rte_pktmbuf_pkt_len(m);
+	/* A first segment longer than the frame would be a broken mbuf; never trust more
+	 * bytes than the frame has. */
+	const uint32_t seg_len = RTE_MIN((uint32_t)rte_pktmbuf_data_len(m), frame_len);
+
+	if (likely(parse_fast(p, seg_len, frame_len, meta) != 0))
+		return 0;
+	return parse_generic(p, seg_len, frame_len, meta);
+}
+
 int
 parse_one(struct rte_mbuf *m)
 {
 	return parse_mbuf(m, pkt_meta(m));
+}
+
+int
+parse_one_generic(struct rte_mbuf *m)
+{
+	const uint32_t frame_len = rte_pktmbuf_pkt_len(m);
+
+	return parse_generic(rte_pktmbuf_mtod(m, const uint8_t *),
+			     RTE_MIN((uint32_t)rte_pktmbuf_data_len(m), frame_len), frame_len,
+			     pkt_meta(m));
 }
 
 /*
@@ -300,23 +388,53 @@ parse_one(struct rte_mbuf *m)
  * it is bridged? Untagged, unfragmented IPv4 UDP to the VXLAN port and the VTEP
  * address, sent to the VTEP domain's gateway MAC from a unicast source that is
  * not that MAC (any other source is the bridge's to drop as bad-src-mac).
- * gw48 is the gateway MAC as fdb_key_hdr() reads it (domain 0).
+ * gw48 is the gateway MAC as fdb_key_hdr() reads it (domain 0). The caller
+ * checked the flags; l3_off and l4_off are the frame's (constants on the
+ * fast path).
  */
 static __rte_always_inline bool
-parse_is_vxlan(const struct rte_mbuf *m, const struct pkt_meta *meta, uint64_t gw48,
+parse_is_vxlan(const uint8_t *p, uint32_t l3_off, uint32_t l4_off, uint64_t gw48,
 	       rte_be32_t vtep_ip, rte_be16_t udp_port)
 {
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint64_t src48;
 
-	if ((meta->flags & (PKT_F_IPV4 | PKT_F_UDP | PKT_F_VLAN | PKT_F_FRAG | PKT_F_L2_MCAST)) !=
-	    (PKT_F_IPV4 | PKT_F_UDP) || fdb_key_hdr(0, p) != gw48)
-		return false;
-	if (((const struct rte_udp_hdr *)(p + meta->l4_off))->dst_port != udp_port ||
-	    ((const struct rte_ipv4_hdr *)(p + meta->l3_off))->dst_addr != vtep_ip)
+	if (fdb_key_hdr(0, p) != gw48 ||
+	    ((const struct rte_udp_hdr *)(p + l4_off))->dst_port != udp_port ||
+	    ((const struct rte_ipv4_hdr *)(p + l3_off))->dst_addr != vtep_ip)
 		return false;
 	src48 = fdb_key_hdr(0, p + RTE_ETHER_ADDR_LEN);
 	return !(src48 & FDB_KEY_MCAST) && src48 != 0 && src48 != gw48;
+}
+
+/*
+ * One frame of the VTEP's domain: parsed, and sent to vxdec when it is VXLAN
+ * for us. The common outer frame (untagged IPv4, IHL 5, UDP) takes the fast
+ * path and is recognised from fixed offsets; any other goes through the
+ * generic parse and the same test on the offsets it found.
+ */
+static __rte_always_inline void
+parse_vtep_one(struct rte_mbuf *m, struct pkt_meta *meta, bool vtep_up, uint64_t gw48,
+	       rte_be32_t vtep_ip, rte_be16_t udp_port)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint32_t frame_len = rte_pktmbuf_pkt_len(m);
+	const uint32_t seg_len = RTE_MIN((uint32_t)rte_pktmbuf_data_len(m), frame_len);
+	uint16_t fl = parse_fast(p, seg_len, frame_len, meta);
+
+	if (likely(fl == PKT_F_UDP)) {
+		if (likely(vtep_up) &&
+		    parse_is_vxlan(p, RTE_ETHER_HDR_LEN,
+				   RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr), gw48, vtep_ip,
+				   udp_port))
+			meta->next = PL_NEXT_VXDEC;
+		return;
+	}
+	if (fl != 0 || parse_generic(p, seg_len, frame_len, meta) != 0 || !vtep_up)
+		return;
+	if ((meta->flags & (PKT_F_IPV4 | PKT_F_UDP | PKT_F_VLAN | PKT_F_FRAG | PKT_F_L2_MCAST)) ==
+	    (PKT_F_IPV4 | PKT_F_UDP) &&
+	    parse_is_vxlan(p, meta->l3_off, meta->l4_off, gw48, vtep_ip, udp_port))
+		meta->next = PL_NEXT_VXDEC;
 }
 
 uint16_t
@@ -353,9 +471,7 @@ parse_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 			meta->in_port = ctx->rx_port;
 			meta->domain = ctx->rx_domain;
 			ctx->cnt.ports[ctx->rx_port].rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
-			if (parse_mbuf(pkts[i], meta) == 0 && net->gw_ip != 0 &&
-			    parse_is_vxlan(pkts[i], meta, gw48, vtep_ip, udp_port))
-				meta->next = PL_NEXT_VXDEC;
+			parse_vtep_one(pkts[i], meta, net->gw_ip != 0, gw48, vtep_ip, udp_port);
 		}
 		return n;
 	}

@@ -32,6 +32,8 @@
  * a bit mask of the codes present skips the stages no packet needs, and a
  * stage every packet needs gets the burst itself rather than a selection.
  */
+#include <string.h>
+
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -81,6 +83,30 @@ pl_tx(struct lcore_ctx *ctx, uint16_t port, struct rte_mbuf *m)
 	ctx->txb_dirty |= UINT64_C(1) << port;
 }
 
+/*
+ * Append k frames for one port to its TX buffer at once: what k calls of
+ * rte_eth_tx_buffer would do (send the buffer each time it fills), with one
+ * update of its length per copy instead of one per frame.
+ */
+static void
+pl_tx_bulk(struct lcore_ctx *ctx, uint16_t port, struct rte_mbuf **pkts, uint16_t k)
+{
+	struct rte_eth_dev_tx_buffer *b = ctx->txb[port];
+
+	ctx->txb_dirty |= UINT64_C(1) << port;
+	while (k > 0) {
+		uint16_t c = RTE_MIN((uint16_t)(b->size - b->length), k);
+
+		memcpy(&b->pkts[b->length], pkts, c * sizeof(*pkts));
+		b->length = (uint16_t)(b->length + c);
+		pkts += c;
+		k = (uint16_t)(k - c);
+		if (b->length >= b->size)
+			ctx->cnt.ports[port].tx_pkts +=
+				rte_eth_tx_buffer_flush(port, ctx->worker_id, b);
+	}
+}
+
 static void
 pl_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, const struct pkt_meta *meta)
 {
@@ -127,7 +153,11 @@ uint16_t
 pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned int defer_from)
 {
 	struct rte_mbuf *dropped[n > 0 ? n : 1];
-	uint16_t nd = 0, nk = 0;
+	/* A run of frames to one port (run_port), appended to its TX buffer in
+	 * one go when the port changes, before anything else may transmit
+	 * (flood, tunnel), and at the end: the order on each port is kept. */
+	struct rte_mbuf *run[n > 0 ? n : 1];
+	uint16_t nd = 0, nk = 0, nr = 0, run_port = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -136,11 +166,20 @@ pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned 
 		switch (meta->next) {
 		case PL_NEXT_TX:
 			if (likely(ctx->view->ports[meta->out_port].present)) {
-				pl_tx(ctx, meta->out_port, m);
+				if (unlikely(meta->out_port != run_port) && nr > 0) {
+					pl_tx_bulk(ctx, run_port, run, nr);
+					nr = 0;
+				}
+				run_port = meta->out_port;
+				run[nr++] = m;
 				break;
 			}
 			/* Back out the tunnel it came from (vxlan_private.h). */
 			if (meta->out_port == DP_PORT_VXLAN) {
+				if (nr > 0) {
+					pl_tx_bulk(ctx, run_port, run, nr);
+					nr = 0;
+				}
 				vxlan_tx(ctx, m);
 				break;
 			}
@@ -153,6 +192,10 @@ pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned 
 			dropped[nd++] = m;
 			break;
 		case PL_NEXT_FLOOD:
+			if (nr > 0) {
+				pl_tx_bulk(ctx, run_port, run, nr);
+				nr = 0;
+			}
 			pl_flood(ctx, m, meta);
 			break;
 		case PL_NEXT_PUNT:
@@ -171,6 +214,8 @@ pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned 
 			break;
 		}
 	}
+	if (nr > 0)
+		pl_tx_bulk(ctx, run_port, run, nr);
 	if (nd)
 		rte_pktmbuf_free_bulk(dropped, nd);
 	return nk;

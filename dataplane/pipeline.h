@@ -95,6 +95,9 @@ br_out_port(const struct dp_view *v, const struct fdb *fdb, int32_t pos, uint64_
 /* Parse one frame into its metadata (used by parse_stage; exposed for tests).
  * Returns 0, or -EINVAL when the frame is malformed (meta->next is then DROP). */
 int parse_one(struct rte_mbuf *m);
+/* The same without the fast path for the common frame (parse.c): for the unit
+ * test and the fuzz target that check that both give the same metadata. */
+int parse_one_generic(struct rte_mbuf *m);
 
 /* The first stage of the gateway (the second round of pl_run, see pipeline.c). */
 #define PL_FIRST_GW_STAGE PL_NEXT_ARP

@@ -4,11 +4,14 @@
  * Input: [ctl][frame]; ctl & FZ_C_SPLIT splits the frame into two segments at
  * the byte given by ctl's low nibble times 4 (the parser must read nothing past
  * the first segment). Besides memory safety (the frame sits in a buffer of its
- * exact size), the offsets the parser reports must lie inside the first segment.
+ * exact size), the offsets the parser reports must lie inside the first segment,
+ * and parse_one (with its fast path for the common frame) must give the same
+ * result and metadata as the generic parse (parse_one_generic).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dataplane/pipeline.h"
 #include "dataplane/pkt.h"
@@ -42,6 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (m == NULL)
 		return 0;
 	meta = pkt_meta(m);
+	memset(meta, 0xa5, sizeof(*meta));
 	rc = parse_one(m);
 	if (rc == 0) {
 		uint16_t dl = rte_pktmbuf_data_len(m);
@@ -59,6 +63,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (meta->next != PL_NEXT_DROP) {
 		fprintf(stderr, "parse_one failed but did not drop the frame\n");
 		abort();
+	}
+	/* The same frame through the generic parse alone. */
+	{
+		struct rte_mbuf *g = fz_mbuf(data + 1, size - 1, split);
+
+		if (g != NULL) {
+			memset(pkt_meta(g), 0xa5, sizeof(*meta));
+			if (parse_one_generic(g) != rc ||
+			    memcmp(pkt_meta(g), meta, sizeof(*meta)) != 0) {
+				fprintf(stderr, "parse_one and parse_one_generic disagree\n");
+				abort();
+			}
+			rte_pktmbuf_free(g);
+		}
 	}
 	rte_pktmbuf_free(m);
 	return 0;

@@ -1502,6 +1502,170 @@ test_random_mutations(void)
 	CU_ASSERT(n_ok > 1000 && n_bad > 1000);
 }
 
+/* ------------------------------------------------------------------ fast path */
+
+/*
+ * parse_one() takes a fast path for the common frame (untagged IPv4, IHL 5,
+ * not a fragment, TCP/UDP/ICMP); it must give exactly the metadata and result
+ * of the generic parse (parse_one_generic) on every frame, accepted or not.
+ * cut: 0 for one segment, else where a second segment starts.
+ */
+static unsigned int fast_like;  /* frames both accepted as the fast path's kind */
+
+static bool
+same_as_generic(const uint8_t *data, uint16_t len, uint16_t cut)
+{
+	struct frame f;
+	struct rte_mbuf *a, *b;
+	int ra, rb;
+	bool same;
+
+	CU_ASSERT_FATAL(len <= FRAME_MAX);
+	memset(&f, 0, sizeof(f));
+	memcpy(f.b, data, len);
+	f.len = len;
+	a = cut > 0 && cut < len ? mk_chain(&f, cut) : mk(data, len);
+	b = cut > 0 && cut < len ? mk_chain(&f, cut) : mk(data, len);
+	ra = parse_one(a);
+	rb = parse_one_generic(b);
+	same = ra == rb && memcmp(pkt_meta(a), pkt_meta(b), sizeof(struct pkt_meta)) == 0;
+	check_meta(a, ra);
+	if (ra == 0 && pkt_meta(a)->l3_off == RTE_ETHER_HDR_LEN &&
+	    pkt_meta(a)->l4_off == RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) &&
+	    (pkt_meta(a)->flags & ~(PKT_F_TCP | PKT_F_UDP | PKT_F_ICMP)) == PKT_F_IPV4)
+		fast_like++;
+	if (!same)
+		fprintf(stderr, "fast path differs: len %u cut %u rc %d/%d flags %#x/%#x "
+			"l3 %u/%u l4 %u/%u l3_len %u/%u next %u/%u\n", len, cut, ra, rb,
+			pkt_meta(a)->flags, pkt_meta(b)->flags, pkt_meta(a)->l3_off,
+			pkt_meta(b)->l3_off, pkt_meta(a)->l4_off, pkt_meta(b)->l4_off,
+			pkt_meta(a)->l3_len, pkt_meta(b)->l3_len, pkt_meta(a)->next,
+			pkt_meta(b)->next);
+	rte_pktmbuf_free(a);
+	rte_pktmbuf_free(b);
+	return same;
+}
+
+/* Every boundary of every field the fast path reads, on each kind it takes. */
+static void
+test_fast_path_boundaries(void)
+{
+	unsigned int kind, bad = 0;
+
+	fast_like = 0;
+	for (kind = 0; kind < 9; kind++) {
+		struct frame f, g;
+		struct rte_ipv4_hdr *ih;
+		uint16_t l3, l4, v, len;
+
+		switch (kind) {
+		case 0: frame_ipv4_tcp(&f, mac_ucast, 5, 0); break;
+		case 1: frame_ipv4_tcp(&f, mac_ucast, 6, 3); break;
+		case 2: frame_ipv4_tcp(&f, mac_ucast, 15, 1); break;
+		case 3: frame_ipv4_udp(&f, mac_ucast, 0); break;
+		case 4: frame_ipv4_udp(&f, mac_ucast, 18); break;
+		case 5: frame_ipv4_icmp(&f, 0); break;
+		case 6: frame_ipv4_icmp(&f, 5); break;
+		case 7: frame_ipv4_udp(&f, mac_bcast, 4); break;
+		default: frame_ipv4_tcp(&f, mac_mcast4, 5, 6); break;
+		}
+		l3 = f.l3;
+		l4 = (uint16_t)(l3 + sizeof(*ih));
+		/* Every length, with zero padding past the frame's own. */
+		for (len = 0; len <= f.len + 6; len++)
+			bad += !same_as_generic(f.b, len, 0);
+		/* Every split of the frame into two segments. */
+		for (len = 1; len < f.len; len++)
+			bad += !same_as_generic(f.b, f.len, len);
+		/* Every IPv4 total length up to past the frame (and its padded copy). */
+		for (v = 0; v <= f.len + 8; v++) {
+			g = f;
+			ih = (struct rte_ipv4_hdr *)&g.b[l3];
+			ih->total_length = rte_cpu_to_be_16(v);
+			bad += !same_as_generic(g.b, g.len, 0);
+			bad += !same_as_generic(g.b, (uint16_t)(g.len + 4), 0);
+		}
+		/* Every value of the bytes the fast path tests one by one. */
+		for (v = 0; v < 256; v++) {
+			static const uint16_t at[] = {0, 12, 13, 14, 20, 21, 23};
+
+			for (unsigned int k = 0; k < RTE_DIM(at); k++) {
+				g = f;
+				g.b[at[k]] = (uint8_t)v;
+				bad += !same_as_generic(g.b, g.len, 0);
+			}
+			/* The L4 length fields: TCP data offset, UDP length (both bytes). */
+			g = f;
+			g.b[l4 + 12] = (uint8_t)v;
+			bad += !same_as_generic(g.b, g.len, 0);
+			g = f;
+			g.b[l4 + 5] = (uint8_t)v;
+			bad += !same_as_generic(g.b, g.len, 0);
+			g = f;
+			g.b[l4 + 4] = (uint8_t)v;
+			bad += !same_as_generic(g.b, g.len, 0);
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	/* The fast path's kind was met many times (not only its refusals). */
+	CU_ASSERT(fast_like > 1000);
+}
+
+/* Random mutations of frames of every kind, biased to the fast path's. */
+static void
+test_fast_path_random(void)
+{
+	unsigned int iter, bad = 0;
+
+	rng_seed();
+	fast_like = 0;
+	for (iter = 0; iter < 50000; iter++) {
+		struct frame f;
+		unsigned int flips, k;
+		uint16_t len, cut = 0;
+
+		switch (rng() % 8) {
+		case 0:
+		case 1:
+			frame_ipv4_tcp(&f, mac_ucast, 5 + (unsigned int)(rng() % 11), rng() % 40);
+			break;
+		case 2:
+		case 3:
+			frame_ipv4_udp(&f, rng() % 8 ? mac_ucast : mac_mcast6, rng() % 40);
+			break;
+		case 4:
+			frame_ipv4_icmp(&f, rng() % 40);
+			break;
+		case 5:
+			frame_ipv6_tcp(&f, rng() % 40);
+			break;
+		case 6:
+			frame_qinq_udp(&f, 1, 2, rng() % 40);
+			break;
+		default:
+			memset(&f, 0, sizeof(f));
+			put_eth(&f, mac_ucast, RTE_ETHER_TYPE_IPV4);
+			put_ipv4(&f, (uint8_t)rng(), 5 + (unsigned int)(rng() % 3), 8);
+			put_udp(&f, (uint16_t)(rng() % 8));
+			break;
+		}
+		flips = (unsigned int)(rng() % 4);
+		for (k = 0; k < flips; k++)
+			f.b[rng() % RTE_MIN(f.len, 64)] = (uint8_t)rng();
+		len = f.len;
+		if (rng() % 4 == 0)
+			len = (uint16_t)(rng() % (f.len + 1));
+		else if (rng() % 4 == 0)
+			len = (uint16_t)(f.len + rng() % 20);
+		if (len > 1 && rng() % 8 == 0)
+			cut = (uint16_t)(1 + rng() % (len - 1));
+		if (!same_as_generic(f.b, len, cut) && ++bad > 10)
+			break;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(fast_like > 5000);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static const struct {
@@ -1534,6 +1698,8 @@ static const struct {
 	{ "parse_stage bursts", test_stage_bursts },
 	{ "random bytes", test_random_bytes },
 	{ "random mutations", test_random_mutations },
+	{ "fast path equals the generic parse: boundaries", test_fast_path_boundaries },
+	{ "fast path equals the generic parse: random frames", test_fast_path_random },
 };
 
 int
