@@ -12,8 +12,11 @@
  * stage, stamps in_port and domain from the context as it goes. In the VTEP's
  * domain (DP_NET_F_VTEP, the uplink's while an overlay exists) parse_stage
  * also recognises VXLAN for our VTEP and sends it to vxdec instead of the
- * bridge (vxlan.h); that test runs in a loop of its own, picked once per
- * burst, so other ports' frames pay nothing for it.
+ * bridge (vxlan.h) - or, for a frame of the fast path received in the
+ * uplink's domain, does vxdec's work on it right there (vxlan_dec_frame,
+ * vxlan_private.h), so that the inner frame leaves parse bound for the
+ * bridge; that test runs in a loop of its own, picked once per burst, so
+ * other ports' frames pay nothing for it.
  *
  * Policy. dpnet is an L2 switch, but it also terminates ARP and will rewrite
  * IP (NAT, conntrack, VXLAN), so it protects its own stages: a frame whose L2
@@ -414,7 +417,7 @@ parse_is_vxlan(const uint8_t *p, uint32_t l3_off, uint32_t l4_off, uint64_t gw48
  */
 static __rte_always_inline void
 parse_vtep_one(struct rte_mbuf *m, struct pkt_meta *meta, bool vtep_up, uint64_t gw48,
-	       rte_be32_t vtep_ip, rte_be16_t udp_port)
+	       rte_be32_t vtep_ip, rte_be16_t udp_port, struct vxlan_dec *dec)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	const uint32_t frame_len = rte_pktmbuf_pkt_len(m);
@@ -425,8 +428,15 @@ parse_vtep_one(struct rte_mbuf *m, struct pkt_meta *meta, bool vtep_up, uint64_t
 		if (likely(vtep_up) &&
 		    parse_is_vxlan(p, RTE_ETHER_HDR_LEN,
 				   RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr), gw48, vtep_ip,
-				   udp_port))
-			meta->next = PL_NEXT_VXDEC;
+				   udp_port)) {
+			/* vxdec's work, here while the frame is hot (vxlan.h). */
+			if (likely(dec != NULL))
+				vxlan_dec_frame(dec, m, meta, RTE_ETHER_HDR_LEN,
+						RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr),
+						meta->l3_len);
+			else
+				meta->next = PL_NEXT_VXDEC;
+		}
 		return;
 	}
 	if (fl != 0 || parse_generic(p, seg_len, frame_len, meta) != 0 || !vtep_up)
@@ -435,6 +445,53 @@ parse_vtep_one(struct rte_mbuf *m, struct pkt_meta *meta, bool vtep_up, uint64_t
 	    (PKT_F_IPV4 | PKT_F_UDP) &&
 	    parse_is_vxlan(p, meta->l3_off, meta->l4_off, gw48, vtep_ip, udp_port))
 		meta->next = PL_NEXT_VXDEC;
+}
+
+/*
+ * parse_stage's loop for the VTEP's domain (the uplink's): VXLAN for us is
+ * decapsulated here or goes to vxdec. A function of its own, so that the
+ * other ports' loop in parse_stage keeps its frame and registers.
+ */
+static __rte_noinline void
+parse_vtep_burst(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+	const struct dp_net_view *net = &ctx->view->nets[ctx->rx_domain];
+	struct vxlan_params vp;
+	struct vxlan_dec d, *dec = NULL;
+	uint16_t up;
+	uint64_t gw48 = fdb_key(0, &net->gw_mac);
+	rte_be32_t vtep_ip = rte_cpu_to_be_32(net->gw_ip);
+	rte_be16_t udp_port;
+
+	vxlan_params_unpack(__atomic_load_n(&ctx->dp->vxlan_params, __ATOMIC_RELAXED),
+			    &vp);
+	udp_port = rte_cpu_to_be_16(vp.udp_port);
+	/* Frames that are ours from the fast path are decapsulated in this
+	 * loop when this is the uplink's domain - what vxdec would check
+	 * (vxlan.h) with the same parameters; the others go to vxdec. */
+	up = ctx->view->uplink_port;
+	if (net->gw_ip != 0 && up < RTE_MAX_ETHPORTS &&
+	    ctx->view->ports[up].domain == ctx->rx_domain) {
+		dec = &d;
+		vxlan_dec_begin(dec, ctx);
+	}
+	for (i = 0; i < n; i++) {
+		struct pkt_meta *meta = pkt_meta(pkts[i]);
+
+		/* The next frame's first line, and its second (inner headers). */
+		if (likely(i + 1 < n)) {
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+			rte_prefetch0(rte_pktmbuf_mtod_offset(pkts[i + 1], uint8_t *,
+							      RTE_CACHE_LINE_SIZE));
+		}
+		meta->in_port = ctx->rx_port;
+		meta->domain = ctx->rx_domain;
+		ctx->cnt.ports[ctx->rx_port].rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		parse_vtep_one(pkts[i], meta, net->gw_ip != 0, gw48, vtep_ip, udp_port, dec);
+	}
+	if (dec != NULL)
+		vxlan_dec_end(dec, ctx);
 }
 
 uint16_t
@@ -453,26 +510,7 @@ parse_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 		return n;
 	}
 	if (unlikely(ctx->rx_vtep)) {
-		/* The VTEP's domain (the uplink's): VXLAN for us goes to vxdec first. */
-		const struct dp_net_view *net = &ctx->view->nets[ctx->rx_domain];
-		struct vxlan_params vp;
-		uint64_t gw48 = fdb_key(0, &net->gw_mac);
-		rte_be32_t vtep_ip = rte_cpu_to_be_32(net->gw_ip);
-		rte_be16_t udp_port;
-
-		vxlan_params_unpack(__atomic_load_n(&ctx->dp->vxlan_params, __ATOMIC_RELAXED),
-				    &vp);
-		udp_port = rte_cpu_to_be_16(vp.udp_port);
-		for (i = 0; i < n; i++) {
-			struct pkt_meta *meta = pkt_meta(pkts[i]);
-
-			if (likely(i + 1 < n))
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-			meta->in_port = ctx->rx_port;
-			meta->domain = ctx->rx_domain;
-			ctx->cnt.ports[ctx->rx_port].rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
-			parse_vtep_one(pkts[i], meta, net->gw_ip != 0, gw48, vtep_ip, udp_port);
-		}
+		parse_vtep_burst(ctx, pkts, n);
 		return n;
 	}
 	for (i = 0; i < n; i++) {

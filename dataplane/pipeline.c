@@ -21,8 +21,9 @@
  *
  * pl_run works in two rounds. The first runs the L2 stages (parse, vxdec,
  * bridge) over the whole burst and dispatches it; vxdec only ever gets frames
- * the parser found to be VXLAN to our VTEP (vxlan.h), and hands the inner
- * frames of those it decapsulates to the bridge of the same round. The
+ * the parser found to be VXLAN to our VTEP and did not decapsulate itself
+ * (vxlan.h), and hands the inner frames of those it decapsulates to the
+ * bridge of the same round, as the parser does. The
  * dispatcher, which reads every packet's code anyway, sets aside the few
  * frames the bridge handed to the gateway (codes ARP..L2OUT; bridged frames
  * to remote MACs are encapsulated by vxenc before that dispatch, when the

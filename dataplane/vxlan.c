@@ -237,24 +237,8 @@ vxlan_arp_lookup(const struct dp *dp, uint16_t domain, uint32_t ip, struct rte_e
 
 /* ------------------------------------------------------------ the stages */
 
-/* RFC 7348's flags word: the I bit alone; the VNI word's low byte is reserved. */
-#define VX_FLAGS_I RTE_BE32(0x08000000)
-#define VX_VNI_RSVD RTE_BE32(0x000000FF)
-/* The smallest VXLAN datagram: UDP + VXLAN headers and an Ethernet header. */
-#define VX_MIN_UDP_LEN (sizeof(struct rte_udp_hdr) + sizeof(struct rte_vxlan_hdr) + \
-			RTE_ETHER_HDR_LEN)
-/* UDP + VXLAN headers: what decapsulation strips after the IPv4 header. */
-#define VX_UDP_VX_LEN (sizeof(struct rte_udp_hdr) + sizeof(struct rte_vxlan_hdr))
-
 _Static_assert(VXLAN_HDR_LEN == RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) +
 	       VX_UDP_VX_LEN, "the outer headers are 50 bytes");
-
-static inline void
-vx_drop(struct pkt_meta *meta, enum dp_drop reason)
-{
-	meta->next = PL_NEXT_DROP;
-	meta->drop_reason = reason;
-}
 
 /* What one burst of a stage needs from the tables and the view, loaded once. */
 struct vx_burst {
@@ -320,169 +304,71 @@ vxlan_src_port(const struct rte_mbuf *inner)
 
 /* ---- decapsulation */
 
-/* Is the outer IPv4 header checksum right? Trust the NIC when it checked. */
-static inline bool
-vx_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+void
+vxlan_dec_begin(struct vxlan_dec *d, const struct lcore_ctx *ctx)
 {
-	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	d->t = vxlan_table_get(ctx->dp);
+	d->v = ctx->view;
+	d->last_key = UINT64_MAX;       /* no (VNI, peer) key is all ones */
+	d->last_dom = -1;
+	d->rx_pkts = 0;
+	d->rx_bytes = 0;
+}
 
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD || f == RTE_MBUF_F_RX_IP_CKSUM_NONE)
-		return true;
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
-		return false;
-	/* The common 20-byte header: five 32-bit words summed in 64 bits, folded. */
-	if (likely(ip->version_ihl == RTE_IPV4_VHL_DEF)) {
-		uint32_t w[5];
-		uint64_t sum;
+void
+vxlan_dec_end(struct vxlan_dec *d, struct lcore_ctx *ctx)
+{
+	ctx->cnt.ports[DP_PORT_VXLAN].rx_pkts += d->rx_pkts;
+	ctx->cnt.ports[DP_PORT_VXLAN].rx_bytes += d->rx_bytes;
+}
 
-		memcpy(w, ip, sizeof(w));
-		sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-		sum = (sum & 0xFFFFFFFF) + (sum >> 32);
-		sum = (sum & 0xFFFFFFFF) + (sum >> 32);
-		return cksum_fold((uint32_t)sum) == 0xFFFF;
-	}
-	return rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) == 0xFFFF;
+void
+vxlan_dec_lookup(struct vxlan_dec *d, uint64_t key)
+{
+	void *data;
+
+	d->last_key = key;
+	d->last_dom = d->t != NULL && rte_hash_lookup_data(d->t->peer_hash, &key, &data) >= 0 ?
+		(int32_t)(uintptr_t)data : -1;
 }
 
 /*
- * First pass over one frame: not ours (on to the bridge, untouched), dropped,
- * or its (VNI, outer source) key filled in for the bulk lookup (returns true).
+ * Decapsulate the frames the parser sent here (the generic parse's; the fast
+ * path's are decapsulated in the parser's loop). The (VNI, peer) lookup is
+ * made once per run of frames with the same key (consecutive frames from one
+ * peer are the common case), not once per frame.
  */
-static inline bool
-vx_decap_classify(const struct vx_burst *b, struct rte_mbuf *m, uint64_t *key)
+uint16_t
+vxlan_decap_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
-	struct pkt_meta *meta = pkt_meta(m);
-	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
-	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + meta->l3_off);
-	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(p + meta->l4_off);
-	const struct rte_vxlan_hdr *vx;
-	uint32_t ulen;
+	struct vx_burst b;
+	struct vxlan_dec d;
 
-	/* The parser sent only untagged, unfragmented IPv4 UDP whose headers it
-	 * checked to be in the first segment, to our port and address; what a
-	 * change of the view or the parameters since made another's is bridged. */
-	if (unlikely(udp->dst_port != rte_cpu_to_be_16(b->p.udp_port) || b->vtep_ip == 0 ||
-		     ip->dst_addr != rte_cpu_to_be_32(b->vtep_ip) || meta->domain != b->u)) {
-		meta->next = PL_NEXT_BRIDGE;
-		return false;
-	}
-	if (unlikely(!vx_cksum_ok(m, ip))) {
-		vx_drop(meta, DP_DROP_BAD_IP_CKSUM);
-		return false;
-	}
-	ulen = rte_be_to_cpu_16(udp->dgram_len);
-	if (unlikely(ulen < VX_MIN_UDP_LEN ||
-		     ulen > (uint32_t)meta->l3_len - (uint32_t)(meta->l4_off - meta->l3_off) ||
-		     (uint32_t)meta->l4_off + VX_UDP_VX_LEN > rte_pktmbuf_data_len(m))) {
-		vx_drop(meta, DP_DROP_VXLAN_MALFORMED);
-		return false;
-	}
-	vx = (const struct rte_vxlan_hdr *)(udp + 1);
-	if (unlikely(vx->vx_flags != VX_FLAGS_I || (vx->vx_vni & VX_VNI_RSVD) != 0)) {
-		vx_drop(meta, DP_DROP_VXLAN_BAD_FLAGS);
-		return false;
-	}
-	*key = vxlan_peer_key(rte_be_to_cpu_32(vx->vx_vni) >> 8, rte_be_to_cpu_32(ip->src_addr));
-	return true;
-}
-
-/* Strip the outer headers of a frame from a known peer and parse what is
- * inside; false when the frame is dropped (its meta says why). What was
- * decapsulated is added to rx (packets, bytes), malformed inner frames too.
- * Classify checked that the UDP and VXLAN headers lie in the first segment,
- * so the strip is a move of the data offset within it. */
-static inline bool
-vx_decap_one(struct rte_mbuf *m, uint16_t domain, uint32_t peer, uint64_t rx[2])
-{
-	struct pkt_meta *meta = pkt_meta(m);
-	const struct rte_udp_hdr *udp =
-		rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, meta->l4_off);
-	uint32_t end = (uint32_t)meta->l4_off + rte_be_to_cpu_16(udp->dgram_len);
-	uint16_t strip = (uint16_t)(meta->l4_off + VX_UDP_VX_LEN);
-
-	/* Ethernet padding after the datagram is not the inner frame's. */
-	if (unlikely(rte_pktmbuf_pkt_len(m) > end &&
-		     (rte_pktmbuf_pkt_len(m) - end > UINT16_MAX ||
-		      rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - end)) != 0))) {
-		vx_drop(meta, DP_DROP_VXLAN_MALFORMED);
-		return false;
-	}
-	/* rte_pktmbuf_adj's work, its checks done by classify (strip <= data_len). */
-	m->data_off = (uint16_t)(m->data_off + strip);
-	m->data_len = (uint16_t)(m->data_len - strip);
-	m->pkt_len -= strip;
-	/* The NIC's checksum verdicts were about the outer headers. */
-	m->ol_flags &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK);
-	meta->in_port = DP_PORT_VXLAN;
-	meta->domain = domain;
-	meta->nh_ip = peer;
-	meta->flags = 0;
-	rx[0]++;
-	rx[1] += rte_pktmbuf_pkt_len(m);
-	return parse_one(m) == 0;
-}
-
-/*
- * Decapsulate up to DP_BURST frames. The (VNI, peer) lookup is made once per
- * run of frames with the same key (consecutive frames from one peer are the
- * common case), not once per frame.
- */
-static void
-vx_decap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf **pkts,
-	       uint16_t n)
-{
-	uint64_t key, last_key = UINT64_MAX;   /* no (VNI, peer) key is all ones */
-	int32_t last_dom = -1;                  /* the last key's domain, or < 0: none */
-	uint64_t rx[2] = {0, 0};                /* decapsulated packets, bytes: added to
-	                                         * the counters once per chunk */
-
+	vx_burst_load(ctx, &b);
+	vxlan_dec_begin(&d, ctx);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct pkt_meta *meta = pkt_meta(m);
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + meta->l3_off);
+		const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(p + meta->l4_off);
 
 		/* The inner headers start in the frame's second cache line. */
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod_offset(pkts[i + 1], uint8_t *,
 							      RTE_CACHE_LINE_SIZE));
-		if (!vx_decap_classify(b, m, &key))
-			continue;
-		if (unlikely(key != last_key)) {
-			void *data;
-
-			last_key = key;
-			last_dom = b->t != NULL && rte_hash_lookup_data(b->t->peer_hash, &key,
-									&data) >= 0 ?
-				(int32_t)(uintptr_t)data : -1;
-		}
-		if (unlikely(last_dom < 0)) {
-			uint32_t vni = (uint32_t)(key >> 32);
-
-			/* Which was it? Only a miss pays a second lookup. */
-			vx_drop(meta, b->t != NULL && rte_hash_lookup(b->t->vni_hash, &vni) >= 0 ?
-				DP_DROP_VXLAN_UNKNOWN_PEER : DP_DROP_VXLAN_UNKNOWN_VNI);
+		/* The parser sent only untagged, unfragmented IPv4 UDP whose headers
+		 * it checked to be in the first segment, to our port and address;
+		 * what a change of the view or the parameters since made another's
+		 * is bridged. */
+		if (unlikely(udp->dst_port != rte_cpu_to_be_16(b.p.udp_port) || b.vtep_ip == 0 ||
+			     ip->dst_addr != rte_cpu_to_be_32(b.vtep_ip) || meta->domain != b.u)) {
+			meta->next = PL_NEXT_BRIDGE;
 			continue;
 		}
-		/* The view and the table are published separately: trust the pair. */
-		if (unlikely(!(b->v->nets[last_dom].flags & DP_NET_F_OVERLAY))) {
-			vx_drop(meta, DP_DROP_VXLAN_UNKNOWN_VNI);
-			continue;
-		}
-		/* The inner frame goes on to the bridge of its overlay domain
-		 * (parse_one set its next code), or is dropped as malformed. */
-		vx_decap_one(m, (uint16_t)last_dom, (uint32_t)key, rx);
+		vxlan_dec_frame(&d, m, meta, meta->l3_off, meta->l4_off, meta->l3_len);
 	}
-	ctx->cnt.ports[DP_PORT_VXLAN].rx_pkts += rx[0];
-	ctx->cnt.ports[DP_PORT_VXLAN].rx_bytes += rx[1];
-}
-
-uint16_t
-vxlan_decap_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
-{
-	struct vx_burst b;
-
-	vx_burst_load(ctx, &b);
-	for (uint16_t done = 0; done < n; done += DP_BURST)
-		vx_decap_chunk(ctx, &b, pkts + done, (uint16_t)RTE_MIN(n - done, DP_BURST));
+	vxlan_dec_end(&d, ctx);
 	return n;
 }
 
