@@ -522,6 +522,7 @@ dpnetd_serve(struct ctl *c, int sfd)
 		ctl_punt_drain(c, now);
 		ctl_neigh_tick(c, now);
 		ctl_cluster_tick(c, now);
+		ctl_vxlan_tick(c);
 		if (now >= next_age) {
 			fdb_age(c->dp->fdb, rte_rdtsc());
 			srv_tick(c->srv, now);

@@ -204,14 +204,21 @@ vx_table_publish_now(struct ctl *c)
 	if (rc == 0) {
 		vx.dirty = false;
 		vx.dirty_logged = false;
+	} else {
+		/* The data plane is behind control: ctl_vxlan_tick tries again. */
+		vx.dirty = true;
 	}
 	return rc;
 }
 
 /*
- * Publish an addition: at once, or inside a batch at its end (what is added
- * is only used once published; a removal never waits: vx_table_publish_now,
- * since what it flushes must be unreachable first).
+ * Publish an addition: at once, or inside a batch at its end (a removal never
+ * waits: vx_table_publish_now, since what it flushes must be unreachable
+ * first). Within a batch the view (an overlay's flags) and the routes,
+ * neighbours and static MACs of remote hosts take effect at once while the
+ * table waits for the batch's end, the rest of that control tick: frames to
+ * or from a peer added in the batch may be dropped (vxlan-unknown-vni or
+ * -peer) until then.
  */
 static int
 vx_table_publish(struct ctl *c)
@@ -227,6 +234,21 @@ void
 vxlan_batch_begin(void)
 {
 	vx.batch++;
+}
+
+void
+ctl_vxlan_tick(struct ctl *c)
+{
+	int rc;
+
+	if (vx.batch > 0 || !vx.dirty)
+		return;
+	rc = vx_table_publish_now(c);
+	if (rc < 0 && !vx.dirty_logged) {
+		CTL_LOG(ERR, "overlays: cannot publish the overlay table: %s; retrying",
+			strerror(-rc));
+		vx.dirty_logged = true;
+	}
 }
 
 int

@@ -78,6 +78,9 @@ json_t *ctl_vxlan_stats_json(struct ctl *c);
 int ctl_vxlan_configure(struct ctl *c, char *err, size_t errlen);
 /* Register the "vxlan" state section (static peers). */
 int ctl_vxlan_state_register(struct ctl *c);
+/* Main loop: publish the overlay table again if a publish failed (the data
+ * plane is behind control until it succeeds; logged once). */
+void ctl_vxlan_tick(struct ctl *c);
 
 /*
  * Programming API (control thread; cluster.c uses it). Each call republishes
