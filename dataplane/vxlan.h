@@ -53,12 +53,12 @@
  *    gateway MAC, goes to PL_NEXT_VXDEC instead of the bridge; anything else
  *    (a host's UDP service on that port or address included) is bridged as
  *    before, and a frame to the gateway MAC then goes on to NAT or L3.
-    When the frame took the parser's fast path (IHL 5, parse.c) and the
-    domain is the uplink's, the parser does vxdec's work below on it in its
-    own loop (vxlan_dec_frame, vxlan_private.h) instead of handing it to
-    vxdec: same checks, drops and result; the per-stage counters then show
-    that cost under parse, and vxdec counts only the other frames (IPv4
-    options, a view in flux).
+ *    When the frame took the parser's fast path (IHL 5, parse.c) and the
+ *    domain is the uplink's, the parser does vxdec's work below on it in its
+ *    own loop (vxlan_dec_frame, vxlan_private.h) instead of handing it to
+ *    vxdec: same checks, drops and result; the per-stage counters then show
+ *    that cost under parse, and vxdec counts only the other frames (IPv4
+ *    options, a view in flux).
  *  - bridge: br_out_port() returns DP_PORT_VXLAN for a remote entry when the
  *    domain has DP_NET_F_OVERLAY (else: flood, the entry is stale); the bridge
  *    and l2out then set meta->nh_ip = entry->vtep and next = PL_NEXT_VXENC.
