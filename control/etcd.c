@@ -112,36 +112,32 @@ etcd_prefix_end(const char *prefix)
 }
 
 int
-etcd_json_split(const char *buf, size_t len, size_t *start, size_t *end)
+etcd_json_split(const char *buf, size_t len, size_t *start, size_t *end, json_t **doc)
 {
-	bool in_str = false, esc = false;
-	size_t i = 0, depth = 0;
+	json_error_t jerr;
+	json_t *j;
+	size_t i = 0;
 
 	while (i < len && buf[i] != '{')
 		i++;
 	*start = i;
-	for (; i < len; i++) {
-		char ch = buf[i];
-
-		if (in_str) {
-			if (esc)
-				esc = false;
-			else if (ch == '\\')
-				esc = true;
-			else if (ch == '"')
-				in_str = false;
-			continue;
-		}
-		if (ch == '"') {
-			in_str = true;
-		} else if (ch == '{' || ch == '[') {
-			depth++;
-		} else if ((ch == '}' || ch == ']') && depth > 0 && --depth == 0) {
-			*end = i + 1;
-			return 1;
-		}
-	}
-	return 0;
+	if (i == len)
+		return 0;
+	/* jansson decodes the first object and says how many bytes it took. A
+	 * cut inside a backslash escape or a UTF-8 sequence is reported as an
+	 * error near the end rather than as the end of input: an error within
+	 * the last 6 bytes waits for more too (a real one shows again, earlier,
+	 * once they come). */
+	j = json_loadb(buf + i, len - i, JSON_DISABLE_EOF_CHECK, &jerr);
+	if (j == NULL)
+		return json_error_code(&jerr) == json_error_premature_end_of_input ||
+			(size_t)jerr.position + 6 >= len - i ? 0 : -1;
+	*end = i + (size_t)jerr.position;
+	if (doc != NULL)
+		*doc = j;
+	else
+		json_decref(j);
+	return 1;
 }
 
 int64_t
@@ -708,20 +704,17 @@ etcd_watch_drain(struct etcd_watch *w, etcd_event_fn fn, void *arg, int64_t *rev
 		 char *err, size_t errlen)
 {
 	size_t start, end;
-	int rc = 0;
+	json_t *doc;
+	int rc = 0, got;
 
 	while (rc == 0 && w->buf.len > 0 &&
-	       etcd_json_split(w->buf.data, w->buf.len, &start, &end) == 1) {
-		json_error_t jerr;
-		json_t *doc = json_loadb(w->buf.data + start, end - start, 0, &jerr);
-
-		if (doc == NULL) {
-			snprintf(err, errlen, "watch: bad JSON from etcd: %s", jerr.text);
-			rc = -ECONNRESET;
-		} else {
-			rc = etcd_watch_object(doc, fn, arg, revision, err, errlen);
-			json_decref(doc);
+	       (got = etcd_json_split(w->buf.data, w->buf.len, &start, &end, &doc)) != 0) {
+		if (got < 0) {
+			snprintf(err, errlen, "watch: bad JSON from etcd");
+			return -ECONNRESET;
 		}
+		rc = etcd_watch_object(doc, fn, arg, revision, err, errlen);
+		json_decref(doc);
 		memmove(w->buf.data, w->buf.data + end, w->buf.len - end);
 		w->buf.len -= end;
 		w->buf.data[w->buf.len] = '\0';

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #define ETCD_CONNECT_MS 1000       /* connect timeout of every call */
 #define ETCD_CALL_MS 3000          /* whole-call timeout of unary calls */
@@ -116,11 +117,13 @@ char *etcd_b64_decode(const char *s, size_t *len);
  * last byte plus one), malloc'ed. */
 char *etcd_prefix_end(const char *prefix);
 /*
- * The first complete top-level JSON object in buf[0..len): 1 with its bounds
- * [*start, *end) (whitespace and stray bytes before it skipped), 0 when none is
- * complete yet (*start = where the incomplete one begins, or len).
+ * The first complete top-level JSON object in buf[0..len), decoded by jansson
+ * (json_loadb with JSON_DISABLE_EOF_CHECK): 1 with its bounds [*start, *end)
+ * (whitespace and stray bytes before it skipped) and, if doc is not NULL, the
+ * object (the caller's reference); 0 when none is complete yet (*start = where
+ * the incomplete one begins, or len); -1 when what follows is not JSON.
  */
-int etcd_json_split(const char *buf, size_t len, size_t *start, size_t *end);
+int etcd_json_split(const char *buf, size_t len, size_t *start, size_t *end, json_t **doc);
 /* An int64 member that grpc-gateway writes as a string (or a number); def when
  * absent or not a number. */
 int64_t etcd_json_int(const void *json_obj, const char *key, int64_t def);

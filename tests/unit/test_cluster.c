@@ -75,7 +75,7 @@ test_json_split(void)
 	const char *s = "\r\n{\"result\":{\"a\":\"}{\\\"\",\"b\":[1,{\"c\":2}]}}\n{\"result\":";
 	size_t start, end;
 
-	CU_ASSERT_EQUAL(etcd_json_split(s, strlen(s), &start, &end), 1);
+	CU_ASSERT_EQUAL(etcd_json_split(s, strlen(s), &start, &end, NULL), 1);
 	CU_ASSERT_EQUAL(start, 2);
 	CU_ASSERT_EQUAL(s[end - 1], '}');
 	CU_ASSERT_EQUAL(s[end], '\n');
@@ -89,19 +89,33 @@ test_json_split(void)
 		json_decref(j);
 	}
 	/* The rest is incomplete: nothing yet, start at its '{'. */
-	CU_ASSERT_EQUAL(etcd_json_split(s + end, strlen(s + end), &start, &end), 0);
+	CU_ASSERT_EQUAL(etcd_json_split(s + end, strlen(s + end), &start, &end, NULL), 0);
 	CU_ASSERT_EQUAL(start, 1);
 	/* Every cut of a complete object but the whole is incomplete. */
 	{
 		const char *o = "{\"x\":\"a\\\\\",\"y\":{}}";
 
 		for (size_t n = 0; n < strlen(o); n++)
-			CU_ASSERT_EQUAL(etcd_json_split(o, n, &start, &end), 0);
-		CU_ASSERT_EQUAL(etcd_json_split(o, strlen(o), &start, &end), 1);
+			CU_ASSERT_EQUAL(etcd_json_split(o, n, &start, &end, NULL), 0);
+		CU_ASSERT_EQUAL(etcd_json_split(o, strlen(o), &start, &end, NULL), 1);
 		CU_ASSERT_EQUAL(end, strlen(o));
 	}
-	CU_ASSERT_EQUAL(etcd_json_split("", 0, &start, &end), 0);
+	CU_ASSERT_EQUAL(etcd_json_split("", 0, &start, &end, NULL), 0);
 	CU_ASSERT_EQUAL(start, 0);
+	/* Every cut of an object with a two-byte UTF-8 character and a \u escape. */
+	{
+		const char *o = "{\"k\":\"caf\xc3\xa9 \\u00e9\",\"n\":1}";
+		json_t *doc = NULL;
+
+		for (size_t n = 0; n < strlen(o); n++)
+			CU_ASSERT_EQUAL(etcd_json_split(o, n, &start, &end, NULL), 0);
+		CU_ASSERT_EQUAL(etcd_json_split(o, strlen(o), &start, &end, &doc), 1);
+		CU_ASSERT_PTR_NOT_NULL(doc);
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "n")), 1);
+		json_decref(doc);
+	}
+	/* Not JSON, with enough after the fault to tell: an error. */
+	CU_ASSERT_EQUAL(etcd_json_split("{\"x\" 1}            {", 21, &start, &end, NULL), -1);
 }
 
 static void
