@@ -60,7 +60,10 @@
 	  "VXLAN packet from an address that is not a peer of the VNI's network")   \
 	X(VXLAN_NO_VTEP, "vxlan-no-vtep", "overlay frame to send but the uplink has no address") \
 	X(VXLAN_NO_ROUTE, "vxlan-no-route",                                        \
-	  "no route to the remote VTEP, or one that does not lead out the uplink")
+	  "no route to the remote VTEP, or one that does not lead out the uplink") \
+	X(BAD_OFFLOAD, "bad-offload",                                              \
+	  "a large segment or partial checksum (offload.h) that breaks the convention, " \
+	  "or one that would become more than DP_GSO_MAX_SEGS frames")
 
 enum dp_drop {
 #define DP_DROP_ENUM(e, n, d) DP_DROP_##e,
@@ -125,6 +128,9 @@ struct dp_counters {
 	uint64_t icmp_ratelimited;                      /* ICMP errors suppressed by the limit */
 	uint64_t punted;                                /* frames handed to control (dp->punt) */
 	uint64_t injected;                              /* frames control sent (dp->inject) */
+	uint64_t gso_frames;                            /* large segments cut in software */
+	uint64_t gso_segs;                              /* the frames they became */
+	uint64_t csum_completed;                        /* partial checksums completed */
 	struct dp_stage_counters stages[DP_STAGE_MAX];  /* per stage */
 	struct dp_port_counters ports[RTE_MAX_ETHPORTS]; /* per ethdev port id */
 } __rte_cache_aligned;

@@ -46,6 +46,7 @@ struct dp_port_view {
 	uint16_t domain;      /* bridge domain, DP_DOMAIN_NONE if none */
 	uint8_t present;      /* the port is started and may be used for TX */
 	uint8_t role;         /* enum dp_port_role */
+	uint8_t offloads;     /* DP_PORT_OFF_* (offload.h): unfinished frames it takes */
 };
 
 struct dp_domain_view {
@@ -53,9 +54,13 @@ struct dp_domain_view {
 	uint16_t ports[RTE_MAX_ETHPORTS];    /* their port ids (flood list) */
 };
 
+struct vtap;
+
 struct dp_rxq {
 	uint16_t port_id;     /* ethdev port */
 	uint16_t queue_id;    /* RX queue of that port */
+	struct vtap *vtap;    /* a vtap port (drivers/vtap.h): the worker reads its
+	                       * TAP into the ring before polling; NULL otherwise */
 };
 
 /* The routed side of a domain (a network): its gateway, owned by dpnet. */
@@ -95,6 +100,8 @@ struct dp_view {
 	                                                 * ping goes to its domain (l3.h) */
 	uint16_t host_port;                             /* the host's exception path port
 	                                                 * (neigh.h), RTE_MAX_ETHPORTS if none */
+	struct vtap *vtap[RTE_MAX_ETHPORTS];            /* vtap ports: pl_flush writes what
+	                                                 * their TX rings hold (vtap.h) */
 };
 
 /* Idle behaviour of the workers. */
