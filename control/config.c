@@ -19,7 +19,7 @@
 #include "config.h"
 
 const char *const cfg_port_types[] = {
-	"tap", "afpacket", "vhost", "pcap", "null", "ring", "dpdk", NULL,
+	"tap", "afpacket", "vhost", "pcap", "null", "ring", "dpdk", "vtap", NULL,
 };
 
 static const char *const cfg_port_roles[] = { "access", "uplink", "host", NULL };
@@ -69,6 +69,8 @@ cfg_defaults(struct cfg *c)
 	c->vxlan.udp_port = 4789;         /* IANA's (dataplane/vxlan.h) */
 	c->vxlan.ttl = 64;
 	c->vxlan.df = true;               /* VTEPs do not fragment */
+	c->vtap_big_mbufs = 256;          /* 16 MB: a 64 KB segment in flight per
+	                                   * mbuf (vtap.h) */
 }
 
 uint32_t
@@ -297,8 +299,10 @@ cfg_port_check(const struct cfg_port *p, bool cli, enum cfg_port_field *field, c
 		return -EINVAL;
 	}
 	*field = CFG_PF_IFACE;
-	if (strcmp(p->type, "tap") == 0 || strcmp(p->type, "afpacket") == 0) {
-		/* A tap port without an interface name creates one named as the port. */
+	if (strcmp(p->type, "tap") == 0 || strcmp(p->type, "afpacket") == 0 ||
+	    strcmp(p->type, "vtap") == 0) {
+		/* A tap or vtap port without an interface name creates one named as
+		 * the port. */
 		const char *ifn = p->iface[0] != '\0' ? p->iface : p->name;
 
 		if (p->iface[0] == '\0' && p->type[0] == 'a') {
@@ -1325,6 +1329,13 @@ cfg_check_memory(struct cfg_parser *ps)
 	struct cfg *c = ps->c;
 	uint64_t ct_mb, budget_mb = c->memory_mb / 2;
 
+	/* The vtap pool: 64 KB an mbuf, at most a quarter of the EAL memory. */
+	if ((uint64_t)c->vtap_big_mbufs * 64 > (uint64_t)c->memory_mb * 1024 / 4)
+		return cfg_fail(ps, c->vtap_line, "vtap.big_mbufs", "%u mbufs of 64 KB need "
+				"%u MB, more than a quarter of eal.memory_mb (%u MB): lower "
+				"vtap.big_mbufs to %u or raise eal.memory_mb to %u",
+				c->vtap_big_mbufs, c->vtap_big_mbufs / 16, c->memory_mb,
+				c->memory_mb * 4, (c->vtap_big_mbufs + 3) / 4);
 	if (c->ct.max == 0)
 		return 0;
 	ct_mb = ((uint64_t)c->ct.max * CFG_CT_BYTES_PER_CONN + (1u << 20) - 1) >> 20;
@@ -1377,6 +1388,24 @@ cfg_vxlan_section(struct cfg_parser *ps, const yaml_node_t *n)
 		} else {
 			rc = cfg_bool(ps, val, path, &c->vxlan.df);
 		}
+	}
+	return rc;
+}
+
+/* vtap: big_mbufs (the vtap ports' 64 KB buffers, drivers/vtap.h). */
+static int
+cfg_vtap_section(struct cfg_parser *ps, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "big_mbufs", NULL };
+	struct cfg *c = ps->c;
+	yaml_node_pair_t *p, *top;
+	int rc;
+
+	rc = cfg_mapping(ps, n, "vtap", keys, &p, &top);
+	for (; rc == 0 && p < top; p++) {
+		c->vtap_line = cfg_line(yaml_document_get_node(ps->doc, p->key));
+		rc = cfg_u32(ps, cfg_value(ps, p), "vtap.big_mbufs", 16, 65536,
+			     &c->vtap_big_mbufs);
 	}
 	return rc;
 }
@@ -1574,7 +1603,7 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
 		"eal", "mbufs", "workers", "poll", "fdb", "ports", "networks", "nat",
-		"conntrack", "routes", "control", "vxlan", "cluster", NULL,
+		"conntrack", "routes", "control", "vxlan", "cluster", "vtap", NULL,
 	};
 	struct cfg *c = ps->c;
 	yaml_node_t *cluster = NULL;
@@ -1584,7 +1613,7 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 	if (root->type != YAML_MAPPING_NODE && !cfg_is_null(root))
 		return cfg_fail(ps, cfg_line(root), NULL, "expected a mapping of keys (eal, "
 				"mbufs, workers, poll, fdb, ports, networks, nat, conntrack, "
-				"routes, control, vxlan, cluster), got %s",
+				"routes, control, vxlan, cluster, vtap), got %s",
 				cfg_kind(root));
 	rc = cfg_mapping(ps, root, "", keys, &p, &top);
 	for (; rc == 0 && p < top; p++) {
@@ -1614,6 +1643,8 @@ cfg_root(struct cfg_parser *ps, const yaml_node_t *root)
 			rc = cfg_control_section(ps, v);
 		} else if (strcmp(k, "vxlan") == 0) {
 			rc = cfg_vxlan_section(ps, v);
+		} else if (strcmp(k, "vtap") == 0) {
+			rc = cfg_vtap_section(ps, v);
 		} else if (strcmp(k, "routes") == 0) {
 			rc = cfg_list(ps, v, k, CFG_MAX_ROUTES, &c->n_routes, cfg_route_entry);
 		} else if (strcmp(k, "cluster") == 0) {

@@ -191,6 +191,9 @@ struct cfg {
 	struct cfg_nat nat;               /* nat: port ranges */
 	struct cfg_ct ct;                 /* conntrack: size, timeouts */
 	struct cfg_vxlan vxlan;           /* vxlan: port, ttl, df */
+	uint32_t vtap_big_mbufs;          /* vtap.big_mbufs: 64 KB mbufs shared by the
+	                                   * vtap ports (drivers/vtap.h), default 256 */
+	int vtap_line;                    /* line of vtap.big_mbufs, 0 if none */
 	char control_group[CFG_GROUP_MAX]; /* control.group: the group that may use the
 	                                   * control socket besides root ("": root only) */
 	int control_group_line;           /* its line in the file, 0 if none */

@@ -37,7 +37,7 @@
 #include "state.h"
 
 const char *const ctr_mode_names[] = { "bridge", "host", "none", "container" };
-const char *const ctr_attach_names[] = { "veth", "tap" };
+const char *const ctr_attach_names[] = { "veth", "tap", "vtap" };
 struct ctr_registry ctrs;
 
 /* ---------------------------------------------------------------- helpers */
@@ -400,9 +400,11 @@ ctr_arg_attach(json_t *args, enum ctr_attach *kind, char *err, size_t errlen)
 		*kind = CTR_ATTACH_VETH;
 	else if (strcmp(s, "tap") == 0)
 		*kind = CTR_ATTACH_TAP;
+	else if (strcmp(s, "vtap") == 0)
+		*kind = CTR_ATTACH_VTAP;
 	else
 		return ctl_fail(err, errlen, -EINVAL, "unknown attachment \"%s\": use --attach "
-				"veth or --attach tap", s);
+				"veth, --attach tap or --attach vtap", s);
 	return 0;
 }
 
@@ -828,10 +830,9 @@ ctl_ctr_run(struct ctl *c, json_t *args, json_t **result, char *err, size_t errl
 				"%s", ct->name, why);
 		goto fail_teardown;
 	}
-	CTL_LOG(INFO, "container %s created (%s%s%s%s)", ct->name, ctr_mode_names[ct->mode],
+	CTL_LOG(INFO, "container %s created (%s%s%s%s%s)", ct->name, ctr_mode_names[ct->mode],
 		ct->n_ifs ? ", " : "", ct->n_ifs ? ct->ifs[0].net_name : "",
-		ct->n_ifs ? (ct->ifs[0].attach == CTR_ATTACH_VETH ? " via veth" : " via tap") :
-		"");
+		ct->n_ifs ? " via " : "", ct->n_ifs ? ctr_attach_names[ct->ifs[0].attach] : "");
 	*result = ctr_json(ct);
 	if (*result != NULL) {
 		json_object_set_new(*result, "warnings", warnings);

@@ -12,13 +12,16 @@
  * host's namespace, no interface), none (lo only) and container:NAME (NAME's
  * namespace).
  *
- * Each interface is one of two attachments, both a dpnet port
+ * Each interface is one of three attachments, each a dpnet port
  * "c-<name>-<n>" (role access) in the network's bridge domain:
  *   veth: a veth pair; the container's end is ethN, the host end "dpv<hex>" is
  *         an afpacket port; offloads off on both ends (netns.c says why);
- *   tap:  a net_tap port whose interface is moved into the namespace as ethN.
+ *   tap:  a net_tap port whose interface is moved into the namespace as ethN;
+ *   vtap: a vtap port (TAP with virtio-net headers) moved in the same way; the
+ *         container keeps TSO, scatter-gather and checksum offload on, so its
+ *         TCP crosses the switch in 64 KB segments (dataplane/offload.h).
  * The default is CTR_ATTACH_DEFAULT (the faster by perf/attach.sh); `run
- * --attach` and `connect --attach` pick the other.
+ * --attach` and `connect --attach` pick another.
  *
  * Processes: `run -d` spawns the command in the namespace in its own session,
  * stdout/stderr appended to <state-dir>/containers/<name>.log; without -d the
@@ -47,7 +50,7 @@
  * Commands (args; results are ps objects unless said):
  *   container.run {name?, network?, publish?:[str], publish_all?:bool,
  *                  expose?:[str], ip?, mac?, cmd?:[str], detach?:bool,
- *                  attach?:"veth"|"tap", pid?:int}   -> ps object + netns, warnings
+ *                  attach?:"veth"|"tap"|"vtap", pid?:int}   -> ps object + netns, warnings
  *   container.connect {network, name, ip?, netns?, attach?}
  *   container.disconnect {network, name}
  *   container.ps {}                -> [ps object, ...]
@@ -80,6 +83,8 @@ struct ctl;
 enum ctr_attach {
 	CTR_ATTACH_VETH = 0,   /* veth pair, host end an afpacket port */
 	CTR_ATTACH_TAP = 1,    /* net_tap interface moved into the namespace */
+	CTR_ATTACH_VTAP = 2,   /* vtap port (drivers/vtap.h) whose TAP is moved into
+	                        * the namespace; its offloads stay on */
 };
 /*
  * The attachment measured faster by perf/attach.sh: iperf3 TCP container to

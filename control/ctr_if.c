@@ -313,7 +313,8 @@ ctr_if_plan(struct ctr *ct, int nsfd, struct net *n, uint32_t want_ip, const uin
 		ipam_mac(f->ip, f->mac);
 	snprintf(f->ifname, sizeof(f->ifname), "eth%d", k);
 	ctr_port_name(ct, f->port);
-	ctr_host_ifname(kind == CTR_ATTACH_VETH ? "dpv" : "dpt", f->host_if);
+	ctr_host_ifname(kind == CTR_ATTACH_VETH ? "dpv" : kind == CTR_ATTACH_VTAP ? "dpx" : "dpt",
+			f->host_if);
 	f->attach = kind;
 	/* The first interface carries the default route, unless the network is internal. */
 	f->gw_route = ct->n_ifs == 0 && !n->internal && n->gateway != 0;
@@ -400,7 +401,7 @@ ctr_if_realize(struct ctr *ct, int nsfd, struct ctr_if *f, bool restore, char *e
 		if (rc < 0)
 			goto fail_link;
 	} else {
-		snprintf(cp.type, sizeof(cp.type), "tap");
+		snprintf(cp.type, sizeof(cp.type), f->attach == CTR_ATTACH_VTAP ? "vtap" : "tap");
 		rc = ctl_port_create(c, &cp, true, err, errlen);
 		if (rc < 0)
 			return rc;

@@ -122,7 +122,8 @@ ctr_load_if(json_t *o, struct ctr_if *f)
 	snprintf(f->ifname, sizeof(f->ifname), "%s", ctr_jstr(o, "interface"));
 	snprintf(f->host_if, sizeof(f->host_if), "%s", ctr_jstr(o, "host_interface"));
 	snprintf(f->port, sizeof(f->port), "%s", ctr_jstr(o, "port"));
-	f->attach = strcmp(att, "tap") == 0 ? CTR_ATTACH_TAP : CTR_ATTACH_VETH;
+	f->attach = strcmp(att, "tap") == 0 ? CTR_ATTACH_TAP :
+		strcmp(att, "vtap") == 0 ? CTR_ATTACH_VTAP : CTR_ATTACH_VETH;
 	f->gw_route = json_is_true(json_object_get(o, "default_route"));
 	return f->ifname[0] != '\0' && f->port[0] != '\0' && f->host_if[0] != '\0';
 }

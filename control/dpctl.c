@@ -39,7 +39,7 @@ static const char dpctl_usage_text[] =
 	"usage: dpctl [--socket PATH] [--json] COMMAND ...\n"
 	"\n"
 	"Ports:\n"
-	"  add-port NAME --type tap|afpacket|vhost|pcap|null|ring|dpdk [--iface IF]\n"
+	"  add-port NAME --type tap|afpacket|vhost|pcap|null|ring|dpdk|vtap [--iface IF]\n"
 	"           [--devargs STR] [--network NET] [--role access|uplink|host]\n"
 	"           [--address CIDR] [--gateway IP]   an uplink's own address, next hop\n"
 	"           [--mtu N]      the uplink network's MTU\n"
@@ -58,9 +58,9 @@ static const char dpctl_usage_text[] =
 	"Containers (a namespace dpnet-NAME, visible to ip netns, plus a process):\n"
 	"  run [-d] [--name NAME] [--network bridge|host|none|container:NAME|NET]\n"
 	"      [-p [IP:]HOSTPORT:CPORT[/tcp|udp]]... [-P] [--expose CPORT[/proto]]...\n"
-	"      [--ip IP] [--mac MAC] [--attach veth|tap] [-- CMD [ARG...]]\n"
+	"      [--ip IP] [--mac MAC] [--attach veth|tap|vtap] [-- CMD [ARG...]]\n"
 	"                          without -d, dpctl runs CMD in the container itself\n"
-	"  connect [--ip IP] [--attach veth|tap] NETWORK NAME [--netns PATH]\n"
+	"  connect [--ip IP] [--attach veth|tap|vtap] NETWORK NAME [--netns PATH]\n"
 	"  disconnect NETWORK NAME\n"
 	"  ps                      NAME NETWORK IP PORTS\n"
 	"  port NAME               published ports, as docker port\n"
@@ -286,6 +286,17 @@ dpctl_print_port_stats(json_t *res)
 	printf("  switch: rx %s  tx %s  drops %s  tx-drops %s\n",
 	       dpctl_num(s, "rx_pkts", a, sizeof(a)), dpctl_num(s, "tx_pkts", b, sizeof(b)),
 	       dpctl_num(s, "drops", c, sizeof(c)), dpctl_num(s, "tx_drops", d, sizeof(d)));
+	if (json_is_object(json_object_get(res, "vtap"))) {
+		json_t *v = json_object_get(res, "vtap");
+
+		printf("  vtap:   rx-gso %s  rx-csum %s  tx-gso %s\n",
+		       dpctl_num(v, "rx_gso", a, sizeof(a)), dpctl_num(v, "rx_csum", b, sizeof(b)),
+		       dpctl_num(v, "tx_gso", c, sizeof(c)));
+		printf("  vtap drops: rx-bad-vnet %s  rx-no-mbuf %s  tx-errors %s\n",
+		       dpctl_num(v, "rx_bad_vnet", a, sizeof(a)),
+		       dpctl_num(v, "rx_no_mbuf", b, sizeof(b)),
+		       dpctl_num(v, "tx_errors", c, sizeof(c)));
+	}
 }
 
 static void
@@ -982,7 +993,7 @@ static void
 dpctl_parse_add_port(int argc, char **argv, struct dpctl_req *r)
 {
 	static const char usage[] = "dpctl add-port NAME --type tap|afpacket|vhost|pcap|null|"
-		"ring|dpdk [--iface IF] [--devargs STR] [--network NET] "
+		"ring|dpdk|vtap [--iface IF] [--devargs STR] [--network NET] "
 		"[--role access|uplink|host] [--address CIDR] [--gateway IP] [--mtu N] "
 		"[--netns NAME] [--no-default-route]";
 	static const char *const opts[][2] = {
@@ -1396,7 +1407,7 @@ dpctl_parse_run(int argc, char **argv, struct dpctl_req *r)
 {
 	static const char usage[] = "dpctl run [-d] [--name NAME] [--network bridge|host|none|"
 		"container:NAME|NET] [-p [IP:]HOSTPORT:CPORT[/tcp|udp]]... [-P] "
-		"[--expose CPORT[/proto]]... [--ip IP] [--mac MAC] [--attach veth|tap] "
+		"[--expose CPORT[/proto]]... [--ip IP] [--mac MAC] [--attach veth|tap|vtap] "
 		"[-- CMD [ARG...]]";
 	static const char *const opts[][2] = {
 		{ "--name", "name" }, { "--network", "network" }, { "--net", "network" },
@@ -1463,7 +1474,7 @@ dpctl_parse_run(int argc, char **argv, struct dpctl_req *r)
 static void
 dpctl_parse_connect(int argc, char **argv, struct dpctl_req *r, bool connect)
 {
-	static const char cusage[] = "dpctl connect [--ip IP] [--attach veth|tap] NETWORK NAME "
+	static const char cusage[] = "dpctl connect [--ip IP] [--attach veth|tap|vtap] NETWORK NAME "
 		"[--netns PATH]";
 	static const char dusage[] = "dpctl disconnect NETWORK NAME";
 	static const char *const keys[] = { "network", "name" };

@@ -41,6 +41,7 @@
 #include "dataplane/dp.h"
 #include "dataplane/fdb.h"
 #include "drivers/port.h"
+#include "drivers/vtap.h"
 #include "cluster.h"
 #include "config.h"
 #include "container.h"
@@ -677,6 +678,16 @@ main(int argc, char **argv)
 			   "lower mbufs or raise eal.memory_mb", cfg.mbufs, cfg.memory_mb,
 			   strerror(rc));
 	}
+	/* vtap ports' 64 KB buffers and the workers' calls into the driver (vtap.h). */
+	if (vtap_init(cfg.vtap_big_mbufs, (int)rte_socket_id()) < 0) {
+		dp_destroy(ctl.dp);
+		rte_eal_cleanup();
+		dpnetd_die("cannot create the vtap pool of %u 64 KB mbufs (%u MB of EAL "
+			   "memory): lower vtap.big_mbufs or raise eal.memory_mb",
+			   cfg.vtap_big_mbufs, cfg.memory_mb);
+	}
+	ctl.dp->vtap.rx_fill = vtap_rx_fill;
+	ctl.dp->vtap.tx_drain = vtap_tx_drain;
 	/* The conntrack table as configured, before any traffic (nat.c). */
 	if (ctl_nat_configure(&ctl, err, sizeof(err)) < 0) {
 		dp_destroy(ctl.dp);
@@ -785,6 +796,7 @@ main(int argc, char **argv)
 	ctl_port_destroy_all(&ctl);
 	ctr_fini();
 	dp_destroy(ctl.dp);
+	vtap_fini();
 	free(ctl.base);
 	close(sfd);
 	net_table_fini(&nets);

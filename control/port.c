@@ -22,8 +22,10 @@
 
 #include "dataplane/dp.h"
 #include "dataplane/fdb.h"
+#include "dataplane/offload.h"
 #include "dataplane/vxlan.h"
 #include "drivers/port.h"
+#include "drivers/vtap.h"
 #include "container.h"
 #include "ctl.h"
 #include "state.h"
@@ -87,6 +89,8 @@ ctl_view_remove(struct dp_view *v, uint16_t n_workers, uint16_t id)
 	v->ports[id].present = 0;
 	v->ports[id].domain = DP_DOMAIN_NONE;
 	v->ports[id].role = DP_ROLE_ACCESS;
+	v->ports[id].offloads = 0;
+	v->vtap[id] = NULL;
 }
 
 /*
@@ -104,12 +108,17 @@ ctl_view_add(struct dp_view *v, uint16_t n_workers, const struct port *p)
 	v->ports[id].domain = p->domain;
 	v->ports[id].role = (uint8_t)p->spec.role;
 	v->ports[id].present = 1;
+	/* A vtap takes 64 KB segments and partial checksums as they are
+	 * (dataplane/offload.h); its workers read and write its TAP (vtap.h). */
+	v->ports[id].offloads = p->vtap != NULL ? DP_PORT_OFF_CSUM | DP_PORT_OFF_TSO4 : 0;
+	v->vtap[id] = p->vtap;
 	d->ports[d->n_ports++] = id;
 	for (uint16_t q = 0; q < (p->n_rxq ? p->n_rxq : 1); q++) {
 		uint16_t w = (uint16_t)((id + q) % n_workers);
 
 		v->rxq[w][v->n_rxq[w]].port_id = id;
 		v->rxq[w][v->n_rxq[w]].queue_id = q;
+		v->rxq[w][v->n_rxq[w]].vtap = p->vtap;
 		v->n_rxq[w]++;
 	}
 }
@@ -165,11 +174,11 @@ ctl_port_precheck(struct ctl *c, const struct cfg_port *cp, bool cli, struct net
 			 "name", cp->iface);
 		return -ENODEV;
 	}
-	if (strcmp(cp->type, "tap") == 0 &&
+	if ((strcmp(cp->type, "tap") == 0 || strcmp(cp->type, "vtap") == 0) &&
 	    if_nametoindex(cp->iface[0] != '\0' ? cp->iface : cp->name) != 0) {
-		snprintf(err, errlen, "interface \"%s\" already exists: a tap port creates its "
+		snprintf(err, errlen, "interface \"%s\" already exists: a %s port creates its "
 			 "interface, so pick another --iface, or attach to it with --type "
-			 "afpacket", cp->iface[0] != '\0' ? cp->iface : cp->name);
+			 "afpacket", cp->iface[0] != '\0' ? cp->iface : cp->name, cp->type);
 		return -EEXIST;
 	}
 	*netp = net;
@@ -194,7 +203,8 @@ ctl_port_create(struct ctl *c, const struct cfg_port *cp, bool cli, char *err, s
 	/* A tap port without --iface gets an interface named as the port (the host
 	 * port: dpnet-host). */
 	snprintf(spec.iface, sizeof(spec.iface), "%s",
-		 cp->iface[0] != '\0' || strcmp(cp->type, "tap") != 0 ? cp->iface :
+		 cp->iface[0] != '\0' || (strcmp(cp->type, "tap") != 0 &&
+					   strcmp(cp->type, "vtap") != 0) ? cp->iface :
 		 strcmp(cp->role, "host") == 0 ? CFG_HOST_IFACE : cp->name);
 	snprintf(spec.devargs, sizeof(spec.devargs), "%s", cp->devargs);
 	snprintf(spec.network, sizeof(spec.network), "%s", net->name);
@@ -292,6 +302,13 @@ ctl_port_json(struct ctl *c, struct port *p, const struct dp_counters *sum)
 		up = link.link_status == RTE_ETH_LINK_UP;
 	ctl_port_counters(c, sum, p->port_id, &pc);
 	drops = pc.drops + pc.tx_drops + st.imissed + st.ierrors + st.rx_nombuf;
+	if (p->vtap != NULL) {
+		struct vtap_stats vs;
+
+		/* The driver's drops: what the ring PMD cannot count (vtap.h). */
+		vtap_stats(p->vtap, &vs);
+		drops += vs.rx_bad_vnet + vs.rx_no_mbuf + vs.tx_errors;
+	}
 	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:i}",
 			 "name", p->spec.name, "port_id", p->port_id,
 			 "type", port_type_name(p->spec.type), "network", ctl_port_network(p),
@@ -376,7 +393,7 @@ ctl_port_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 		memcpy(cp.type, type, strlen(type) + 1);
 	if (cfg_port_type_index(cp.type) < 0) {
 		snprintf(err, errlen, "unknown port type \"%s\": use one of tap, afpacket, vhost, "
-			 "pcap, null, ring, dpdk", type);
+			 "pcap, null, ring, dpdk, vtap", type);
 		return -EINVAL;
 	}
 	rc = ctl_port_create(c, &cp, true, err, errlen);
@@ -593,6 +610,17 @@ ctl_port_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t e
 		      "duplex", link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half");
 	if (o == NULL)
 		return -ENOMEM;
+	if (p->vtap != NULL) {
+		struct vtap_stats vs;
+
+		vtap_stats(p->vtap, &vs);
+		if (json_object_set_new(o, "vtap", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+			"rx_gso", (json_int_t)vs.rx_gso, "rx_csum", (json_int_t)vs.rx_csum,
+			"rx_bad_vnet", (json_int_t)vs.rx_bad_vnet,
+			"rx_no_mbuf", (json_int_t)vs.rx_no_mbuf, "tx_gso", (json_int_t)vs.tx_gso,
+			"tx_errors", (json_int_t)vs.tx_errors)) < 0)
+			return ctl_json_oom(o);
+	}
 	*result = o;
 	return 0;
 }

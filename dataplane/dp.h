@@ -161,6 +161,17 @@ struct lcore_ctx {
 	struct dp_counters cnt;                /* this worker's counters */
 };
 
+/*
+ * The vtap driver's worker side (drivers/vtap.h: vtap_rx_fill, vtap_tx_drain),
+ * installed by the daemon before any vtap port is published: the data plane
+ * does not link the drivers, so it calls them through these. Both are NULL in
+ * a data plane without vtap ports (unit suites); no view then names a vtap.
+ */
+struct dp_vtap_ops {
+	unsigned int (*rx_fill)(struct vtap *vt, uint16_t q);   /* TAP -> RX ring q */
+	unsigned int (*tx_drain)(struct vtap *vt, uint16_t q);  /* TX ring q -> TAP */
+};
+
 struct dp {
 	const struct dp_view *view;            /* current view: __atomic load/store only */
 	struct rte_rcu_qsbr *qs;               /* QSBR variable, one thread id per worker */
@@ -182,6 +193,7 @@ struct dp {
 	uint32_t vxlan_params;                 /* vxlan.h's struct vxlan_params packed in
 	                                        * one word (vxlan_private.h): relaxed
 	                                        * atomic load/store */
+	struct dp_vtap_ops vtap;               /* set once before dp_start (above) */
 };
 
 /* Create the data plane (pool, fdb, RCU, worker contexts, the NAT state with

@@ -321,6 +321,10 @@ pl_flush(struct lcore_ctx *ctx)
 		dirty &= dirty - 1;
 		ctx->cnt.ports[port].tx_pkts +=
 			rte_eth_tx_buffer_flush(port, ctx->worker_id, ctx->txb[port]);
+		/* A vtap's TX ring worker_id (its TX queue, as the buffer's) goes
+		 * to its TAP now, by this worker, its only consumer (vtap.h). */
+		if (unlikely(ctx->view->vtap[port] != NULL))
+			ctx->dp->vtap.tx_drain(ctx->view->vtap[port], ctx->worker_id);
 	}
 	ctx->txb_dirty = 0;
 }

@@ -44,7 +44,12 @@ dp_worker_poll_once(struct lcore_ctx *ctx)
 	nq = v->n_rxq[ctx->worker_id];
 	for (uint16_t q = 0; q < nq; q++) {
 		const struct dp_rxq *rq = &v->rxq[ctx->worker_id][q];
-		uint16_t n = rte_eth_rx_burst(rq->port_id, rq->queue_id, pkts, DP_BURST);
+		uint16_t n;
+
+		/* A vtap's ring is filled from its TAP by the worker that polls it. */
+		if (rq->vtap != NULL)
+			ctx->dp->vtap.rx_fill(rq->vtap, rq->queue_id);
+		n = rte_eth_rx_burst(rq->port_id, rq->queue_id, pkts, DP_BURST);
 
 		if (n == 0)
 			continue;

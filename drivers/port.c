@@ -24,6 +24,7 @@
 #include <rte_malloc.h>
 
 #include "port.h"
+#include "vtap.h"
 #include "dataplane/vxlan.h"
 
 RTE_LOG_REGISTER(port_logtype, dpnet.port, NOTICE);
@@ -51,6 +52,7 @@ static const char *const port_type_names[PORT_TYPE_MAX] = {
 	[PORT_NULL] = "null",
 	[PORT_RING] = "ring",
 	[PORT_DPDK] = "dpdk",
+	[PORT_VTAP] = "vtap",
 };
 
 static const char *const port_role_names[PORT_ROLE_MAX] = {
@@ -256,9 +258,31 @@ port_devargs(const struct port_spec *s, uint16_t n_txq, char *dev, size_t devlen
 		snprintf(dev, devlen, "%.*s", (int)strcspn(extra, ","), extra);
 		n = snprintf(args, argslen, "%s", extra);
 		break;
+	case PORT_VTAP: {
+		const char *ifn = s->iface[0] ? s->iface : s->name;
+		uint32_t h = 2166136261u;
+
+		if (strlen(ifn) >= IFNAMSIZ) {
+			snprintf(err, errlen, "interface name \"%s\" is longer than %d characters",
+				 ifn, IFNAMSIZ - 1);
+			return -EINVAL;
+		}
+		/* rte_eth_from_rings names the ethdev "net_ring_" + this, and the
+		 * whole must fit a ring name (RTE_RING_NAMESIZE): long port names
+		 * keep their first 8 characters and get a hash of the rest. */
+		if (strlen(s->name) <= 12) {
+			snprintf(dev, devlen, "vtap_%s", s->name);
+		} else {
+			for (const char *c = s->name; *c != '\0'; c++)
+				h = (h ^ (uint8_t)*c) * 16777619u;
+			snprintf(dev, devlen, "vtap_%.6s~%05x", s->name, h & 0xFFFFF);
+		}
+		n = snprintf(args, argslen, "iface=%s", ifn);
+		break;
+	}
 	default:
 		snprintf(err, errlen, "unknown port type: use one of tap, afpacket, vhost, pcap, "
-			 "null, ring, dpdk");
+			 "null, ring, dpdk, vtap");
 		return -EINVAL;
 	}
 	if (n < 0 || (size_t)n >= argslen) {
@@ -301,7 +325,8 @@ port_rx_queues(enum port_type type, const struct rte_eth_dev_info *info, uint16_
 {
 	uint16_t n = n_txq;
 
-	if (type != PORT_TAP && type != PORT_AFPACKET && type != PORT_VHOST && type != PORT_DPDK)
+	if (type != PORT_TAP && type != PORT_AFPACKET && type != PORT_VHOST &&
+	    type != PORT_DPDK && type != PORT_VTAP)
 		return 1;
 	if (n > info->max_rx_queues)
 		n = info->max_rx_queues;
@@ -386,6 +411,16 @@ port_unplug(uint16_t pid)
 		PORT_LOG(WARNING, "port %u: device not removed cleanly\n", pid);
 }
 
+/* A vtap's ethdev goes with its TAP (vtap_destroy); any other is unplugged. */
+static void
+port_unplug_vt(uint16_t pid, struct vtap *vt)
+{
+	if (vt != NULL)
+		vtap_destroy(vt);
+	else
+		port_unplug(pid);
+}
+
 int
 port_create(const struct port_spec *spec, struct rte_mempool *pool, uint16_t n_txq,
 	    struct port **out, char *err, size_t errlen)
@@ -393,6 +428,7 @@ port_create(const struct port_spec *spec, struct rte_mempool *pool, uint16_t n_t
 	char dev[RTE_DEV_NAME_MAX_LEN], args[PORT_DEVARGS_MAX + 128], why[256] = "";
 	unsigned int slot = RTE_MAX_ETHPORTS;
 	struct timeval tv;
+	struct vtap *vt = NULL;
 	struct port *p;
 	uint16_t pid, n_rxq = 1;
 	int rc;
@@ -420,6 +456,16 @@ port_create(const struct port_spec *spec, struct rte_mempool *pool, uint16_t n_t
 	rc = port_devargs(spec, n_txq, dev, sizeof(dev), args, sizeof(args), err, errlen);
 	if (rc != 0)
 		return rc;
+	if (spec->type == PORT_VTAP) {
+		rc = vtap_create(spec->iface[0] ? spec->iface : spec->name, dev, n_txq, pool,
+				 &vt, &pid, why, sizeof(why));
+		if (rc != 0) {
+			snprintf(err, errlen, "cannot create port \"%s\": %s", spec->name, why);
+			return rc;
+		}
+		rte_eth_dev_get_name_by_port(pid, dev);  /* "net_ring_" + dev */
+		goto setup;
+	}
 	rc = rte_dev_probe(args);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot create port \"%s\": the %s driver refused \"%s\" "
@@ -434,27 +480,29 @@ port_create(const struct port_spec *spec, struct rte_mempool *pool, uint16_t n_t
 		rte_eal_hotplug_remove("vdev", dev);
 		return rc;
 	}
+setup:
 	/* That id is the overlays' pseudo-port (dataplane/vxlan.h): counters only. */
 	if (pid == DP_PORT_VXLAN) {
 		snprintf(err, errlen, "cannot create port \"%s\": it got ethdev id %u, which dpnet "
 			 "reserves for VXLAN (at most %u ports)", spec->name, pid, DP_PORT_VXLAN);
-		port_unplug(pid);
+		port_unplug_vt(pid, vt);
 		return -ENOSPC;
 	}
 	rc = port_setup(pid, spec->type, pool, n_txq, &n_rxq, why, sizeof(why));
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot create port \"%s\": %s", spec->name, why);
-		port_unplug(pid);
+		port_unplug_vt(pid, vt);
 		return rc;
 	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL) {
-		port_unplug(pid);
+		port_unplug_vt(pid, vt);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	p->spec = *spec;
 	p->port_id = pid;
+	p->vtap = vt;
 	p->n_rxq = n_rxq;
 	snprintf(p->dev_name, sizeof(p->dev_name), "%s", dev);
 	rte_eth_macaddr_get(pid, &p->mac);
@@ -475,6 +523,6 @@ port_destroy(struct port *p)
 		if (registry[i] == p)
 			registry[i] = NULL;
 	PORT_LOG(INFO, "port %s: removing ethdev %u\n", p->spec.name, p->port_id);
-	port_unplug(p->port_id);
+	port_unplug_vt(p->port_id, p->vtap);
 	free(p);
 }

@@ -30,6 +30,10 @@
  * (ipfrag_time, IpReasmFails in that namespace), not counted by dpnet. Other
  * port types deliver fragments as they come (dataplane/nat.h, "Fragments").
  *
+ * vtap ports (PORT_VTAP) are made by vtap_create() instead of a probe: a TAP
+ * with virtio-net headers behind a net_ring ethdev, one queue per worker; the
+ * port's vtap member is what the view hands to the workers (vtap.h).
+ *
  * Thread safety: control thread only. The registry is not used by workers.
  */
 #ifndef DPNET_PORT_H
@@ -55,6 +59,7 @@ enum port_type {
 	PORT_NULL,       /* net_null (devargs e.g. no-rx=1) */
 	PORT_RING,       /* net_ring */
 	PORT_DPDK,       /* a PCI address, or any devargs naming a device */
+	PORT_VTAP,       /* a TAP with virtio-net headers (vtap.h), net_ring ethdev */
 	PORT_TYPE_MAX
 };
 
@@ -64,6 +69,8 @@ enum port_role {
 	PORT_ROLE_HOST,     /* the host's exception port */
 	PORT_ROLE_MAX
 };
+
+struct vtap;
 
 struct port_spec {
 	char name[PORT_NAME_MAX];         /* user's name, unique */
@@ -82,6 +89,7 @@ struct port {
 	uint16_t domain;                  /* bridge domain assigned by control */
 	uint16_t n_rxq;                   /* RX queues, each polled by one worker (port.c) */
 	uint64_t created_ms;              /* wall clock of creation */
+	struct vtap *vtap;                /* PORT_VTAP: the driver's side (vtap.h) */
 };
 
 const char *port_type_name(enum port_type t);
