@@ -360,7 +360,12 @@ static const struct err_case err_cases[] = {
 	/* unknown keys, at every level */
 	{ "workers: 1\nworkres: 2\n",
 	  "2: workres: unknown key: use one of eal, mbufs, workers, poll, fdb, ports, networks, "
-	  "nat, conntrack, routes, control, vxlan, cluster" },
+	  "nat, conntrack, routes, control, vxlan, cluster, vtap" },
+	{ "vtap:\n  big: 3\n", "2: vtap.big: unknown key: use one of big_mbufs" },
+	{ "vtap:\n  big_mbufs: 8\n", "2: vtap.big_mbufs: 8 is out of range: use 16 to 65536" },
+	{ "eal:\n  memory_mb: 256\nvtap:\n  big_mbufs: 2048\n",
+	  "4: vtap.big_mbufs: 2048 mbufs of 64 KB need 128 MB, more than a quarter of "
+	  "eal.memory_mb (256 MB): lower vtap.big_mbufs to 1024 or raise eal.memory_mb to 512" },
 	{ "poll:\n  mode: busy\n  spin: 3\n",
 	  "3: poll.spin: unknown key: use one of mode, spin_polls, sleep_min_us, sleep_max_us" },
 	{ "eal:\n  memory: 3\n",
@@ -400,20 +405,20 @@ static const struct err_case err_cases[] = {
 	{ "fdb:\n  size: 10\n", "2: fdb.size: 10 is out of range: use 1024 to 16777216" },
 	/* structure */
 	{ "- a\n- b\n", "1: expected a mapping of keys (eal, mbufs, workers, poll, fdb, ports, "
-	  "networks, nat, conntrack, routes, control, vxlan, cluster), got a list" },
+	  "networks, nat, conntrack, routes, control, vxlan, cluster, vtap), got a list" },
 	{ "ports: 3\n", "1: ports: expected a list (entries starting with '- '), got a value" },
 	{ "ports:\n  - tap\n",
 	  "2: ports[0]: expected a mapping (name:, type:, ...), got a value" },
 	{ "ports:\n  - type: null\n", "2: ports[0]: missing key name: every port needs one" },
 	{ "ports:\n  - name: a\n",
 	  "2: ports[0]: missing key type: use one of tap, afpacket, vhost, pcap, null, ring, "
-	  "dpdk" },
+	  "dpdk, vtap" },
 	{ "ports:\n  - name: a\n    type: [x]\n",
 	  "3: ports[0].type: expected a value, got a list" },
 	/* ports */
 	{ "ports:\n  - name: a\n    type: null\n  - name: b\n    type: foo\n",
 	  "4: ports[1].type: unknown port type \"foo\": use one of tap, afpacket, vhost, pcap, "
-	  "null, ring, dpdk" },
+	  "null, ring, dpdk, vtap" },
 	{ "ports:\n  - name: a b\n    type: null\n",
 	  "2: ports[0].name: invalid port name \"a b\": use 1 to 31 letters, digits, '_', '.' "
 	  "or '-', starting with a letter or digit" },
@@ -751,7 +756,7 @@ test_helpers(void)
 	CU_ASSERT_EQUAL(cfg_port_check(&p, true, &f, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_EQUAL(f, CFG_PF_TYPE);
 	CU_ASSERT_STRING_EQUAL(err, "unknown port type \"bogus\": use one of tap, afpacket, "
-			       "vhost, pcap, null, ring, dpdk");
+			       "vhost, pcap, null, ring, dpdk, vtap");
 }
 
 static void
