@@ -505,7 +505,12 @@ setup:
 	p->vtap = vt;
 	p->n_rxq = n_rxq;
 	snprintf(p->dev_name, sizeof(p->dev_name), "%s", dev);
-	rte_eth_macaddr_get(pid, &p->mac);
+	/* net_ring has no MAC of its own (all zero); a vtap gets a random
+	 * locally administered one, as net_tap does (an uplink's is the gateway's). */
+	if (vt != NULL)
+		rte_eth_random_addr(p->mac.addr_bytes);
+	else
+		rte_eth_macaddr_get(pid, &p->mac);
 	p->domain = 0xFFFF;
 	gettimeofday(&tv, NULL);
 	p->created_ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;

@@ -22,6 +22,10 @@
  * 65000, plus 14 (Ethernet) + 8 (two VLAN tags, should a container tag) =
  * 65022 < 65407. A longer read fills the buffers exactly: refused
  * (rx_bad_vnet).
+ *
+ * Writes: TUN takes a frame or fails (EIO while the interface is down, e.g.
+ * frames flooded to it before the container's side is configured; EINVAL for
+ * a header it refuses); either is a tx_errors, the frame is dropped.
  */
 #include <errno.h>
 #include <fcntl.h>
