@@ -432,6 +432,8 @@ static const struct srv_cmd dpnetd_cmds[] = {
 	{ "route.rm", ctl_route_rm },
 	{ "route.ls", ctl_route_ls },
 	{ "neigh.ls", ctl_neigh_ls },
+	{ "neigh.add", ctl_neigh_add },
+	{ "neigh.rm", ctl_neigh_rm },
 	{ "vxlan.peer.add", ctl_vxlan_peer_add },
 	{ "vxlan.peer.rm", ctl_vxlan_peer_rm },
 	{ "vxlan.peer.ls", ctl_vxlan_peer_ls },
@@ -705,6 +707,7 @@ main(int argc, char **argv)
 	state_ports_register(dpnetd_port_restore, &ctl);
 	ctl_mac_state_register(&ctl);
 	ctl_route_state_register(&ctl);
+	ctl_neigh_state_register(&ctl);
 	ctl_vxlan_state_register(&ctl);
 	ctr_init(&ctl);
 	/* The host port last: it needs the uplink, wherever the file lists it. */

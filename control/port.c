@@ -26,6 +26,7 @@
 #include "drivers/port.h"
 #include "container.h"
 #include "ctl.h"
+#include "neigh.h"
 #include "state.h"
 #include "uplink.h"
 #include "util.h"
@@ -431,6 +432,9 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 	p = port_find(name);
 	if (p != NULL && p->spec.role == PORT_ROLE_UPLINK) {
 		rc = ctl_route_busy(c, NET_DOMAIN_UPLINK, "the uplink", err, errlen);
+		if (rc == 0)
+			rc = ctl_neigh_busy(c, NET_DOMAIN_UPLINK, "the uplink's network", err,
+					    errlen);
 		if (rc < 0)
 			return rc;
 		if (uplink_host_port() != NULL)
