@@ -114,6 +114,8 @@ ctl_view_add(struct dp_view *v, uint16_t n_workers, const struct port *p)
 			.port_id = id, .queue_id = q,
 			.wake_fd = q < PORT_MAX_RXQ ? p->wake_fd[q] : -1,
 			.wake_eventfd = q < PORT_MAX_RXQ && p->wake_eventfd[q],
+			.wake_sig = q < PORT_MAX_RXQ ? p->wake_sig[q] : 0,
+			.wake_kick = q < PORT_MAX_RXQ ? p->wake_kick[q] : NULL,
 		};
 		v->n_rxq[w]++;
 	}

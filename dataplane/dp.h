@@ -67,6 +67,9 @@ struct dp_rxq {
 	                       * queue cannot interrupt */
 	bool wake_eventfd;    /* wake_fd is an eventfd whose counter the worker reads
 	                       * after it fired (vfio); false for a TAP's own fd */
+	int wake_sig;         /* with wake_kick: net_tap's RX trigger (drivers/port.c) */
+	void (*wake_kick)(int); /* called (wake_sig) after wake_fd woke the worker, so
+	                         * that net_tap reads the queue; NULL: nothing to do */
 };
 
 /* The routed side of a domain (a network): its gateway, owned by dpnet. */

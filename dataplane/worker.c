@@ -196,12 +196,16 @@ wk_block(struct lcore_ctx *ctx)
 			if (read(ctx->wake_efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 				WK_LOG(DEBUG, "worker %u: eventfd: %s\n", ctx->worker_id,
 				       strerror(errno));
-		} else if (v->generation == ctx->ep_gen && q < v->n_rxq[ctx->worker_id] &&
-			   v->rxq[ctx->worker_id][q].wake_eventfd) {
-			if (read(v->rxq[ctx->worker_id][q].wake_fd, &cnt, sizeof(cnt)) < 0 &&
+		} else if (v->generation == ctx->ep_gen && q < v->n_rxq[ctx->worker_id]) {
+			const struct dp_rxq *rq = &v->rxq[ctx->worker_id][q];
+
+			if (rq->wake_eventfd && read(rq->wake_fd, &cnt, sizeof(cnt)) < 0 &&
 			    errno != EAGAIN)
 				WK_LOG(DEBUG, "worker %u: queue eventfd: %s\n", ctx->worker_id,
 				       strerror(errno));
+			/* net_tap reads only after its signal: do not wait for it. */
+			if (rq->wake_kick != NULL)
+				rq->wake_kick(rq->wake_sig);
 		}
 	}
 	if (v->generation == ctx->ep_gen)

@@ -87,6 +87,9 @@ struct port {
 	                                   * -1: the queue cannot interrupt */
 	bool wake_eventfd[PORT_MAX_RXQ];  /* that fd is an eventfd (vfio): read it after a
 	                                   * wake; net_tap's is the TAP itself: never read */
+	void (*wake_kick[PORT_MAX_RXQ])(int); /* net_tap: its RX trigger's signal handler,
+	                                   * to call after a wake (port.c); NULL if none */
+	int wake_sig[PORT_MAX_RXQ];       /* the signal number to call it with */
 	uint64_t created_ms;              /* wall clock of creation */
 };
 
