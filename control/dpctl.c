@@ -384,8 +384,10 @@ dpctl_print_perf(json_t *res)
 		printf("  packets received:  %.0f (%.1f per busy loop)\n", rx,
 		       busy > 0 ? rx / busy : 0.0);
 		printf("  loops:             %.0f, %.0f busy (%.1f%%), %" JSON_INTEGER_FORMAT
-		       " idle sleeps\n", loops, busy, loops > 0 ? 100.0 * busy / loops : 0.0,
-		       json_integer_value(json_object_get(w, "sleeps")));
+		       " idle sleeps (%" JSON_INTEGER_FORMAT " blocked on interrupts)\n", loops,
+		       busy, loops > 0 ? 100.0 * busy / loops : 0.0,
+		       json_integer_value(json_object_get(w, "sleeps")),
+		       json_integer_value(json_object_get(w, "intr_sleeps")));
 		printf("  busy cycles:       %.0f (%.2f s at %.2f GHz), %.1f per packet\n", cyc,
 		       hz > 0 ? cyc / hz : 0.0, hz / 1e9, rx > 0 ? cyc / rx : 0.0);
 		dpctl_table_row(&t, shead);
@@ -543,7 +545,11 @@ dpctl_print_status(json_t *res)
 					i ? "," : "", json_integer_value(lc));
 	printf("workers:     %s (lcore%s %s)\n", dpctl_num(res, "workers", num, sizeof(num)),
 	       strchr(buf, ',') != NULL ? "s" : "", buf);
-	printf("poll mode:   %s\n", dpctl_str(res, "poll_mode"));
+	printf("poll mode:   %s", dpctl_str(res, "poll_mode"));
+	if (strcmp(dpctl_str(res, "poll_mode"), "adaptive") == 0 &&
+	    dpctl_str(res, "poll_wake")[0] != '\0')
+		printf(" (%s)", dpctl_str(res, "poll_wake"));
+	printf("\n");
 	printf("hugepages:   %s\n", json_is_true(json_object_get(res, "hugepages")) ?
 	       "yes" : "no");
 	if (json_is_object(up)) {

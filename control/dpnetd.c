@@ -671,6 +671,10 @@ main(int argc, char **argv)
 	poll.spin_polls = cfg.poll.spin_polls;
 	poll.sleep_min_us = cfg.poll.sleep_min_us;
 	poll.sleep_max_us = cfg.poll.sleep_max_us;
+	poll.intr = !cfg.poll.busy && cfg.poll.intr;
+	poll.intr_timeout_ms = cfg.poll.intr_timeout_ms;
+	/* Ports ask for RX interrupts only when a worker may block on them. */
+	port_set_rx_intr(poll.intr);
 	ctl.dp = dp_create(cfg.mbufs, ctl.n_workers, cfg.fdb_size, cfg.fdb_aging_s, &poll);
 	if (ctl.dp == NULL) {
 		rc = errno;
