@@ -57,6 +57,8 @@ cfg_defaults(struct cfg *c)
 	c->poll.spin_polls = 64;
 	c->poll.sleep_min_us = 1;
 	c->poll.sleep_max_us = 1000;
+	c->poll.intr = true;
+	c->poll.intr_timeout_ms = 100;
 	c->fdb_size = 65536;
 	c->fdb_aging_s = 300;
 	c->nat.ephemeral_lo = 32768;      /* Linux's ip_local_port_range, as Docker */
@@ -731,7 +733,8 @@ static int
 cfg_poll_section(struct cfg_parser *ps, const yaml_node_t *n)
 {
 	static const char *const keys[] = {
-		"mode", "spin_polls", "sleep_min_us", "sleep_max_us", NULL,
+		"mode", "spin_polls", "sleep_min_us", "sleep_max_us", "interrupts",
+		"interrupt_timeout_ms", NULL,
 	};
 	struct cfg_poll *poll = &ps->c->poll;
 	yaml_node_pair_t *p, *top;
@@ -760,6 +763,22 @@ cfg_poll_section(struct cfg_parser *ps, const yaml_node_t *n)
 				rc = cfg_fail(ps, cfg_line(v), path, "unknown poll mode "
 					      "\"%s\": use adaptive (sleep when idle) or busy "
 					      "(dedicated cores)", m);
+		} else if (strcmp(k, "interrupts") == 0) {
+			char m[16];
+
+			rc = cfg_str(ps, v, path, m, sizeof(m));
+			if (rc < 0)
+				return cfg_fail(ps, cfg_line(v), path, "expected auto or off");
+			if (strcmp(m, "auto") == 0)
+				poll->intr = true;
+			else if (strcmp(m, "off") == 0)
+				poll->intr = false;
+			else
+				rc = cfg_fail(ps, cfg_line(v), path, "unknown value \"%s\": use auto "
+					      "(block on RX interrupts when every queue of a worker "
+					      "has them) or off (always sleep on a timer)", m);
+		} else if (strcmp(k, "interrupt_timeout_ms") == 0) {
+			rc = cfg_u32(ps, v, path, 1, 60000, &poll->intr_timeout_ms);
 		} else if (strcmp(k, "spin_polls") == 0) {
 			rc = cfg_u32(ps, v, path, 0, 1000000000, &poll->spin_polls);
 		} else if (strcmp(k, "sleep_min_us") == 0) {

@@ -114,6 +114,8 @@ struct cfg_poll {
 	uint32_t spin_polls;              /* empty polls before the first sleep */
 	uint32_t sleep_min_us;            /* first sleep */
 	uint32_t sleep_max_us;            /* ceiling of the doubling sleeps */
+	bool intr;                        /* interrupts: auto (true) or off */
+	uint32_t intr_timeout_ms;         /* interrupt_timeout_ms: longest block */
 };
 
 /*

@@ -149,6 +149,8 @@ int ctl_route_state_register(struct ctl *c);
 
 /* neigh.c: the neighbour table (static entries; ARP-learned ones, neigh.h). */
 int ctl_neigh_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_neigh_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
+int ctl_neigh_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);
 
 /* status.c */
 int ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen);

@@ -78,6 +78,11 @@ static const char dpctl_usage_text[] =
 	"  route ls                DESTINATION GATEWAY NETWORK TYPE, as ip route\n"
 	"  route rm PREFIX/LEN     remove a static route\n"
 	"  neigh ls                ADDRESS MAC STATE NETWORK, as ip neigh\n"
+	"  neigh add ADDRESS MAC [--network NAME]\n"
+	"                          a static neighbour (PERMANENT: never aged, not\n"
+	"                          changed by ARP) on the uplink's or a bridge network\n"
+	"  neigh rm ADDRESS [--network NAME]\n"
+	"                          remove a static one, or forget a learned one\n"
 	"Cluster (etcd, Flannel's layout; the config's cluster: section):\n"
 	"  cluster status          etcd, state, our subnet, VTEP address and MAC, VNI, lease\n"
 	"  cluster ls              SUBNET PUBLIC-IP VTEP-MAC of every host, ours first\n"
@@ -390,8 +395,10 @@ dpctl_print_perf(json_t *res)
 		printf("  packets received:  %.0f (%.1f per busy loop)\n", rx,
 		       busy > 0 ? rx / busy : 0.0);
 		printf("  loops:             %.0f, %.0f busy (%.1f%%), %" JSON_INTEGER_FORMAT
-		       " idle sleeps\n", loops, busy, loops > 0 ? 100.0 * busy / loops : 0.0,
-		       json_integer_value(json_object_get(w, "sleeps")));
+		       " idle sleeps (%" JSON_INTEGER_FORMAT " blocked on interrupts)\n", loops,
+		       busy, loops > 0 ? 100.0 * busy / loops : 0.0,
+		       json_integer_value(json_object_get(w, "sleeps")),
+		       json_integer_value(json_object_get(w, "intr_sleeps")));
 		printf("  busy cycles:       %.0f (%.2f s at %.2f GHz), %.1f per packet\n", cyc,
 		       hz > 0 ? cyc / hz : 0.0, hz / 1e9, rx > 0 ? cyc / rx : 0.0);
 		dpctl_table_row(&t, shead);
@@ -549,7 +556,11 @@ dpctl_print_status(json_t *res)
 					i ? "," : "", json_integer_value(lc));
 	printf("workers:     %s (lcore%s %s)\n", dpctl_num(res, "workers", num, sizeof(num)),
 	       strchr(buf, ',') != NULL ? "s" : "", buf);
-	printf("poll mode:   %s\n", dpctl_str(res, "poll_mode"));
+	printf("poll mode:   %s", dpctl_str(res, "poll_mode"));
+	if (strcmp(dpctl_str(res, "poll_mode"), "adaptive") == 0 &&
+	    dpctl_str(res, "poll_wake")[0] != '\0')
+		printf(" (%s)", dpctl_str(res, "poll_wake"));
+	printf("\n");
 	printf("hugepages:   %s\n", json_is_true(json_object_get(res, "hugepages")) ?
 	       "yes" : "no");
 	if (json_is_object(up)) {
@@ -1112,6 +1123,51 @@ dpctl_print_neighs(json_t *res)
 	};
 
 	dpctl_print_list(res, cols, sizeof(cols) / sizeof(cols[0]));
+}
+
+/*
+ * neigh ls | neigh add ADDRESS [lladdr] MAC [--network NAME] |
+ * neigh rm ADDRESS [--network NAME] (ip neigh's words: show, del, lladdr).
+ */
+static void
+dpctl_parse_neigh(int argc, char **argv, struct dpctl_req *r)
+{
+	static const char usage[] = "dpctl neigh ls | neigh add ADDRESS MAC [--network NAME] | "
+		"neigh rm ADDRESS [--network NAME]";
+	const char *sub = argc > 0 ? argv[0] : "";
+	bool add = strcmp(sub, "add") == 0;
+	int n = 0;
+
+	if (strcmp(sub, "ls") == 0 || strcmp(sub, "show") == 0 || strcmp(sub, "list") == 0) {
+		r->cmd = "neigh.ls";
+		r->print = dpctl_print_neighs;
+		dpctl_positional(argc - 1, argv + 1, r, usage, NULL, 0, 0);
+		return;
+	}
+	if (!add && strcmp(sub, "rm") != 0 && strcmp(sub, "del") != 0)
+		dpctl_usage_error(usage, sub[0] ? "unknown neigh command \"%s\"" :
+				  "neigh needs a subcommand%s", sub);
+	r->cmd = add ? "neigh.add" : "neigh.rm";
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--network") == 0 || strcmp(argv[i], "--net") == 0) {
+			if (i + 1 >= argc)
+				dpctl_usage_error(usage, "--network needs a network name");
+			dpctl_set(r->args, "network", argv[++i]);
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			dpctl_usage_error(usage, "unknown option \"%s\"", argv[i]);
+		} else if (add && n == 1 && strcmp(argv[i], "lladdr") == 0) {
+			continue; /* ip neigh add ADDRESS lladdr MAC */
+		} else if (n < (add ? 2 : 1)) {
+			dpctl_set(r->args, n == 0 ? "address" : "mac", argv[i]);
+			n++;
+		} else {
+			dpctl_usage_error(usage, "unexpected argument \"%s\"", argv[i]);
+		}
+	}
+	if (n == 0)
+		dpctl_usage_error(usage, "neigh %s needs an ADDRESS", sub);
+	if (add && n == 1)
+		dpctl_usage_error(usage, "neigh add needs the neighbour's MAC after its address");
 }
 
 /* ---- cluster ---- */
@@ -1690,14 +1746,7 @@ dpctl_parse(int argc, char **argv, struct dpctl_req *r)
 	} else if (strcmp(cmd, "route") == 0) {
 		dpctl_parse_route(argc - 1, argv + 1, r);
 	} else if (strcmp(cmd, "neigh") == 0) {
-		const char *sub = argc > 1 ? argv[1] : "";
-
-		if (strcmp(sub, "ls") != 0 && strcmp(sub, "show") != 0)
-			dpctl_usage_error("dpctl neigh ls", sub[0] ? "unknown neigh command "
-					  "\"%s\"" : "neigh needs a subcommand%s", sub);
-		r->cmd = "neigh.ls";
-		r->print = dpctl_print_neighs;
-		dpctl_positional(argc - 2, argv + 2, r, "dpctl neigh ls", NULL, 0, 0);
+		dpctl_parse_neigh(argc - 1, argv + 1, r);
 	} else if (strcmp(cmd, "vxlan") == 0) {
 		dpctl_parse_vxlan(argc - 1, argv + 1, r);
 	} else if (strcmp(cmd, "cluster") == 0) {

@@ -433,6 +433,8 @@ static const struct srv_cmd dpnetd_cmds[] = {
 	{ "route.rm", ctl_route_rm },
 	{ "route.ls", ctl_route_ls },
 	{ "neigh.ls", ctl_neigh_ls },
+	{ "neigh.add", ctl_neigh_add },
+	{ "neigh.rm", ctl_neigh_rm },
 	{ "vxlan.peer.add", ctl_vxlan_peer_add },
 	{ "vxlan.peer.rm", ctl_vxlan_peer_rm },
 	{ "vxlan.peer.ls", ctl_vxlan_peer_ls },
@@ -670,6 +672,10 @@ main(int argc, char **argv)
 	poll.spin_polls = cfg.poll.spin_polls;
 	poll.sleep_min_us = cfg.poll.sleep_min_us;
 	poll.sleep_max_us = cfg.poll.sleep_max_us;
+	poll.intr = !cfg.poll.busy && cfg.poll.intr;
+	poll.intr_timeout_ms = cfg.poll.intr_timeout_ms;
+	/* Ports ask for RX interrupts only when a worker may block on them. */
+	port_set_rx_intr(poll.intr);
 	ctl.dp = dp_create(cfg.mbufs, ctl.n_workers, cfg.fdb_size, cfg.fdb_aging_s, &poll);
 	if (ctl.dp == NULL) {
 		rc = errno;
@@ -716,6 +722,7 @@ main(int argc, char **argv)
 	state_ports_register(dpnetd_port_restore, &ctl);
 	ctl_mac_state_register(&ctl);
 	ctl_route_state_register(&ctl);
+	ctl_neigh_state_register(&ctl);
 	ctl_vxlan_state_register(&ctl);
 	ctr_init(&ctl);
 	/* The host port last: it needs the uplink, wherever the file lists it. */

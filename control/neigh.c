@@ -36,6 +36,8 @@
 #include "dataplane/pkt.h"
 #include "ctl.h"
 #include "neigh.h"
+#include "network.h"
+#include "state.h"
 #include "util.h"
 
 enum neigh_state {
@@ -44,10 +46,12 @@ enum neigh_state {
 	NEIGH_S_STALE,          /* learned from a frame that was not an answer to us */
 	NEIGH_S_PROBE,          /* being confirmed with unicast requests */
 	NEIGH_S_FAILED,         /* unanswered: frames dropped until next_ms */
+	NEIGH_S_PERMANENT,      /* static, from `dpctl neigh add`: never aged, never
+	                         * changed by ARP (as ip neigh's nud permanent) */
 };
 
 static const char *const neigh_state_names[] = {
-	"INCOMPLETE", "REACHABLE", "STALE", "PROBE", "FAILED",
+	"INCOMPLETE", "REACHABLE", "STALE", "PROBE", "FAILED", "PERMANENT",
 };
 
 #define NEIGH_RETRY_MS 1000     /* one request per second at most */
@@ -485,8 +489,9 @@ ctl_neigh_arp(struct ctl *c, uint16_t domain, struct rte_mbuf *m, uint64_t now_m
 	    !rte_is_valid_assigned_ether_addr(&sha))
 		goto out;
 	e = neigh_find(domain, sip);
-	if (e == NULL)
-		goto out; /* nothing pending or known: no entry (Linux's arp_accept=0) */
+	if (e == NULL || e->state == NEIGH_S_PERMANENT)
+		goto out; /* nothing pending or known: no entry (Linux's arp_accept=0);
+		           * a static entry is the operator's word, not ARP's */
 	if (op == RTE_ARP_OP_REPLY && tip == nv->gw_ip)
 		neigh_learn(c, e, &sha, true, now_ms);
 	else if ((op == RTE_ARP_OP_REQUEST && (tip == nv->gw_ip || tip == sip)) ||
@@ -721,4 +726,407 @@ ctl_neigh_ls(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 		return -ENOMEM;
 	*result = arr;
 	return 0;
+}
+
+/* ---- static neighbours: neigh.add, neigh.rm, the "neighbours" state ---- */
+
+/*
+ * Where a static neighbour may live, as an operator means it: the uplink's
+ * network (a NIC uplink: routers and hosts there that do not answer ARP, or
+ * whose answer should not be trusted) or a bridge network (a VM or device on a
+ * plain port with a fixed address, which routing could not reach otherwise:
+ * bridge networks do not resolve, their neighbours are containers). Not an
+ * overlay (its remote hosts come from peers and the cluster), not TAP mode's
+ * uplink (its only neighbour is the host, installed by dpnet).
+ */
+static int
+neigh_static_where(struct ctl *c, uint32_t ip, const char *netname, bool add, uint16_t *domain,
+		   char *err, size_t errlen)
+{
+	/* The uplink's address and subnet, as the view has them (the uplink's
+	 * domain: dpnet's address is its "gateway"; NIC mode resolves). */
+	const struct dp_net_view *u = &dp_view_get(c->dp)->nets[NET_DOMAIN_UPLINK];
+	uint32_t up_addr = u->gw_ip;
+	uint8_t up_len = u->prefix_len;
+	struct net *n = NULL;
+	char a[16];
+
+	cfg_format_ip(ip, a, sizeof(a));
+	if (netname[0] != '\0') {
+		n = net_find(c->nets, netname);
+		if (n == NULL)
+			return ctl_fail(err, errlen, -ENOENT, "no network \"%s\": see 'dpctl network "
+					"ls' (omit --network for the uplink's network)", netname);
+		if (n->driver != NET_DRIVER_BRIDGE || n->domain == NET_DOMAIN_NONE)
+			return ctl_fail(err, errlen, -EINVAL, "network %s has no subnet of its own "
+					"(driver %s): neighbours live in bridge networks and "
+					"the uplink's network", n->name,
+					n->driver == NET_DRIVER_HOST ? "host" : "null");
+		if (((ip ^ n->subnet) & cfg_prefix_mask(n->prefix_len)) != 0)
+			return ctl_fail(err, errlen, -EINVAL, "%s is not in network %s's subnet "
+					"%s/%u", a, n->name, cfg_format_ip(n->subnet, (char[16]){0},
+					16), n->prefix_len);
+	} else if (up_addr != 0 && ((ip ^ up_addr) & cfg_prefix_mask(up_len)) == 0) {
+		if (!(u->flags & DP_NET_F_RESOLVE))
+			return ctl_fail(err, errlen, -EINVAL, "%s is on TAP mode's link to the host "
+					"(dpnet0): its only neighbour is the host, which dpnet "
+					"installs itself", a);
+		*domain = NET_DOMAIN_UPLINK;
+		return 0;
+	} else {
+		for (uint16_t d = 0; d < NET_MAX; d++) {
+			struct net *m = net_by_domain(c->nets, d);
+
+			if (m != NULL && m->driver == NET_DRIVER_BRIDGE && m->subnet != 0 &&
+			    ((ip ^ m->subnet) & cfg_prefix_mask(m->prefix_len)) == 0) {
+				n = m;
+				break;
+			}
+		}
+		if (n == NULL)
+			return ctl_fail(err, errlen, -EINVAL, "%s is on no connected subnet (the "
+					"uplink's%s or a bridge network's): a neighbour must be "
+					"on a link of ours", a, up_addr != 0 ? "" : ", and there "
+					"is no uplink address yet");
+	}
+	if (n->vni != 0)
+		return ctl_fail(err, errlen, -EINVAL, "network %s is an overlay: its remote hosts "
+				"come from its VXLAN peers (dpctl vxlan peer) and the cluster",
+				n->name);
+	if (ip == n->subnet || (n->prefix_len < 31 &&
+				ip == (n->subnet | ~cfg_prefix_mask(n->prefix_len))))
+		return ctl_fail(err, errlen, -EINVAL, "%s is the network or broadcast address of "
+				"network %s", a, n->name);
+	/* Outside the addresses handed to containers: IPAM never gives it out
+	 * then, and a container asking for it with --ip is refused (uplink.c). */
+	if (add && (n->ip_range_len == 0 ||
+		    ((ip ^ n->ip_range) & cfg_prefix_mask(n->ip_range_len)) == 0))
+		return ctl_fail(err, errlen, -EINVAL, "%s is in network %s's container range %s/%u: "
+				"a static neighbour in a bridge network must be outside it "
+				"(create the network with --ip-range to leave room)", a, n->name,
+				cfg_format_ip(n->ip_range_len != 0 ? n->ip_range : n->subnet,
+					      (char[16]){0}, 16),
+				n->ip_range_len != 0 ? n->ip_range_len : n->prefix_len);
+	*domain = n->domain;
+	return 0;
+}
+
+struct neigh_probe {
+	uint16_t domain;     /* wanted */
+	uint32_t ip;
+	bool found;
+};
+
+static int
+neigh_probe_cb(uint16_t domain, uint32_t ip, const struct rte_ether_addr *mac, void *arg)
+{
+	struct neigh_probe *p = arg;
+
+	(void)mac;
+	if (domain == p->domain && ip == p->ip) {
+		p->found = true;
+		return 1; /* stop */
+	}
+	return 0;
+}
+
+/* Is (domain, ip) in the data plane's neighbour table? */
+static bool
+neigh_in_dp(struct ctl *c, uint16_t domain, uint32_t ip)
+{
+	struct neigh_probe p = { .domain = domain, .ip = ip, .found = false };
+
+	l3_neigh_walk(c->dp, neigh_probe_cb, &p);
+	return p.found;
+}
+
+/* Is ip dpnet's own in domain, or a container's there? Why, in err. */
+static int
+neigh_static_taken(struct ctl *c, uint16_t domain, uint32_t ip, char *err, size_t errlen)
+{
+	const struct dp_view *v = dp_view_get(c->dp);
+	char a[16];
+
+	cfg_format_ip(ip, a, sizeof(a));
+	if (domain < DP_MAX_DOMAINS && ip == v->nets[domain].gw_ip)
+		return ctl_fail(err, errlen, -EINVAL, "%s is dpnet's own address there", a);
+	if (domain != NET_DOMAIN_UPLINK) {
+		struct net *n = net_by_domain(c->nets, domain);
+
+		for (unsigned int i = 0; n != NULL && i < n->n_eps; i++)
+			if (n->eps[i].ip == ip)
+				return ctl_fail(err, errlen, -EEXIST, "%s is container %s's address "
+						"in network %s: dpnet knows its MAC", a,
+						n->eps[i].name, n->name);
+	}
+	return 0;
+}
+
+/* The entry for a static neighbour: converted from a learned or pending one
+ * (its held frames leave now), or a new slot. NULL: table full. */
+static struct neigh_ent *
+neigh_static_set(struct ctl *c, uint16_t domain, uint32_t ip, const struct rte_ether_addr *mac,
+		 char *err, size_t errlen)
+{
+	struct neigh_ent *e = neigh_find(domain, ip);
+	char a[16];
+	int rc;
+
+	cfg_format_ip(ip, a, sizeof(a));
+	rc = l3_neigh_add(c->dp, domain, ip, mac);
+	if (rc < 0) {
+		ctl_fail(err, errlen, rc, "cannot add the neighbour %s: the data plane's "
+			 "neighbour table is full (%u entries)", a, l3_neigh_count(c->dp));
+		return NULL;
+	}
+	if (e == NULL)
+		e = neigh_new(domain, ip, ctl_mono_ms());
+	if (e == NULL) {
+		l3_neigh_del(c->dp, domain, ip);
+		ctl_fail(err, errlen, -ENOSPC, "cannot add the neighbour %s: %u neighbours are "
+			 "known or static already (the most there can be)", a, NEIGH_MAX);
+		return NULL;
+	}
+	rte_ether_addr_copy(mac, &e->mac);
+	e->state = NEIGH_S_PERMANENT;
+	e->tries = 0;
+	e->next_ms = UINT64_MAX; /* never aged (ctl_neigh_tick) */
+	neigh_release(c, e);
+	return e;
+}
+
+static json_t *
+neigh_static_json(struct ctl *c, const struct neigh_ent *e)
+{
+	char a[16], ms[24];
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:i}", "address",
+			 cfg_format_ip(e->ip, a, sizeof(a)), "mac",
+			 ctl_format_mac(e->mac.addr_bytes, ms, sizeof(ms)), "state",
+			 neigh_state_names[e->state], "network", neigh_network(c, e->domain),
+			 "domain", (int)e->domain);
+}
+
+/* The address and network arguments of neigh.add and neigh.rm. */
+static int
+neigh_static_args(struct ctl *c, json_t *args, bool add, uint32_t *ip, uint16_t *domain,
+		  char *err, size_t errlen)
+{
+	char addr[64], netname[CFG_NET_NAME_MAX];
+	int rc;
+
+	rc = ctl_arg_str(args, "address", true, addr, sizeof(addr), err, errlen);
+	if (rc == 0)
+		rc = ctl_arg_str(args, "network", false, netname, sizeof(netname), err, errlen);
+	if (rc < 0)
+		return rc;
+	if (cfg_parse_ip(addr, ip) < 0 || *ip == 0 || (*ip >> 28) >= 14)
+		return ctl_fail(err, errlen, -EINVAL, "invalid neighbour address \"%s\": write a "
+				"unicast IPv4 address, e.g. 192.0.2.10", addr);
+	return neigh_static_where(c, *ip, netname, add, domain, err, errlen);
+}
+
+/* neigh.add {address, mac, network?} */
+int
+ctl_neigh_add(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	static const char *const allowed[] = { "address", "mac", "network", NULL };
+	struct rte_ether_addr mac;
+	struct neigh_ent *e;
+	char macstr[64], a[16], ms[24], what[64];
+	uint32_t ip;
+	uint16_t domain;
+	int rc;
+
+	rc = ctl_args_allowed(args, "neigh.add", allowed, err, errlen);
+	if (rc == 0)
+		rc = ctl_arg_str(args, "mac", true, macstr, sizeof(macstr), err, errlen);
+	if (rc == 0)
+		rc = neigh_static_args(c, args, true, &ip, &domain, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (rte_ether_unformat_addr(macstr, &mac) != 0 || !rte_is_valid_assigned_ether_addr(&mac))
+		return ctl_fail(err, errlen, -EINVAL, "invalid MAC \"%s\": write a unicast, "
+				"non-zero address, e.g. 02:00:c0:00:02:0a", macstr);
+	rc = neigh_static_taken(c, domain, ip, err, errlen);
+	if (rc < 0)
+		return rc;
+	cfg_format_ip(ip, a, sizeof(a));
+	e = neigh_find(domain, ip);
+	if (e != NULL && e->state == NEIGH_S_PERMANENT)
+		return ctl_fail(err, errlen, -EEXIST, "%s is a static neighbour already (at %s): "
+				"remove it first with 'dpctl neigh rm %s'", a,
+				ctl_format_mac(e->mac.addr_bytes, ms, sizeof(ms)), a);
+	if (e == NULL && neigh_in_dp(c, domain, ip))
+		return ctl_fail(err, errlen, -EEXIST, "%s is a neighbour dpnet installs itself "
+				"(the host side, or a remote host of the cluster): it cannot be "
+				"made static", a);
+	e = neigh_static_set(c, domain, ip, &mac, err, errlen);
+	if (e == NULL)
+		return -ENOSPC;
+	snprintf(what, sizeof(what), "neighbour %s not added", a);
+	rc = state_commit(what, err, errlen);
+	if (rc < 0) {
+		/* Not kept: a neighbour that was learned before is simply resolved
+		 * again at its next frame. */
+		l3_neigh_del(c->dp, domain, ip);
+		neigh_free(e);
+		return rc;
+	}
+	CTL_LOG(INFO, "static neighbour %s is at %s (domain %u)", a,
+		ctl_format_mac(mac.addr_bytes, ms, sizeof(ms)), domain);
+	*result = neigh_static_json(c, e);
+	return *result != NULL ? 0 : -ENOMEM;
+}
+
+/* neigh.rm {address, network?}: a static neighbour, or forget a learned one
+ * (it is resolved again at the next frame, as ip neigh del). */
+int
+ctl_neigh_rm(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
+{
+	static const char *const allowed[] = { "address", "network", NULL };
+	struct neigh_ent *e, gone;
+	char a[16], what[64], why[256];
+	uint32_t ip;
+	uint16_t domain;
+	int rc;
+
+	rc = ctl_args_allowed(args, "neigh.rm", allowed, err, errlen);
+	if (rc == 0)
+		rc = neigh_static_args(c, args, false, &ip, &domain, err, errlen);
+	if (rc < 0)
+		return rc;
+	cfg_format_ip(ip, a, sizeof(a));
+	e = neigh_find(domain, ip);
+	if (e == NULL) {
+		if (neigh_in_dp(c, domain, ip)) {
+			rc = neigh_static_taken(c, domain, ip, err, errlen);
+			if (rc < 0)
+				return ctl_fail(err, errlen, -EPERM, "%s: it goes with its container "
+						"(dpctl disconnect or rm), not with neigh rm",
+						(snprintf(why, sizeof(why), "%s", err), why));
+			return ctl_fail(err, errlen, -EPERM, "%s is a neighbour dpnet installs "
+					"itself (the host side, or a remote host of the cluster): "
+					"it goes with them, not with neigh rm", a);
+		}
+		return ctl_fail(err, errlen, -ENOENT, "no neighbour %s in %s: see 'dpctl neigh ls'",
+				a, neigh_network(c, domain));
+	}
+	gone = *e;
+	if (e->state != NEIGH_S_INCOMPLETE && e->state != NEIGH_S_FAILED)
+		l3_neigh_del(c->dp, domain, ip);
+	neigh_free(e);
+	if (gone.state == NEIGH_S_PERMANENT) {
+		snprintf(what, sizeof(what), "neighbour %s not removed", a);
+		rc = state_commit(what, err, errlen);
+		if (rc < 0) {
+			if (neigh_static_set(c, domain, ip, &gone.mac, why, sizeof(why)) == NULL)
+				state_err_append(err, errlen, "it was removed all the same and could "
+						 "not be added again (%s): it comes back after a "
+						 "restart", why);
+			return rc;
+		}
+	}
+	CTL_LOG(INFO, "neighbour %s (domain %u, %s) removed", a, domain,
+		neigh_state_names[gone.state]);
+	*result = json_pack("{s:s, s:s, s:s}", "address", a, "network",
+			    neigh_network(c, domain), "state", neigh_state_names[gone.state]);
+	return *result != NULL ? 0 : -ENOMEM;
+}
+
+bool
+ctl_neigh_is_static(uint16_t domain, uint32_t ip)
+{
+	const struct neigh_ent *e = neigh_find(domain, ip);
+
+	return e != NULL && e->state == NEIGH_S_PERMANENT;
+}
+
+int
+ctl_neigh_busy(struct ctl *c, uint16_t domain, const char *what, char *err, size_t errlen)
+{
+	char a[16];
+
+	for (unsigned int i = 0; nc.n > 0 && i < NEIGH_MAX; i++) {
+		const struct neigh_ent *e = &nc.ents[i];
+
+		if (!e->used || e->domain != domain || e->state != NEIGH_S_PERMANENT)
+			continue;
+		cfg_format_ip(e->ip, a, sizeof(a));
+		return ctl_fail(err, errlen, -EBUSY, "the static neighbour %s is in %s: remove "
+				"it first with 'dpctl neigh rm %s%s%s'", a, what, a,
+				domain == NET_DOMAIN_UPLINK ? "" : " --network ",
+				domain == NET_DOMAIN_UPLINK ? "" : neigh_network(c, domain));
+	}
+	return 0;
+}
+
+/* State: [{address, mac, network?}] - the static neighbours. */
+static json_t *
+neigh_state_dump(void *arg)
+{
+	struct ctl *c = arg;
+	json_t *arr = json_array();
+
+	for (unsigned int i = 0; arr != NULL && i < NEIGH_MAX; i++) {
+		const struct neigh_ent *e = &nc.ents[i];
+		char a[16], ms[24];
+		json_t *o;
+
+		if (!e->used || e->state != NEIGH_S_PERMANENT)
+			continue;
+		o = json_pack("{s:s, s:s}", "address", cfg_format_ip(e->ip, a, sizeof(a)), "mac",
+			      ctl_format_mac(e->mac.addr_bytes, ms, sizeof(ms)));
+		if (o != NULL && e->domain != NET_DOMAIN_UPLINK)
+			json_object_set_new(o, "network", json_string(neigh_network(c, e->domain)));
+		if (o == NULL || json_array_append_new(arr, o) < 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	return arr;
+}
+
+static int
+neigh_state_restore(void *arg, json_t *val, char *err, size_t errlen)
+{
+	struct ctl *c = arg;
+	size_t i;
+	json_t *o;
+
+	if (!json_is_array(val)) {
+		snprintf(err, errlen, "\"neighbours\" is not an array");
+		return -EINVAL;
+	}
+	json_array_foreach(val, i, o) {
+		const char *addr = json_string_value(json_object_get(o, "address"));
+		const char *macstr = json_string_value(json_object_get(o, "mac"));
+		const char *netname = json_string_value(json_object_get(o, "network"));
+		struct rte_ether_addr mac;
+		char why[512] = "";
+		uint32_t ip = 0;
+		uint16_t domain;
+
+		if (addr == NULL || macstr == NULL || cfg_parse_ip(addr, &ip) < 0 ||
+		    rte_ether_unformat_addr(macstr, &mac) != 0 ||
+		    !rte_is_valid_assigned_ether_addr(&mac)) {
+			state_log(STATE_LOG_WARNING, "state: neighbours[%zu] is malformed: skipped",
+				  i);
+			continue;
+		}
+		if (neigh_static_where(c, ip, netname != NULL ? netname : "", true, &domain, why,
+				       sizeof(why)) < 0 ||
+		    neigh_static_taken(c, domain, ip, why, sizeof(why)) < 0 ||
+		    neigh_static_set(c, domain, ip, &mac, why, sizeof(why)) == NULL)
+			state_log(STATE_LOG_WARNING, "state: neighbour %s not restored: %s", addr,
+				  why);
+	}
+	return 0;
+}
+
+int
+ctl_neigh_state_register(struct ctl *c)
+{
+	return state_register("neighbours", STATE_ORDER_NEIGH, neigh_state_dump,
+			      neigh_state_restore, c);
 }

@@ -48,6 +48,8 @@
 #ifndef DPNET_CTL_NEIGH_H
 #define DPNET_CTL_NEIGH_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -97,6 +99,25 @@ void ctl_neigh_announce(struct ctl *c, uint16_t domain, uint16_t port, uint32_t 
 			const struct rte_ether_addr *mac);
 /* The domain goes (the uplink is removed): its learned entries and held frames. */
 void ctl_neigh_flush(struct ctl *c, uint16_t domain);
+
+/*
+ * Static neighbours (`dpctl neigh add ADDRESS MAC [--network NAME]`, `neigh
+ * rm`): PERMANENT entries of the cache, never aged and never changed by ARP
+ * (as ip neigh's nud permanent), in the uplink's network (NIC mode) or a plain
+ * bridge network (a device on a port of its own with a fixed address: bridge
+ * networks do not resolve). Adding one over a learned or pending entry
+ * replaces it and sends the frames held for it. Saved in the state section
+ * "neighbours" and restored. Refused: dpnet's own addresses, a container's,
+ * entries dpnet installs (the host side, cluster hosts), overlays, TAP mode's
+ * host link, the network and broadcast addresses. While one is in a network
+ * (or the uplink's), that network (the uplink) cannot be removed
+ * (ctl_neigh_busy), and no container can take its address (ctl_neigh_is_static).
+ * `neigh rm` of a learned entry forgets it (resolved again at the next frame).
+ */
+bool ctl_neigh_is_static(uint16_t domain, uint32_t ip);
+/* 0, or -EBUSY with why when static neighbours are in domain ("what" names it). */
+int ctl_neigh_busy(struct ctl *c, uint16_t domain, const char *what, char *err, size_t errlen);
+int ctl_neigh_state_register(struct ctl *c);
 /* The "neigh" object of stats. */
 json_t *ctl_neigh_stats_json(void);
 

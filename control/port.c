@@ -28,6 +28,7 @@
 #include "drivers/vtap.h"
 #include "container.h"
 #include "ctl.h"
+#include "neigh.h"
 #include "state.h"
 #include "uplink.h"
 #include "util.h"
@@ -38,6 +39,7 @@ _Static_assert(CFG_NET_NAME_MAX == PORT_NET_MAX, "network name sizes differ");
 _Static_assert(CFG_DEVARGS_MAX == PORT_DEVARGS_MAX, "devargs sizes differ");
 _Static_assert(CFG_IFACE_MAX == sizeof(((struct port_spec *)0)->iface), "iface sizes differ");
 _Static_assert(NET_DOMAIN_NONE == DP_DOMAIN_NONE, "domain none differs");
+_Static_assert(PORT_MAX_RXQ >= DP_MAX_WORKERS, "a port has up to one RX queue per worker");
 _Static_assert(NET_MAX <= DP_MAX_DOMAINS, "more networks than bridge domains");
 _Static_assert((int)DP_ROLE_ACCESS == (int)PORT_ROLE_ACCESS &&
 	       (int)DP_ROLE_UPLINK == (int)PORT_ROLE_UPLINK &&
@@ -116,9 +118,15 @@ ctl_view_add(struct dp_view *v, uint16_t n_workers, const struct port *p)
 	for (uint16_t q = 0; q < (p->n_rxq ? p->n_rxq : 1); q++) {
 		uint16_t w = (uint16_t)((id + q) % n_workers);
 
-		v->rxq[w][v->n_rxq[w]].port_id = id;
-		v->rxq[w][v->n_rxq[w]].queue_id = q;
-		v->rxq[w][v->n_rxq[w]].vtap = p->vtap;
+		/* Whole entry: the slot may hold a removed queue's fields. */
+		v->rxq[w][v->n_rxq[w]] = (struct dp_rxq){
+			.port_id = id, .queue_id = q,
+			.wake_fd = q < PORT_MAX_RXQ ? p->wake_fd[q] : -1,
+			.wake_eventfd = q < PORT_MAX_RXQ && p->wake_eventfd[q],
+			.wake_sig = q < PORT_MAX_RXQ ? p->wake_sig[q] : 0,
+			.wake_kick = q < PORT_MAX_RXQ ? p->wake_kick[q] : NULL,
+			.vtap = p->vtap,
+		};
 		v->n_rxq[w]++;
 	}
 }
@@ -448,6 +456,9 @@ ctl_port_del(struct ctl *c, json_t *args, json_t **result, char *err, size_t err
 	p = port_find(name);
 	if (p != NULL && p->spec.role == PORT_ROLE_UPLINK) {
 		rc = ctl_route_busy(c, NET_DOMAIN_UPLINK, "the uplink", err, errlen);
+		if (rc == 0)
+			rc = ctl_neigh_busy(c, NET_DOMAIN_UPLINK, "the uplink's network", err,
+					    errlen);
 		if (rc < 0)
 			return rc;
 		if (uplink_host_port() != NULL)

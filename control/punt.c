@@ -22,11 +22,16 @@
 #include "ctl.h"
 #include "neigh.h"
 
-/* neigh.c's transmit function: the workers send what is on dp->inject. */
+/* neigh.c's transmit function: the workers send what is on dp->inject. A
+ * worker blocked on its RX interrupts would not look before its timeout:
+ * wake it (no system call unless one is blocked). */
 static int
 punt_xmit(struct ctl *c, struct rte_mbuf *m)
 {
-	return rte_ring_sp_enqueue(c->dp->inject, m) == 0 ? 0 : -ENOBUFS;
+	if (rte_ring_sp_enqueue(c->dp->inject, m) != 0)
+		return -ENOBUFS;
+	dp_wake(c->dp);
+	return 0;
 }
 
 void

@@ -55,6 +55,8 @@
 #define STATE_ORDER_VXLAN 22        /* static VXLAN peers: after the networks and the
                                      * uplink (a peer may not be our own address) */
 #define STATE_ORDER_ROUTES 25       /* static routes: after the uplink and the networks */
+#define STATE_ORDER_NEIGH 27        /* static neighbours: after the uplink and the networks,
+                                     * before the containers (whose addresses they avoid) */
 #define STATE_ORDER_CONTAINERS 30
 #define STATE_ORDER_PENDING 35       /* containers being made or removed at a crash */
 #define STATE_ORDER_MACS 40         /* static MACs sit behind ports and container ports */

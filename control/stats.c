@@ -87,11 +87,12 @@ stats_workers(const struct ctl *c)
 				goto oom;
 			}
 		}
-		o = json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:f, s:o}",
+		o = json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o}",
 			      "worker", (int)w, "lcore", (int)c->lcores[w],
 			      "loops", (json_int_t)k->loops,
 			      "busy_loops", (json_int_t)k->busy_loops,
 			      "sleeps", (json_int_t)k->sleeps,
+			      "intr_sleeps", (json_int_t)k->intr_sleeps,
 			      "busy_cycles", (json_int_t)k->busy_cycles,
 			      "rx_pkts", (json_int_t)rx,
 			      "cycles_per_pkt", rx ? (double)k->busy_cycles / (double)rx : 0.0,

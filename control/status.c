@@ -20,12 +20,43 @@
 #include "state.h"
 #include "uplink.h"
 
+/*
+ * How idle workers wait: timer sleeps when poll.interrupts is off, else
+ * "interrupt wake on N/M queues, K/W workers block" from the current view: a
+ * worker blocks on interrupts only when all its queues have a wake fd
+ * (dataplane/worker.c), the others sleep on the timer. K is what the workers
+ * last built their wait for (they catch up with a new view when idle).
+ */
+static void
+status_wake(const struct ctl *c, char *buf, size_t len)
+{
+	const struct dp_view *v = dp_view_get(c->dp);
+	unsigned int nq = 0, nw = 0, blocking = 0;
+
+	if (c->dp->poll.busy) {
+		snprintf(buf, len, "none (busy)");
+		return;
+	}
+	for (uint16_t w = 0; w < c->dp->n_workers; w++) {
+		for (uint16_t q = 0; q < v->n_rxq[w]; q++)
+			nw += v->rxq[w][q].wake_fd >= 0;
+		nq += v->n_rxq[w];
+		blocking += __atomic_load_n(&c->dp->workers[w]->intr_active, __ATOMIC_RELAXED);
+	}
+	if (!c->dp->poll.intr)
+		snprintf(buf, len, "timer sleeps: poll.interrupts off");
+	else
+		snprintf(buf, len, "interrupt wake on %u/%u queues, %u/%u workers block", nw, nq,
+			 blocking, c->dp->n_workers);
+}
+
 int
 ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen)
 {
 	static const char *const allowed[] = { NULL };
 	struct port *ports[RTE_MAX_ETHPORTS];
 	json_t *res, *lcores, *uplink = NULL;
+	char wake[96];
 	unsigned int n;
 	int rc;
 
@@ -63,6 +94,8 @@ ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 			"clients", (int)srv_clients(c->srv));
 	if (res == NULL)
 		return -ENOMEM;
+	status_wake(c, wake, sizeof(wake));
+	json_object_set_new(res, "poll_wake", json_string(wake));
 	json_object_set_new(res, "eal_args", json_string(c->eal_line));
 	json_object_set_new(res, "state_file", json_string(state_path()));
 	json_object_set_new(res, "state_error", json_string(state_last_error()));

@@ -257,6 +257,11 @@ uplink_ep_add(void *arg, struct net *n, const struct net_endpoint *ep, char *err
 	int rc;
 
 	memcpy(mac.addr_bytes, ep->mac, sizeof(mac.addr_bytes));
+	if (ep->ip != 0 && ctl_neigh_is_static(n->domain, ep->ip))
+		return ctl_fail(err, errlen, -EADDRINUSE, "address %s in network %s is a static "
+				"neighbour (dpctl neigh ls): choose another --ip, or remove it "
+				"with 'dpctl neigh rm %s --network %s'",
+				uplink_ip(ep->ip, a, sizeof(a)), n->name, a, n->name);
 	rc = l3_neigh_add(c->dp, n->domain, ep->ip, &mac);
 	if (rc < 0)
 		snprintf(err, errlen, "cannot add the neighbour %s of %s in network %s: %s",
@@ -279,7 +284,9 @@ uplink_net_busy(void *arg, struct net *n, char *err, size_t errlen)
 	char what[CFG_NET_NAME_MAX + 16];
 
 	snprintf(what, sizeof(what), "network %s", n->name);
-	return ctl_route_busy(arg, n->domain, what, err, errlen);
+	if (ctl_route_busy(arg, n->domain, what, err, errlen) < 0)
+		return -EBUSY;
+	return ctl_neigh_busy(arg, n->domain, what, err, errlen);
 }
 
 /* net_hooks.static_peers / static_peer_add: an overlay's static peers (vxlan.c). */

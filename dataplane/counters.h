@@ -120,6 +120,7 @@ struct dp_counters {
 	uint64_t loops;                                 /* worker loop iterations */
 	uint64_t busy_loops;                            /* iterations that got packets */
 	uint64_t sleeps;                                /* idle sleeps taken */
+	uint64_t intr_sleeps;                           /* of which blocked on wake fds */
 	uint64_t busy_cycles;                           /* TSC in iterations with packets */
 	uint64_t routed;                                /* frames routed (L3 stage to l2out) */
 	uint64_t arp_replies;                           /* ARP replies for gateway addresses */

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -68,6 +70,13 @@ dp_ctx_create(struct dp *dp, uint16_t worker_id)
 	ctx->l3 = dp->l3;
 	ctx->worker_id = worker_id;
 	ctx->view = dp->view;
+	/* Without it the worker only sleeps on a timer (worker.c); not fatal. */
+	ctx->wake_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ctx->wake_efd < 0)
+		DP_LOG(WARNING, "worker %u: no eventfd (%s): it will not block on interrupts\n",
+		       worker_id, strerror(errno));
+	ctx->epfd = -1;
+	ctx->ep_gen = UINT64_MAX;
 	/* An empty cache entry must match no key: all ones has domain 0xFFFF, which
 	 * no MAC-table entry has (key 0 is a real key: domain 0, MAC 0). */
 	for (unsigned int i = 0; i < DP_BR_CACHE; i++)
@@ -89,6 +98,8 @@ dp_ctx_free(struct lcore_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
+	if (ctx->wake_efd >= 0)
+		close(ctx->wake_efd);
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
 		rte_free(ctx->txb[p]);
 	rte_free(ctx);
@@ -219,10 +230,35 @@ dp_start(struct dp *dp, const unsigned int *lcores, uint16_t n)
 	return 0;
 }
 
+/*
+ * The control side of worker.c's blocking: whatever control changed before
+ * (dp->inject, dp->view, dp->quit) is ordered before the load of each
+ * worker's blocked flag by the fence, as the worker's store of that flag is
+ * ordered before its last look at those by its own fence (worker.c): either
+ * the worker sees the change and does not block, or we see it blocking and
+ * write its eventfd. Workers that are polling or sleeping on a timer cost no
+ * system call here.
+ */
+void
+dp_wake(struct dp *dp)
+{
+	const uint64_t one = 1;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (uint16_t w = 0; w < dp->n_workers; w++) {
+		struct lcore_ctx *ctx = dp->workers[w];
+
+		if (ctx->wake_efd >= 0 && __atomic_load_n(&ctx->blocked, __ATOMIC_RELAXED) &&
+		    write(ctx->wake_efd, &one, sizeof(one)) != sizeof(one) && errno != EAGAIN)
+			DP_LOG(WARNING, "cannot wake worker %u: %s\n", w, strerror(errno));
+	}
+}
+
 void
 dp_stop(struct dp *dp)
 {
 	__atomic_store_n(&dp->quit, true, __ATOMIC_RELAXED);
+	dp_wake(dp);
 	for (uint16_t w = 0; w < dp->n_launched; w++)
 		rte_eal_wait_lcore(dp->workers[w]->lcore_id);
 	dp->n_launched = 0;
@@ -279,6 +315,9 @@ dp_view_publish(struct dp *dp, struct dp_view *v)
 	dp_view_derive(v);
 	v->generation = dp_view_get(dp)->generation + 1;
 	old = __atomic_exchange_n(&dp->view, (const struct dp_view *)v, __ATOMIC_RELEASE);
+	/* A blocked worker must see its new queues (and wake fds) now, not at its
+	 * timeout; the grace period below does not wait for it (it is offline). */
+	dp_wake(dp);
 	/* Every worker has finished the loop that might still use old. */
 	rte_rcu_qsbr_synchronize(dp->qs, RTE_QSBR_THRID_INVALID);
 	rte_free((void *)(uintptr_t)old);

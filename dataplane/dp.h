@@ -61,6 +61,15 @@ struct dp_rxq {
 	uint16_t queue_id;    /* RX queue of that port */
 	struct vtap *vtap;    /* a vtap port (drivers/vtap.h): the worker reads its
 	                       * TAP into the ring before polling; NULL otherwise */
+	int wake_fd;          /* readable when frames wait on the queue (its RX
+	                       * interrupt, armed by rte_eth_dev_rx_intr_enable):
+	                       * an idle worker blocks on it (worker.c); -1: the
+	                       * queue cannot interrupt */
+	bool wake_eventfd;    /* wake_fd is an eventfd whose counter the worker reads
+	                       * after it fired (vfio); false for a TAP's own fd */
+	int wake_sig;         /* with wake_kick: net_tap's RX trigger (drivers/port.c) */
+	void (*wake_kick)(int); /* called (wake_sig) after wake_fd woke the worker, so
+	                         * that net_tap reads the queue; NULL: nothing to do */
 };
 
 /* The routed side of a domain (a network): its gateway, owned by dpnet. */
@@ -110,6 +119,9 @@ struct dp_poll_params {
 	uint32_t spin_polls;       /* empty polls before the first sleep */
 	uint32_t sleep_min_us;     /* first sleep */
 	uint32_t sleep_max_us;     /* ceiling of the doubling sleeps */
+	bool intr;                 /* adaptive: a worker whose every queue has a wake
+	                            * fd blocks on them instead of sleeping (worker.c) */
+	uint32_t intr_timeout_ms;  /* longest such block (a missed wake costs this) */
 };
 
 /* What a TX buffer's error callback needs to count the frames a port refused. */
@@ -158,6 +170,16 @@ struct lcore_ctx {
 	uint16_t vx_ip_id;                     /* IP id of the next VXLAN packet sent
 	                                        * without DF (vxlan.c) */
 	struct nat_counters *nat_cnt;          /* this worker's NAT counters (nat.h) */
+	/* Interrupt wake (worker.c), off the packet path: */
+	int wake_efd;                          /* eventfd control writes (dp_wake) */
+	int epfd;                              /* epoll set of wake_efd and the queues'
+	                                        * wake fds; -1 until built */
+	uint64_t ep_gen;                       /* view generation it was built for */
+	bool ep_ok;                            /* every queue of that view has a wake fd */
+	uint32_t blocked;                      /* about to block or blocked in epoll_wait:
+	                                        * dp_wake writes wake_efd (atomic) */
+	uint32_t intr_active;                  /* the last view let us block: status reads
+	                                        * it (atomic) */
 	struct dp_counters cnt;                /* this worker's counters */
 };
 
@@ -201,6 +223,10 @@ struct dp {
 struct dp *dp_create(uint32_t n_mbufs, uint16_t n_workers, uint32_t fdb_size,
 		     uint32_t fdb_age_s, const struct dp_poll_params *poll);
 void dp_destroy(struct dp *dp);
+
+/* Control thread: wake the workers blocked on their wake fds (worker.c), after
+ * putting something on dp->inject or publishing a view (dp_view_publish does). */
+void dp_wake(struct dp *dp);
 
 /* Start one worker per listed lcore (rte_eal_remote_launch); dp_stop joins them. */
 int dp_start(struct dp *dp, const unsigned int *lcores, uint16_t n);

@@ -8,12 +8,15 @@
  * TX queue of its own is refused rather than shared behind a lock.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <rte_bus.h>
 #include <rte_common.h>
@@ -63,6 +66,15 @@ static const char *const port_role_names[PORT_ROLE_MAX] = {
 
 /* Creation order; NULL slots are free. */
 static struct port *registry[RTE_MAX_ETHPORTS];
+
+/* Ask drivers for RX interrupts (port_set_rx_intr). */
+static bool rx_intr_wanted;
+
+void
+port_set_rx_intr(bool on)
+{
+	rx_intr_wanted = on;
+}
 
 const char *
 port_type_name(enum port_type t)
@@ -333,9 +345,109 @@ port_rx_queues(enum port_type type, const struct rte_eth_dev_info *info, uint16_
 	return n > 0 ? n : 1;
 }
 
+/*
+ * Which drivers get RX interrupts asked for (DPDK 22.11, read in its source):
+ *  - net_tap: with intr_conf.rxq its queues' interrupt fds are the TAP queue
+ *    fds themselves (tap_intr.c), readable while a frame waits; it has no
+ *    rx_queue_intr_enable (nothing to arm: -ENOTSUP) and must never be read by
+ *    us (that would take a frame);
+ *  - PCI devices (type dpdk): the PMD decides; with vfio MSI-X each queue gets
+ *    an eventfd, armed by rte_eth_dev_rx_intr_enable and read after a wake.
+ * Not the others: net_af_packet has no interrupt support at all (no vector, no
+ * rx_queue_intr_enable; its sockets are private to the PMD); net_vhost gives
+ * each queue a "proxy" epoll fd holding the vring's kickfd, but nobody reads
+ * that kickfd (efd_counter_size 0, and neither the PMD nor librte_vhost does),
+ * so after the guest's first kick it stays readable and a worker would never
+ * block; net_pcap, net_null and net_ring have none.
+ */
+static bool
+port_wants_rx_intr(enum port_type type)
+{
+	return rx_intr_wanted && (type == PORT_TAP || type == PORT_DPDK);
+}
+
+/* An eventfd's counter must be read after it fired; a TAP's fd must not. */
+static bool
+port_fd_is_eventfd(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:[eventfd]") == 0;
+}
+
+/*
+ * net_tap (22.11) reads a queue only after its RX trigger changed: a static
+ * counter that the handler of a real-time signal bumps, the signal the kernel
+ * sends (F_SETSIG, O_ASYNC) for every frame the TAP gets. That signal goes to
+ * the main thread, the control thread, which may not run for a while on a
+ * busy machine: a worker woken by the TAP's fd would find nothing to read and
+ * spin through epoll_wait until it does (measured: ~45 wake-ups and 0.2-5 ms a
+ * frame). So the worker calls that handler itself after a wake (one more
+ * bump: at worst each TAP queue reads once more and finds nothing). The
+ * handler is found from the fd: F_GETSIG gives the signal, sigaction its
+ * handler; a plain handler only (not SA_SIGINFO, not SIG_DFL/SIG_IGN).
+ */
+static void
+port_tap_kick(int fd, void (**kick)(int), int *sig)
+{
+	struct sigaction sa;
+	int s = fcntl(fd, F_GETSIG);
+
+	*kick = NULL;
+	*sig = 0;
+	if (s <= 0 || sigaction(s, NULL, &sa) != 0 || (sa.sa_flags & SA_SIGINFO) != 0 ||
+	    sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
+		return;
+	*kick = sa.sa_handler;
+	*sig = s;
+}
+
+/*
+ * The wake fd of each RX queue of a started port set up with RX interrupts:
+ * the queue's interrupt fd, if the driver gave it one and rx_intr_disable
+ * either works (the queue can be armed) or is not supported (net_tap: always
+ * "armed", the fd is the queue). -1 for the rest.
+ */
+static void
+port_wake_fds(struct port *p, bool intr)
+{
+	for (unsigned int q = 0; q < PORT_MAX_RXQ; q++) {
+		p->wake_fd[q] = -1;
+		p->wake_eventfd[q] = false;
+		p->wake_kick[q] = NULL;
+		p->wake_sig[q] = 0;
+	}
+	if (!intr)
+		return;
+	for (uint16_t q = 0; q < p->n_rxq && q < PORT_MAX_RXQ; q++) {
+		int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(p->port_id, q);
+		int rc;
+
+		if (fd < 0)
+			continue;
+		rc = rte_eth_dev_rx_intr_disable(p->port_id, q);
+		if (rc != 0 && rc != -ENOTSUP) {
+			PORT_LOG(INFO, "port %s: RX queue %u has an interrupt fd but cannot be "
+				 "armed (%s): polled on a timer\n", p->spec.name, q,
+				 rte_strerror(-rc));
+			continue;
+		}
+		p->wake_fd[q] = fd;
+		p->wake_eventfd[q] = port_fd_is_eventfd(fd);
+		if (p->spec.type == PORT_TAP)
+			port_tap_kick(fd, &p->wake_kick[q], &p->wake_sig[q]);
+	}
+}
+
 static int
 port_setup(uint16_t pid, enum port_type type, struct rte_mempool *pool, uint16_t n_txq,
-	   uint16_t *n_rxq_out, char *err, size_t errlen)
+	   bool intr, uint16_t *n_rxq_out, char *err, size_t errlen)
 {
 	struct rte_eth_conf conf = {0};
 	struct rte_eth_dev_info info;
@@ -371,6 +483,7 @@ port_setup(uint16_t pid, enum port_type type, struct rte_mempool *pool, uint16_t
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 	}
+	conf.intr_conf.rxq = intr ? 1 : 0;
 	rc = rte_eth_dev_configure(pid, n_rxq, n_txq, &conf);
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
@@ -431,6 +544,7 @@ port_create(const struct port_spec *spec, struct rte_mempool *pool, uint16_t n_t
 	struct vtap *vt = NULL;
 	struct port *p;
 	uint16_t pid, n_rxq = 1;
+	bool intr;
 	int rc;
 
 	if (!port_name_ok(spec->name)) {
@@ -488,7 +602,18 @@ setup:
 		port_unplug_vt(pid, vt);
 		return -ENOSPC;
 	}
-	rc = port_setup(pid, spec->type, pool, n_txq, &n_rxq, why, sizeof(why));
+	intr = port_wants_rx_intr(spec->type);
+	rc = port_setup(pid, spec->type, pool, n_txq, intr, &n_rxq, why, sizeof(why));
+	if (rc != 0 && intr) {
+		/* Some PMDs refuse to start when they cannot get the interrupt vectors
+		 * (no vfio, too few MSI-X vectors): the port then polls on a timer. */
+		PORT_LOG(INFO, "port %s: not set up with RX interrupts (%s): trying without\n",
+			 spec->name, why);
+		rte_eth_dev_stop(pid);
+		intr = false;
+		why[0] = '\0';
+		rc = port_setup(pid, spec->type, pool, n_txq, intr, &n_rxq, why, sizeof(why));
+	}
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot create port \"%s\": %s", spec->name, why);
 		port_unplug_vt(pid, vt);
@@ -504,6 +629,11 @@ setup:
 	p->port_id = pid;
 	p->vtap = vt;
 	p->n_rxq = n_rxq;
+	port_wake_fds(p, intr);
+	/* A vtap queue wakes an idle worker by its TAP descriptor: readable while
+	 * the kernel holds frames for it, read by vtap_rx_fill (level-triggered). */
+	for (uint16_t q = 0; vt != NULL && rx_intr_wanted && q < n_rxq && q < PORT_MAX_RXQ; q++)
+		p->wake_fd[q] = vtap_queue_fd(vt, q);
 	snprintf(p->dev_name, sizeof(p->dev_name), "%s", dev);
 	/* net_ring has no MAC of its own (all zero); a vtap gets a random
 	 * locally administered one, as net_tap does (an uplink's is the gateway's). */

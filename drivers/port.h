@@ -50,6 +50,7 @@
 #define PORT_NAME_MAX 32
 #define PORT_DEVARGS_MAX 512
 #define PORT_NET_MAX 64
+#define PORT_MAX_RXQ 16   /* RX queues a port may have: one per worker at most */
 
 enum port_type {
 	PORT_TAP,        /* net_tap: a TAP interface named iface (created) */
@@ -88,6 +89,14 @@ struct port {
 	struct rte_ether_addr mac;        /* the port's MAC address */
 	uint16_t domain;                  /* bridge domain assigned by control */
 	uint16_t n_rxq;                   /* RX queues, each polled by one worker (port.c) */
+	int wake_fd[PORT_MAX_RXQ];        /* per RX queue: readable when frames wait (its RX
+	                                   * interrupt, rte_eth_dev_rx_intr_ctl_q_get_fd);
+	                                   * -1: the queue cannot interrupt */
+	bool wake_eventfd[PORT_MAX_RXQ];  /* that fd is an eventfd (vfio): read it after a
+	                                   * wake; net_tap's is the TAP itself: never read */
+	void (*wake_kick[PORT_MAX_RXQ])(int); /* net_tap: its RX trigger's signal handler,
+	                                   * to call after a wake (port.c); NULL if none */
+	int wake_sig[PORT_MAX_RXQ];       /* the signal number to call it with */
 	uint64_t created_ms;              /* wall clock of creation */
 	struct vtap *vtap;                /* PORT_VTAP: the driver's side (vtap.h) */
 };
@@ -112,6 +121,15 @@ struct port *port_find(const char *name);
 struct port *port_by_id(uint16_t port_id);
 /* Registry walk in creation order; returns the number of ports written. */
 unsigned int port_list(struct port **out, unsigned int max);
+
+/*
+ * Whether ports created from now on ask their driver for RX interrupts
+ * (rte_eth_conf.intr_conf.rxq) where DPDK 22.11 offers them: net_tap and PCI
+ * devices (type dpdk). Off by default; dpnetd turns it on for poll mode
+ * adaptive with interrupts (dataplane/worker.c). A device that refuses them is
+ * set up again without: a port never fails for want of interrupts.
+ */
+void port_set_rx_intr(bool on);
 
 /* "up"/"down" and speed, without waiting. */
 int port_link(const struct port *p, struct rte_eth_link *link);

@@ -461,6 +461,12 @@ vtap_tx_drain(struct vtap *vt, uint16_t qid)
 	return total;
 }
 
+int
+vtap_queue_fd(const struct vtap *vt, uint16_t q)
+{
+	return q < vt->n_q ? vt->q[q].fd : -1;
+}
+
 void
 vtap_stats(const struct vtap *vt, struct vtap_stats *out)
 {

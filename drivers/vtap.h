@@ -77,6 +77,11 @@ void vtap_destroy(struct vtap *vt);
 unsigned int vtap_rx_fill(struct vtap *vt, uint16_t q);
 unsigned int vtap_tx_drain(struct vtap *vt, uint16_t q);
 
+/* Queue q's TAP descriptor, for an idle worker to block on (readable when the
+ * kernel has frames for the switch; dataplane/dp.h, dp_rxq.wake_fd). Owned by
+ * the vtap: never close it. */
+int vtap_queue_fd(const struct vtap *vt, uint16_t q);
+
 struct vtap_stats {
 	uint64_t rx_gso;        /* segments larger than the MTU received */
 	uint64_t rx_csum;       /* frames with a partial checksum received */

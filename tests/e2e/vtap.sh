@@ -7,6 +7,8 @@
 #   - A's eth0 is a TAP with vnet_hdr, TSO, scatter-gather and TX checksum on,
 #     gso_max_size at most 65000; its port is of type vtap;
 #   - A and B ping each other, also with 1472-byte DF pings (a full 1500 MTU);
+#   - idle, the worker blocks on the vtap queues' TAP descriptors (status says
+#     so) and a ping wakes it;
 #   - iperf3 A -> B for 3 s gets through, and `port stats` shows rx_gso > 0 on
 #     A's port and tx_gso > 0 on B's (64 KB segments crossed whole), no frame
 #     refused (rx_bad_vnet 0); 4 MiB over TCP arrive intact both ways;
@@ -60,8 +62,7 @@ ping_df() { # NS IP: 1472 bytes of ICMP payload, DF: a full 1500-byte packet
 start_daemon
 ctr_run "$A" --attach vtap >/dev/null
 ctr_run "$B" --attach vtap >/dev/null
-ctr_run "$V" --attach veth >/dev/null
-IPA=$(ctr_ip "$A") IPB=$(ctr_ip "$B") IPV=$(ctr_ip "$V")
+IPA=$(ctr_ip "$A") IPB=$(ctr_ip "$B")
 PA=$(ctr_get "$A" "c['networks'][0]['port']") PB=$(ctr_get "$B" "c['networks'][0]['port']")
 [ "$(dpctl port ls --json | json "port(d, '$PA')['type']")" = vtap ] || fail "port $PA is not of type vtap"
 check_vtap_if "$A"
@@ -73,6 +74,17 @@ ping_ns_ok "$(cns "$B")" "$IPA"
 ping_df "$(cns "$A")" "$IPB"
 ping_df "$(cns "$B")" "$IPA"
 ok "$A and $B ping each other, also 1472 bytes with DF"
+
+# An idle worker blocks on the vtap queues' TAP descriptors (interrupt wake,
+# worker.c) and a frame wakes it.
+status_blocks() { dpctl status | qgrep -E '^poll mode: +adaptive \(interrupt wake on 2/2 queues, 1/1 workers block\)$'; }
+wait_until 5 status_blocks || fail "status does not say the worker blocks on 2/2 vtap queues: $(dpctl status | grep 'poll mode')"
+sleep 1
+ping_ns_ok "$(cns "$A")" "$IPB"
+ok "idle: the worker blocks on the 2 vtap queues' TAPs; a ping after 1 s idle wakes it"
+
+ctr_run "$V" --attach veth >/dev/null
+IPV=$(ctr_ip "$V")
 ping_ns_ok "$(cns "$A")" "$IPV"
 ping_ns_ok "$(cns "$V")" "$IPA"
 ok "$A (vtap) and $V (veth) ping each other"

@@ -62,6 +62,8 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(cfg.poll.spin_polls, 64);
 	CU_ASSERT_EQUAL(cfg.poll.sleep_min_us, 1);
 	CU_ASSERT_EQUAL(cfg.poll.sleep_max_us, 1000);
+	CU_ASSERT_TRUE(cfg.poll.intr);
+	CU_ASSERT_EQUAL(cfg.poll.intr_timeout_ms, 100);
 	CU_ASSERT_EQUAL(cfg.fdb_size, 65536);
 	CU_ASSERT_EQUAL(cfg.fdb_aging_s, 300);
 	CU_ASSERT_EQUAL(cfg.n_ports, 0);
@@ -82,6 +84,14 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(cfg.fdb_aging_s, 10);
 	CU_ASSERT_EQUAL(cfg.fdb_size, 65536);
 	CU_ASSERT_STRING_EQUAL(cfg.control_group, "");
+
+	/* Interrupt wake can be turned off; its timeout set. */
+	CU_ASSERT_EQUAL(load("poll:\n  interrupts: off\n  interrupt_timeout_ms: 250\n", err,
+			     sizeof(err)), 0);
+	CU_ASSERT_FALSE(cfg.poll.intr);
+	CU_ASSERT_EQUAL(cfg.poll.intr_timeout_ms, 250);
+	CU_ASSERT_EQUAL(load("poll:\n  interrupts: auto\n", err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(cfg.poll.intr);
 }
 
 /* control.group: who may use the control socket besides root. */
@@ -367,7 +377,8 @@ static const struct err_case err_cases[] = {
 	  "4: vtap.big_mbufs: 2048 mbufs of 64 KB need 128 MB, more than a quarter of "
 	  "eal.memory_mb (256 MB): lower vtap.big_mbufs to 1024 or raise eal.memory_mb to 512" },
 	{ "poll:\n  mode: busy\n  spin: 3\n",
-	  "3: poll.spin: unknown key: use one of mode, spin_polls, sleep_min_us, sleep_max_us" },
+	  "3: poll.spin: unknown key: use one of mode, spin_polls, sleep_min_us, sleep_max_us, "
+	  "interrupts, interrupt_timeout_ms" },
 	{ "eal:\n  memory: 3\n",
 	  "2: eal.memory: unknown key: use one of args, memory_mb, file_prefix, hugepages" },
 	{ "fdb:\n  age: 3\n", "2: fdb.age: unknown key: use one of size, aging_s" },
@@ -402,6 +413,11 @@ static const struct err_case err_cases[] = {
 	  "2: poll.sleep_min_us: 2000 is more than sleep_max_us (100): the first sleep cannot "
 	  "be longer than the longest" },
 	{ "poll: busy\n", "1: poll: expected a mapping of keys, got a value" },
+	{ "poll:\n  interrupts: yes\n",
+	  "2: poll.interrupts: unknown value \"yes\": use auto (block on RX interrupts when "
+	  "every queue of a worker has them) or off (always sleep on a timer)" },
+	{ "poll:\n  interrupt_timeout_ms: 0\n",
+	  "2: poll.interrupt_timeout_ms: 0 is out of range: use 1 to 60000" },
 	{ "fdb:\n  size: 10\n", "2: fdb.size: 10 is out of range: use 1024 to 16777216" },
 	/* structure */
 	{ "- a\n- b\n", "1: expected a mapping of keys (eal, mbufs, workers, poll, fdb, ports, "
