@@ -350,7 +350,10 @@ vtap_rx_fill(struct vtap *vt, uint16_t qid)
 
 	if (room > VTAP_BURST)
 		room = VTAP_BURST;
-	while (n < room) {
+	/* Bounded in reads too: frames refused (or a read that returns less than a
+	 * header) do not fill the burst, and a container writing them as fast as
+	 * we read must not keep the worker here. */
+	for (unsigned int reads = 0; n < room && reads < 2 * VTAP_BURST; reads++) {
 		struct virtio_net_hdr h;
 		struct iovec iov[3];
 		struct rte_mbuf *m;
