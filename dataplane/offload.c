@@ -10,7 +10,8 @@
  * sets each segment's IPv4 total length, an incrementing IP id, the TCP
  * sequence number and clears FIN/PSH but on the last; it computes no
  * checksum, so this file recomputes the IPv4 header checksum and the full TCP
- * checksum of each (rte_ipv4_udptcp_cksum_mbuf walks the two-mbuf chain).
+ * checksum of each over the two-mbuf chain (dp_raw_cksum_mbuf: DPDK 22.11's
+ * rte_raw_cksum_mbuf is wrong for segments at odd offsets).
  *
  * The output frames are therefore chains. Every port type dpnet uses
  * transmits chains as they are (DPDK 22.11: net_tap writes them with one
@@ -37,6 +38,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "cksum.h"
 #include "counters.h"
 #include "dp.h"
 #include "offload.h"
@@ -47,6 +49,44 @@
  * IPv4 checksum when it sees RTE_MBUF_F_TX_IPV4 with its checksum offload). */
 #define DP_OFFLOAD_CLEAR (DP_OFFLOAD_MASK | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 | \
 			  RTE_MBUF_F_TX_IP_CKSUM)
+
+/*
+ * The folded one's-complement sum of len bytes of m from off, across its
+ * segments: rte_raw_cksum_mbuf's job, which DPDK 22.11 gets wrong when a
+ * segment starts at an odd distance from off (it byte-swaps the 32-bit
+ * unreduced sum of the segment truncated to 16 bits, losing its carries).
+ * Each segment's part is summed and folded by rte_raw_cksum, then swapped
+ * when it starts at an odd position (RFC 1071: byte order independence).
+ * -EINVAL when the range is outside the frame.
+ */
+static int
+dp_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *cksum)
+{
+	const struct rte_mbuf *seg = m;
+	uint32_t sum = 0, done = 0;
+
+	if (off + len > rte_pktmbuf_pkt_len(m) || off + len < off)
+		return -EINVAL;
+	while (seg != NULL && off >= rte_pktmbuf_data_len(seg)) {
+		off -= rte_pktmbuf_data_len(seg);
+		seg = seg->next;
+	}
+	while (done < len) {
+		uint32_t n;
+		uint16_t s;
+
+		if (seg == NULL)
+			return -EINVAL;     /* pkt_len said more than the segments hold */
+		n = RTE_MIN((uint32_t)rte_pktmbuf_data_len(seg) - off, len - done);
+		s = rte_raw_cksum(rte_pktmbuf_mtod_offset(seg, const uint8_t *, off), n);
+		sum += done & 1 ? rte_bswap16(s) : s;
+		done += n;
+		off = 0;
+		seg = seg->next;
+	}
+	*cksum = cksum_fold(sum);
+	return 0;
+}
 
 int
 dp_csum_complete(struct rte_mbuf *m)
@@ -86,7 +126,7 @@ dp_csum_complete(struct rte_mbuf *m)
 	if (field + 2 > seg_len || end < field + 2 || end > rte_pktmbuf_pkt_len(m))
 		return -EINVAL;
 	/* The field holds the pseudo-header sum: summing over it adds it in. */
-	if (rte_raw_cksum_mbuf(m, start, end - start, &sum) != 0)
+	if (dp_raw_cksum_mbuf(m, start, end - start, &sum) != 0)
 		return -EINVAL;
 	ck = (uint16_t)~sum;
 	/* RFC 768: a computed 0 is sent as all ones (0 means "no checksum"). */
@@ -116,11 +156,18 @@ dp_gso_fix(struct rte_mbuf *s, const struct pkt_meta *meta, uint32_t l2, uint32_
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(s, struct rte_ipv4_hdr *, l2);
 	struct rte_tcp_hdr *th = rte_pktmbuf_mtod_offset(s, struct rte_tcp_hdr *, l4_off);
 	struct pkt_meta *sm = pkt_meta(s);
+	uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - (l4_off - l2);
+	uint32_t sum;
+	uint16_t raw = 0;
 
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	/* rte_ipv4_udptcp_cksum_mbuf's work, with the mbuf walk above. The
+	 * segment's lengths are rte_gso's, so the range is inside it. */
 	th->cksum = 0;
-	th->cksum = rte_ipv4_udptcp_cksum_mbuf(s, ip, (uint16_t)l4_off);
+	dp_raw_cksum_mbuf(s, l4_off, l4_len, &raw);
+	sum = (uint32_t)raw + rte_ipv4_phdr_cksum(ip, 0);
+	th->cksum = (rte_be16_t)~cksum_fold(sum);
 	s->ol_flags &= ~DP_OFFLOAD_CLEAR;
 	*sm = *meta;
 	sm->l3_len = rte_be_to_cpu_16(ip->total_length);
