@@ -1060,6 +1060,16 @@ test_nat_masq(void)
 	m = take_only(P_UP);
 	CU_ASSERT_EQUAL(rte_be_to_cpu_32(ip_of(m)->src_addr), ip_up);
 	finish_and_check(m, 30000, 1448);
+	/* A partial checksum alone, left partial: its sum followed the source. */
+	inject(P_C1, mk_big(&mac_c1, &mac_ga, ip_c1, ip_out, 33000, 443, TCP_ACK, 999, 0));
+	run();
+	m = take_only(P_UP);
+	CU_ASSERT_EQUAL(m->ol_flags & DP_OFFLOAD_MASK, RTE_MBUF_F_TX_TCP_CKSUM);
+	CU_ASSERT_EQUAL(dp_csum_complete(m), 0);
+	CU_ASSERT_EQUAL(check_finished(m, got_pl, NULL), 999);
+	CU_ASSERT(memcmp(got_pl, sent_pl, 999) == 0);
+	check_tuple(m, ip_up, 33000, ip_out, 443);
+	rte_pktmbuf_free(m);
 }
 
 /* L3's MTU rule for a large segment: by the segments it becomes. */
