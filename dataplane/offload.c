@@ -208,7 +208,8 @@ dp_offload_finish(struct lcore_ctx *ctx, struct rte_mbuf *m, struct rte_mbuf **o
 		m->ol_flags &= ~RTE_MBUF_F_TX_TCP_SEG;
 		return dp_offload_finish(ctx, m, out, max);
 	}
-	if ((payload + mss - 1) / mss > (uint32_t)RTE_MIN(max, DP_GSO_MAX_SEGS) || hdr + mss > UINT16_MAX)
+	if ((payload + mss - 1) / mss > (uint32_t)RTE_MIN(max, DP_GSO_MAX_SEGS) ||
+	    hdr + mss > UINT16_MAX)
 		return dp_offload_drop(ctx, m, DP_DROP_BAD_OFFLOAD);
 	gso.direct_pool = ctx->dp->pool;
 	gso.indirect_pool = ctx->dp->pool;
