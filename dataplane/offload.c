@@ -211,6 +211,19 @@ dp_offload_finish(struct lcore_ctx *ctx, struct rte_mbuf *m, struct rte_mbuf **o
 	if ((payload + mss - 1) / mss > (uint32_t)RTE_MIN(max, DP_GSO_MAX_SEGS) ||
 	    hdr + mss > UINT16_MAX)
 		return dp_offload_drop(ctx, m, DP_DROP_BAD_OFFLOAD);
+	/* rte_gso gives each header mbuf it allocates the input's ol_flags,
+	 * RTE_MBUF_F_INDIRECT and _EXTERNAL included, which would make those
+	 * direct mbufs release a buffer they do not hold when freed: a frame
+	 * that is not itself direct (a vtap's are) is segmented from a copy. */
+	if (unlikely(!RTE_MBUF_DIRECT(m))) {
+		struct rte_mbuf *c = rte_pktmbuf_copy(m, ctx->dp->pool, 0, UINT32_MAX);
+
+		if (c == NULL)
+			return dp_offload_drop(ctx, m, DP_DROP_NO_MBUF);
+		*pkt_meta(c) = *pkt_meta(m);
+		rte_pktmbuf_free(m);
+		m = c;
+	}
 	gso.direct_pool = ctx->dp->pool;
 	gso.indirect_pool = ctx->dp->pool;
 	gso.flag = 0;                               /* incrementing IP ids, as Linux */
