@@ -186,6 +186,12 @@ ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen
 					    "icmp_echo_replies", (json_int_t)sum.icmp_echo_replies,
 					    "icmp_errors", (json_int_t)sum.icmp_errors,
 					    "icmp_ratelimited", (json_int_t)sum.icmp_ratelimited));
+	/* Unfinished frames (dataplane/offload.h) the workers finished. */
+	rc |= json_object_set_new(res, "offload",
+				  json_pack("{s:I, s:I, s:I}",
+					    "gso_frames", (json_int_t)sum.gso_frames,
+					    "gso_segs", (json_int_t)sum.gso_segs,
+					    "csum_completed", (json_int_t)sum.csum_completed));
 	rc |= json_object_set_new(res, "nat", ctl_nat_stats_json(c));
 	rc |= json_object_set_new(res, "neigh", ctl_neigh_stats_json());
 	rc |= json_object_set_new(res, "vxlan", ctl_vxlan_stats_json(c));

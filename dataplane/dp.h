@@ -155,6 +155,11 @@ struct lcore_ctx {
 	                                        * frames among the burst's (vxlan.h) */
 	bool vxenc_pending;                    /* the bridge sent a frame of this burst
 	                                        * to vxenc: pl_run runs it in round one */
+	bool rx_offload;                       /* a frame of this burst carries
+	                                        * unfinished work (offload.h): set by
+	                                        * the parser, which saw every frame's
+	                                        * ol_flags; only then does the
+	                                        * dispatcher look at each frame's */
 	uint16_t worker_id;                    /* 0..n_workers-1, also the TX queue id */
 	unsigned int lcore_id;                 /* EAL lcore */
 	struct rte_eth_dev_tx_buffer *txb[RTE_MAX_ETHPORTS]; /* per-port TX batching */

@@ -35,6 +35,7 @@
  * nat_configure only while no worker runs.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,7 @@
 #include "ct.h"
 #include "l3_private.h"
 #include "nat.h"
+#include "offload.h"
 #include "pipeline.h"
 #include "pkt.h"
 
@@ -581,15 +583,54 @@ nat_would_translate(const struct lcore_ctx *ctx, const struct nat_rules *rs,
 	return up_ip != 0 || nat_is_ctr_ip(rs, rte_be_to_cpu_32(ip->src_addr));
 }
 
+/*
+ * The same rewrite for a TCP/UDP frame whose L4 checksum is partial
+ * (offload.h): its field holds the uncomplemented pseudo-header sum, which
+ * follows an address change with dp_csum_partial_replace4 and does not
+ * include the ports (they are summed when the checksum is finished). The
+ * IPv4 header checksum is complete and follows RFC 1624 as for any frame.
+ */
+static __rte_noinline void
+nat_rewrite_partial(struct rte_ipv4_hdr *ip, void *l4, const struct ct_key *cur,
+		    const struct ct_key *want)
+{
+	uint8_t *fp = (uint8_t *)l4 + (cur->proto == IPPROTO_TCP ?
+				       offsetof(struct rte_tcp_hdr, cksum) :
+				       offsetof(struct rte_udp_hdr, dgram_cksum));
+	uint16_t field;
+
+	/* Copied out: the headers are packed, the field may be unaligned. */
+	memcpy(&field, fp, sizeof(field));
+	if (cur->src_ip != want->src_ip) {
+		dp_csum_partial_replace4(&field, ip->src_addr, want->src_ip);
+		cksum_rewrite_addr(ip, NULL, cur->proto, true, want->src_ip);
+	}
+	if (cur->dst_ip != want->dst_ip) {
+		dp_csum_partial_replace4(&field, ip->dst_addr, want->dst_ip);
+		cksum_rewrite_addr(ip, NULL, cur->proto, false, want->dst_ip);
+	}
+	memcpy(fp, &field, sizeof(field));
+	/* Both protocols keep the ports in the first four bytes. */
+	memcpy((uint8_t *)l4, &want->src_port, sizeof(want->src_port));
+	memcpy((uint8_t *)l4 + 2, &want->dst_port, sizeof(want->dst_port));
+}
+
 /* Rewrite a packet whose tuple is cur so that it reads want (network order);
- * only the fields that differ, with incremental checksums (cksum.h). */
+ * only the fields that differ, with incremental checksums (cksum.h). m: the
+ * frame, whose L4 checksum may be partial (offload.h; only TCP and UDP can
+ * be, the parser sees to that). */
 static inline void
-nat_rewrite(struct rte_ipv4_hdr *ip, void *l4, const struct ct_key *cur, const struct ct_key *want)
+nat_rewrite(const struct rte_mbuf *m, struct rte_ipv4_hdr *ip, void *l4,
+	    const struct ct_key *cur, const struct ct_key *want)
 {
 	uint8_t proto = cur->proto;
 	/* ICMP's checksum does not cover the addresses. */
 	void *l4c = proto == IPPROTO_ICMP ? NULL : l4;
 
+	if (unlikely(m->ol_flags & RTE_MBUF_F_TX_L4_MASK)) {
+		nat_rewrite_partial(ip, l4, cur, want);
+		return;
+	}
 	if (cur->src_ip != want->src_ip)
 		cksum_rewrite_addr(ip, l4c, proto, true, want->src_ip);
 	if (cur->dst_ip != want->dst_ip)
@@ -617,8 +658,8 @@ nat_dom_ok(const struct ct_conn *c, unsigned int dir, uint16_t dom)
  * past isolation). */
 static inline void
 nat_apply(struct lcore_ctx *ctx, struct ct *ct, struct ct_conn *c, unsigned int dir,
-	  uint8_t l4f, struct pkt_meta *meta, struct rte_ipv4_hdr *ip, void *l4,
-	  const struct ct_key *cur)
+	  uint8_t l4f, const struct rte_mbuf *m, struct pkt_meta *meta, struct rte_ipv4_hdr *ip,
+	  void *l4, const struct ct_key *cur)
 {
 	if (unlikely(!nat_dom_ok(c, dir, meta->domain))) {
 		nat_drop(meta, DP_DROP_CT_INVALID);
@@ -629,7 +670,7 @@ nat_apply(struct lcore_ctx *ctx, struct ct *ct, struct ct_conn *c, unsigned int 
 		struct ct_key want;
 
 		ct_conn_xlate(c, dir, &want);
-		nat_rewrite(ip, l4, cur, &want);
+		nat_rewrite(m, ip, l4, cur, &want);
 		meta->flags |= PKT_F_NAT;
 		ctx->nat_cnt->translated++;
 	}
@@ -728,11 +769,11 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 			break;
 		/* Created meanwhile (this burst, another worker): translate from it. */
 		if (memcmp(&c->key[CT_DIR_ORIG], key, sizeof(*key)) == 0) {
-			nat_apply(ctx, ct, c, CT_DIR_ORIG, l4f, meta, ip, l4, key);
+			nat_apply(ctx, ct, c, CT_DIR_ORIG, l4f, m, meta, ip, l4, key);
 			return;
 		}
 		if (memcmp(&c->key[CT_DIR_REPLY], key, sizeof(*key)) == 0) {
-			nat_apply(ctx, ct, c, CT_DIR_REPLY, l4f, meta, ip, l4, key);
+			nat_apply(ctx, ct, c, CT_DIR_REPLY, l4f, m, meta, ip, l4, key);
 			return;
 		}
 		/* The reply key is another connection's: next port. */
@@ -761,7 +802,7 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 	}
 	if (natf == 0)
 		return;
-	nat_rewrite(ip, l4, key, &x);
+	nat_rewrite(m, ip, l4, key, &x);
 	meta->flags |= PKT_F_NAT;
 	nc->translated++;
 	if (r != NULL) {
@@ -983,7 +1024,7 @@ nat_chunk(struct lcore_ctx *ctx, struct nat *nat, const struct nat_rules *rs,
 		void *l4 = p + meta->l4_off;
 
 		if (likely(conns[j] != NULL))
-			nat_apply(ctx, ct, conns[j], dirs[j], l4f[j], meta, ip, l4, &keys[j]);
+			nat_apply(ctx, ct, conns[j], dirs[j], l4f[j], m, meta, ip, l4, &keys[j]);
 		else
 			nat_first(ctx, ct, rs, &nat->p, m, meta, ip, l4, &keys[j], l4f[j]);
 	}
@@ -1012,7 +1053,7 @@ nat_untranslate(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta
 	c = ct_lookup(ctx->dp->nat->ct, &rev, &dir);
 	if (c == NULL)
 		return false;
-	nat_rewrite(ip, l4, &cur, &c->key[dir ^ 1]);
+	nat_rewrite(m, ip, l4, &cur, &c->key[dir ^ 1]);
 	meta->flags &= ~PKT_F_NAT;
 	return true;
 }

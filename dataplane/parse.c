@@ -59,6 +59,15 @@
  * whole MTU-sized frame), and copying headers out with rte_pktmbuf_read()
  * would give offsets no later stage could use.
  *
+ * Offload frames (offload.h). A vtap port's frames may carry a partial L4
+ * checksum or a large TCP segment, described by ol_flags, l2_len, l3_len,
+ * l4_len and tso_segsz. parse_stage ORs every frame's ol_flags as it goes (the
+ * mbuf's first line, which it reads anyway) and, only when the burst has such
+ * a frame, checks each of those against what the parse found
+ * (parse_offload_ok) and tells the dispatcher (ctx->rx_offload); a frame that
+ * breaks the convention is dropped as DP_DROP_BAD_OFFLOAD, so later stages
+ * and dp_offload_finish may trust the offsets.
+ *
  * Thread safety: pure function of the mbuf; each mbuf is owned by one worker.
  * The mbufs stay owned by the caller: nothing is freed or sent here.
  */
@@ -81,6 +90,7 @@
 
 #include "counters.h"
 #include "fdb.h"
+#include "offload.h"
 #include "pipeline.h"
 #include "pkt.h"
 #include "vxlan_private.h"
@@ -387,6 +397,62 @@ parse_one_generic(struct rte_mbuf *m)
 }
 
 /*
+ * Does an offload frame agree with its parse (offload.h)? The checksum starts
+ * at the L4 header the parser found (l2_len is its L3 offset, l2_len + l3_len
+ * its L4 offset), the checksum flag names the protocol found and the IP flag
+ * the IP version. No fragment: a partial checksum covers the whole datagram,
+ * which a fragment does not hold. A large segment is TCP/IPv4 with tso_segsz
+ * >= 1, an l4_len that is the TCP header's length, and becomes at most
+ * DP_GSO_MAX_SEGS frames (a longer cut is refused here rather than after NAT
+ * and routing did their work).
+ */
+static bool
+parse_offload_ok(const struct rte_mbuf *m, const struct pkt_meta *meta)
+{
+	const uint64_t f = m->ol_flags;
+	const uint64_t l4f = f & RTE_MBUF_F_TX_L4_MASK;
+	const uint64_t ipf = f & (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6);
+	uint32_t hlen, payload;
+
+	if (meta->l4_off == PKT_OFF_NONE || meta->flags & PKT_F_FRAG ||
+	    m->l2_len != meta->l3_off || (uint32_t)m->l2_len + m->l3_len != meta->l4_off)
+		return false;
+	if (!(l4f == RTE_MBUF_F_TX_TCP_CKSUM && meta->flags & PKT_F_TCP) &&
+	    !(l4f == RTE_MBUF_F_TX_UDP_CKSUM && meta->flags & PKT_F_UDP))
+		return false;
+	if (!(ipf == RTE_MBUF_F_TX_IPV4 && meta->flags & PKT_F_IPV4) &&
+	    !(ipf == RTE_MBUF_F_TX_IPV6 && meta->flags & PKT_F_IPV6))
+		return false;
+	if (!(f & RTE_MBUF_F_TX_TCP_SEG))
+		return true;
+	if (ipf != RTE_MBUF_F_TX_IPV4 || l4f != RTE_MBUF_F_TX_TCP_CKSUM || m->tso_segsz == 0)
+		return false;
+	/* The parser checked the TCP header is complete in the first segment. */
+	hlen = (uint32_t)(rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *,
+						  meta->l4_off)->data_off >> 4) * 4;
+	if (hlen != m->l4_len)
+		return false;
+	payload = (uint32_t)meta->l3_len - m->l3_len - hlen;
+	return (payload + m->tso_segsz - 1) / m->tso_segsz <= DP_GSO_MAX_SEGS;
+}
+
+/* The burst has offload frames: check each against its parse. */
+static __rte_noinline void
+parse_offload_burst(struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		struct pkt_meta *meta = pkt_meta(pkts[i]);
+
+		if (!dp_offload_pending(pkts[i]) || meta->next == PL_NEXT_DROP)
+			continue;
+		if (!parse_offload_ok(pkts[i], meta)) {
+			meta->next = PL_NEXT_DROP;
+			meta->drop_reason = DP_DROP_BAD_OFFLOAD;
+		}
+	}
+}
+
+/*
  * Is this parsed frame VXLAN for our VTEP (vxlan.h), to be decapsulated before
  * it is bridged? Untagged, unfragmented IPv4 UDP to the VXLAN port and the VTEP
  * address, sent to the VTEP domain's gateway MAC from a unicast source that is
@@ -452,9 +518,10 @@ parse_vtep_one(struct rte_mbuf *m, struct pkt_meta *meta, bool vtep_up, uint64_t
  * decapsulated here or goes to vxdec. A function of its own, so that the
  * other ports' loop in parse_stage keeps its frame and registers.
  */
-static __rte_noinline void
+static __rte_noinline uint64_t
 parse_vtep_burst(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
+	uint64_t of = 0;
 	uint16_t i;
 	const struct dp_net_view *net = &ctx->view->nets[ctx->rx_domain];
 	struct vxlan_params vp;
@@ -488,15 +555,19 @@ parse_vtep_burst(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 		meta->in_port = ctx->rx_port;
 		meta->domain = ctx->rx_domain;
 		ctx->cnt.ports[ctx->rx_port].rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		of |= pkts[i]->ol_flags;
 		parse_vtep_one(pkts[i], meta, net->gw_ip != 0, gw48, vtep_ip, udp_port, dec);
 	}
 	if (dec != NULL)
 		vxlan_dec_end(dec, ctx);
+	return of;
 }
 
 uint16_t
 parse_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
+	/* Every frame's ol_flags, ORed: one test per burst for offload frames. */
+	uint64_t of = 0;
 	uint16_t i;
 
 	/*
@@ -505,13 +576,17 @@ parse_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 	 * one pass instead of two. Tests may call it without a context.
 	 */
 	if (ctx == NULL) {
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			of |= pkts[i]->ol_flags;
 			parse_mbuf(pkts[i], pkt_meta(pkts[i]));
+		}
+		if (of & DP_OFFLOAD_MASK)
+			parse_offload_burst(pkts, n);
 		return n;
 	}
 	if (unlikely(ctx->rx_vtep)) {
-		parse_vtep_burst(ctx, pkts, n);
-		return n;
+		of = parse_vtep_burst(ctx, pkts, n);
+		goto offload;
 	}
 	for (i = 0; i < n; i++) {
 		struct pkt_meta *meta = pkt_meta(pkts[i]);
@@ -522,7 +597,12 @@ parse_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 		meta->in_port = ctx->rx_port;
 		meta->domain = ctx->rx_domain;
 		ctx->cnt.ports[ctx->rx_port].rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		of |= pkts[i]->ol_flags;
 		parse_mbuf(pkts[i], meta);
 	}
+offload:
+	ctx->rx_offload = (of & DP_OFFLOAD_MASK) != 0;
+	if (unlikely(ctx->rx_offload))
+		parse_offload_burst(pkts, n);
 	return n;
 }

@@ -32,6 +32,15 @@
  * pays for the gateway stages with nothing but a switch case. Within a round,
  * a bit mask of the codes present skips the stages no packet needs, and a
  * stage every packet needs gets the burst itself rather than a selection.
+ *
+ * Offload frames (offload.h): a frame with unfinished work (a large TCP
+ * segment, a partial checksum) leaves as it is only to a port whose view
+ * entry takes it; for any other, the dispatcher finishes it
+ * (dp_offload_finish) and sends the frames it becomes in its place, in order,
+ * after the frames before it to that port; a flooded one is finished first
+ * unless every port it floods to takes it (and no tunnel does). The parser
+ * tells whether the burst has any such frame (ctx->rx_offload): without one,
+ * the TX path tests nothing more than before but that flag.
  */
 #include <string.h>
 
@@ -41,6 +50,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "offload.h"
 #include "pipeline.h"
 #include "pkt.h"
 #include "vxlan_private.h"
@@ -108,25 +118,54 @@ pl_tx_bulk(struct lcore_ctx *ctx, uint16_t port, struct rte_mbuf **pkts, uint16_
 	}
 }
 
+/*
+ * A frame with unfinished work to a port that cannot take it: finished, and
+ * the frames it becomes appended to the port's buffer in its place. Out of
+ * line: the dispatcher's loop pays only the test that leads here.
+ */
+static __rte_noinline void
+pl_tx_finish(struct lcore_ctx *ctx, uint16_t port, struct rte_mbuf *m)
+{
+	struct rte_mbuf *segs[DP_GSO_MAX_SEGS];
+	uint16_t k = dp_offload_finish(ctx, m, segs, DP_GSO_MAX_SEGS);
+
+	if (k > 0)
+		pl_tx_bulk(ctx, port, segs, k);
+}
+
+/*
+ * Where a frame floods: *k ports of the list returned, all of them but *skip
+ * (RTE_MAX_ETHPORTS when none is skipped). A bridged frame floods to
+ * flood[in_port]; routed frames, and frames from remote VTEPs (whose
+ * pseudo-port is in no domain), to the present ports of their domain.
+ */
+static inline const struct dp_flood_list *
+pl_flood_list(const struct lcore_ctx *ctx, const struct pkt_meta *meta, uint16_t *skip,
+	      uint16_t *k)
+{
+	const struct dp_flood_list *f = &ctx->view->flood[meta->in_port];
+
+	*skip = RTE_MAX_ETHPORTS;
+	*k = f->n_ports;
+	if (unlikely(meta->flags & PKT_F_ROUTED || meta->in_port == DP_PORT_VXLAN)) {
+		f = &ctx->view->dom_flood[meta->domain];
+		*k = f->n_ports;
+		for (uint16_t i = 0; i < f->n_ports; i++)
+			if (f->ports[i] == meta->in_port) {
+				*skip = meta->in_port;
+				(*k)--;
+			}
+	}
+	return f;
+}
+
 static void
 pl_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, const struct pkt_meta *meta)
 {
-	const struct dp_flood_list *f = &ctx->view->flood[meta->in_port];
-	uint16_t skip = RTE_MAX_ETHPORTS;
-	uint16_t k = f->n_ports;
+	uint16_t skip, k;
+	const struct dp_flood_list *f = pl_flood_list(ctx, meta, &skip, &k);
 	uint16_t peers = 0;
 
-	/* Routed frames, and frames from remote VTEPs (whose pseudo-port is in no
-	 * domain), flood to the present ports of their domain. */
-	if (unlikely(meta->flags & PKT_F_ROUTED || meta->in_port == DP_PORT_VXLAN)) {
-		f = &ctx->view->dom_flood[meta->domain];
-		k = f->n_ports;
-		for (uint16_t i = 0; i < f->n_ports; i++)
-			if (f->ports[i] == meta->in_port) {
-				skip = meta->in_port;
-				k--;
-			}
-	}
 	/* Head-end replication (vxlan.h): the copies are taken before any local
 	 * TX can send (and free) m; a tunnel never floods back into the tunnel. */
 	if (unlikely(ctx->view->nets[meta->domain].flags & DP_NET_F_OVERLAY) &&
@@ -150,9 +189,39 @@ pl_flood(struct lcore_ctx *ctx, struct rte_mbuf *m, const struct pkt_meta *meta)
 			pl_tx(ctx, f->ports[i], m);
 }
 
+/*
+ * Flood a frame with unfinished work: as it is when every port it floods to
+ * takes it, else finished first and each resulting frame flooded in order. A
+ * tunnel never carries offloads (vxlan.h), so a frame that head-end
+ * replication would copy is finished too.
+ */
+static __rte_noinline void
+pl_flood_offload(struct lcore_ctx *ctx, struct rte_mbuf *m, const struct pkt_meta *meta)
+{
+	const uint8_t need = dp_offload_needs(m);
+	struct rte_mbuf *segs[DP_GSO_MAX_SEGS];
+	uint16_t skip, k;
+	const struct dp_flood_list *f = pl_flood_list(ctx, meta, &skip, &k);
+	bool whole = !(ctx->view->nets[meta->domain].flags & DP_NET_F_OVERLAY &&
+		       meta->in_port != DP_PORT_VXLAN);
+
+	for (uint16_t i = 0; i < f->n_ports && whole; i++)
+		if (f->ports[i] != skip && (ctx->view->ports[f->ports[i]].offloads & need) != need)
+			whole = false;
+	if (whole) {
+		pl_flood(ctx, m, meta);
+		return;
+	}
+	k = dp_offload_finish(ctx, m, segs, DP_GSO_MAX_SEGS);
+	for (uint16_t j = 0; j < k; j++)
+		pl_flood(ctx, segs[j], pkt_meta(segs[j]));
+}
+
 uint16_t
 pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned int defer_from)
 {
+	/* Frames with unfinished work in this burst (the parser says). */
+	const bool offl = ctx->rx_offload;
 	struct rte_mbuf *dropped[n > 0 ? n : 1];
 	/* A run of frames to one port (run_port), appended to its TX buffer in
 	 * one go when the port changes, before anything else may transmit
@@ -172,6 +241,15 @@ pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned 
 					nr = 0;
 				}
 				run_port = meta->out_port;
+				if (unlikely(offl) &&
+				    dp_offload_needs(m) & ~ctx->view->ports[run_port].offloads) {
+					if (nr > 0) {
+						pl_tx_bulk(ctx, run_port, run, nr);
+						nr = 0;
+					}
+					pl_tx_finish(ctx, run_port, m);
+					break;
+				}
 				run[nr++] = m;
 				break;
 			}
@@ -197,7 +275,10 @@ pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned 
 				pl_tx_bulk(ctx, run_port, run, nr);
 				nr = 0;
 			}
-			pl_flood(ctx, m, meta);
+			if (unlikely(offl) && dp_offload_pending(m))
+				pl_flood_offload(ctx, m, meta);
+			else
+				pl_flood(ctx, m, meta);
 			break;
 		case PL_NEXT_PUNT:
 			pl_punt(ctx, m);

@@ -110,7 +110,10 @@ void pl_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, uint16_t 
 /* Send or free every packet according to its next code. Packets bound for a
  * stage numbered defer_from or later (but before TX) are moved, in order, to
  * the front of pkts and their count is returned; any other stage code is a
- * stage's bug: dropped and counted as malformed. */
+ * stage's bug: dropped and counted as malformed. Frames with unfinished work
+ * (offload.h) are finished for the ports that cannot take them, but only
+ * looked for when ctx->rx_offload says the burst has some (the parser sets
+ * it; a caller that dispatches frames parse_stage did not see sets it). */
 uint16_t pl_dispatch(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n,
 		     unsigned int defer_from);
 /* Flush every port's TX buffer of this worker (end of each loop). */

@@ -25,6 +25,7 @@
 
 #include "l3_private.h"
 #include "neigh.h"
+#include "offload.h"
 #include "pipeline.h"
 #include "pkt.h"
 
@@ -76,6 +77,22 @@ pl_punt(struct lcore_ctx *ctx, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
+/* An injected frame that port cannot take as it is: its finished frames. */
+static __rte_noinline void
+pl_inject_finish(struct lcore_ctx *ctx, uint16_t port, struct rte_mbuf *m)
+{
+	struct rte_mbuf *segs[DP_GSO_MAX_SEGS];
+	uint16_t k = dp_offload_finish(ctx, m, segs, DP_GSO_MAX_SEGS);
+
+	for (uint16_t j = 0; j < k; j++)
+		ctx->cnt.ports[port].tx_pkts +=
+			rte_eth_tx_buffer(port, ctx->worker_id, ctx->txb[port], segs[j]);
+	if (k > 0) {
+		ctx->txb_dirty |= UINT64_C(1) << port;
+		ctx->cnt.injected++;
+	}
+}
+
 void
 pl_inject(struct lcore_ctx *ctx)
 {
@@ -88,6 +105,12 @@ pl_inject(struct lcore_ctx *ctx)
 		if (unlikely(port >= RTE_MAX_ETHPORTS || !ctx->view->ports[port].present)) {
 			ctx->cnt.drops[DP_DROP_PORT_DOWN]++;
 			rte_pktmbuf_free(ms[i]);
+			continue;
+		}
+		/* A held frame with unfinished work (offload.h) came through
+		 * control whole; finished here, for the port it now goes to. */
+		if (unlikely(dp_offload_needs(ms[i]) & ~ctx->view->ports[port].offloads)) {
+			pl_inject_finish(ctx, port, ms[i]);
 			continue;
 		}
 		/* As the dispatcher's TX: batched, flushed at the end of the loop. */

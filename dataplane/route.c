@@ -98,6 +98,21 @@ l3_icmp_error(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *meta,
 	meta->next = PL_NEXT_TX;
 }
 
+/*
+ * The longest IPv4 datagram this frame puts on the wire: its own length, or
+ * for a large TCP segment (offload.h) the largest segment it will be cut
+ * into - IP and TCP headers plus one MSS, as Linux's
+ * skb_gso_validate_network_len.
+ */
+static inline uint32_t
+l3_wire_len(const struct rte_mbuf *m, const struct pkt_meta *meta)
+{
+	if (likely(!(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)))
+		return meta->l3_len;
+	return RTE_MIN((uint32_t)meta->l3_len,
+		       (uint32_t)m->l3_len + m->l4_len + m->tso_segsz);
+}
+
 /* An error about a frame the NAT stage translated quotes it as its source
  * sent it: rewrite it back first (nat_untranslate). false: it cannot be (its
  * connection is gone) - then no error is sent, only the drop counted. */
@@ -285,8 +300,10 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 			l3_drop(meta, DP_DROP_TTL_EXCEEDED);
 		return false;
 	}
-	/* The MTU rule (neigh.h): dpnet does not fragment. */
-	if (unlikely(meta->l3_len > out_net->mtu && out_net->mtu != 0)) {
+	/* The MTU rule (neigh.h): dpnet does not fragment. A large TCP segment
+	 * (offload.h) is tested by the largest frame it will become. */
+	if (unlikely(meta->l3_len > out_net->mtu && out_net->mtu != 0) &&
+	    l3_wire_len(m, meta) > out_net->mtu) {
 		/* The error quotes the packet as its source sent it: untranslated. */
 		if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG) &&
 		    l3_error_quotable(ctx, m, meta))

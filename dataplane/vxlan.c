@@ -543,6 +543,15 @@ vx_encap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf 
 			vx_drop(meta, DP_DROP_VXLAN_NO_VTEP);
 			continue;
 		}
+		/* A large segment becomes several frames, which this array cannot
+		 * hold: the dispatcher's vxlan_tx finishes it and encapsulates each,
+		 * in the frame's place (offload.h). Before the length test: the
+		 * segments, not the frame, must fit. */
+		if (unlikely(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) {
+			meta->out_port = DP_PORT_VXLAN;
+			meta->next = PL_NEXT_TX;
+			continue;
+		}
 		if (unlikely(rte_pktmbuf_pkt_len(m) > max_len)) {
 			vx_drop(meta, DP_DROP_TOO_BIG);
 			continue;
@@ -564,6 +573,15 @@ vx_encap_chunk(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf 
 		}
 		pkts[i] = m;
 		meta = pkt_meta(m);
+		/* A partial checksum is completed in place: the tunnel carries no
+		 * offloads (offload.h), and the frame is now writable. */
+		if (unlikely(dp_offload_pending(m))) {
+			if (unlikely(dp_csum_complete(m) != 0)) {
+				vx_drop(meta, DP_DROP_BAD_OFFLOAD);
+				continue;
+			}
+			ctx->cnt.csum_completed++;
+		}
 		vx_build(ctx, b, m, &tmpl);
 		meta->out_port = b->up_port;
 		if (unlikely(tmpl.next == PL_NEXT_PUNT)) {
@@ -588,12 +606,34 @@ vxlan_encap_stage(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 	return n;
 }
 
+/*
+ * vxlan_tx of a frame with unfinished work: finished (offload.h), then each
+ * resulting frame encapsulated and dispatched, in order.
+ */
+static __rte_noinline void
+vxlan_tx_finish(struct lcore_ctx *ctx, const struct vx_burst *b, struct rte_mbuf *m)
+{
+	struct rte_mbuf *segs[DP_GSO_MAX_SEGS];
+	uint16_t k = dp_offload_finish(ctx, m, segs, DP_GSO_MAX_SEGS);
+
+	for (uint16_t j = 0; j < k; j++)
+		pkt_meta(segs[j])->next = PL_NEXT_VXENC;
+	for (uint16_t done = 0; done < k; done += DP_BURST)
+		vx_encap_chunk(ctx, b, segs + done, (uint16_t)RTE_MIN(k - done, DP_BURST));
+	pl_dispatch(ctx, segs, k, PL_NEXT_TX);
+}
+
 void
 vxlan_tx(struct lcore_ctx *ctx, struct rte_mbuf *m)
 {
 	struct vx_burst b;
 
 	vx_burst_load(ctx, &b);
+	/* Finished first, so vx_encap_chunk never sends it back here. */
+	if (unlikely(dp_offload_pending(m))) {
+		vxlan_tx_finish(ctx, &b, m);
+		return;
+	}
 	pkt_meta(m)->next = PL_NEXT_VXENC;
 	vx_encap_chunk(ctx, &b, &m, 1);
 	pl_dispatch(ctx, &m, 1, PL_NEXT_TX);

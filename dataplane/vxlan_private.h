@@ -39,6 +39,7 @@
 #include "cksum.h"
 #include "counters.h"
 #include "dp.h"
+#include "offload.h"
 #include "pipeline.h"
 #include "pkt.h"
 #include "vxlan.h"
@@ -230,8 +231,11 @@ vxlan_dec_frame(struct vxlan_dec *d, struct rte_mbuf *m, struct pkt_meta *meta,
 	m->data_off = (uint16_t)(m->data_off + strip);
 	m->data_len = (uint16_t)(m->data_len - strip);
 	m->pkt_len -= strip;
-	/* The NIC's checksum verdicts were about the outer headers. */
-	m->ol_flags &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK);
+	/* The NIC's checksum verdicts were about the outer headers, and so was
+	 * any unfinished work a vtap port left (offload.h): an outer partial UDP
+	 * checksum goes with the outer header, and the inner frame arrived whole. */
+	m->ol_flags &= ~(RTE_MBUF_F_RX_IP_CKSUM_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK |
+			 DP_OFFLOAD_MASK);
 	meta->in_port = DP_PORT_VXLAN;
 	meta->domain = (uint16_t)dom;
 	meta->nh_ip = (uint32_t)key;

@@ -46,6 +46,8 @@ const struct rte_ether_addr fz_gw_mac[4] = {
 	{{0x02, 0, 0, 0, 0x0c, 0x01}}, {{0x02, 0, 0, 0, 0x0f, 0x01}},
 };
 
+uint8_t fz_port_offloads[FZ_NPORTS];
+
 static struct rte_ring *rxr[FZ_NPORTS], *txr[FZ_NPORTS];
 static unsigned int pool_avail;   /* free mbufs between inputs */
 static uint64_t runs;
@@ -104,6 +106,7 @@ fz_view(void)
 
 		v->ports[fz_pids[p]].domain = d;
 		v->ports[fz_pids[p]].present = 1;
+		v->ports[fz_pids[p]].offloads = fz_port_offloads[p];
 		v->ports[fz_pids[p]].role = d == FZ_DOM_U ? DP_ROLE_UPLINK : DP_ROLE_ACCESS;
 		v->domains[d].ports[v->domains[d].n_ports++] = fz_pids[p];
 		v->rxq[0][v->n_rxq[0]++] = (struct dp_rxq){fz_pids[p], 0};

@@ -34,6 +34,9 @@ extern struct lcore_ctx *fz_ctx;
 extern uint16_t fz_pids[FZ_NPORTS];
 extern const uint16_t fz_dom_of[FZ_NPORTS];
 extern const struct rte_ether_addr fz_gw_mac[4];
+/* What each port takes as it is (dataplane/offload.h, DP_PORT_OFF_*); all 0
+ * unless a target sets them before fz_dp_init (fuzz_offload). */
+extern uint8_t fz_port_offloads[FZ_NPORTS];
 
 /* EAL + data plane; nat_rules: publish ports and give the uplink MASQUERADE. Aborts on failure. */
 void fz_dp_init(const char *prefix, int nat_rules);

@@ -12,25 +12,42 @@
  *   FZ_NAT     the same fix-ups with published ports and MASQUERADE: conntrack
  *              (TCP/UDP/ICMP state, a 64-entry table), DNAT, SNAT, hairpin, NAT
  *              of quoted packets in ICMP errors
+ *   FZ_OFFLOAD as FZ_NAT, each frame with an offload description
+ *              (dataplane/offload.h) from 8 bytes before it; ports 1 and 4 take
+ *              partial checksums and large segments, the others nothing: the
+ *              parser's validation, finishing (rte_gso, checksums) on TX and
+ *              flood, NAT of partial sums, L3's MTU rule by segment
  *
  * An input is up to FZ_MAX_RECORDS frames (fuzz_dp.h), all put on their ports'
  * RX rings and run through one worker iteration (so a burst may hold a whole
  * exchange); the tables persist between inputs. A set ctl bit switches a fix-up
  * off: 0x80 the destination MAC, 0x40 the EtherType, 0x20 the checksums.
+ *
+ * FZ_OFFLOAD's description, after the record's length: [flags][l2_len]
+ * [l3_len hi][l3_len lo][l4_len][tso_segsz hi][tso_segsz lo][fix]. flags: bits
+ * 0-1 the L4 checksum kind (RTE_MBUF_F_TX_L4_MASK's values), bit 2 TX_IPV4,
+ * bit 3 TX_IPV6, bit 4 TX_TCP_SEG. fix bit 0: take l2_len, l3_len and l4_len
+ * from the frame's headers instead (untagged IPv4), so the deep paths are
+ * reached; fix bit 1: the destination MAC left as it is (bridged frames).
  */
 #include <stdint.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_common.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_mbuf.h>
 
+#include "dataplane/offload.h"
 #include "fuzz_dp.h"
 
 #define FZ_BRIDGE 1
 #define FZ_ARP 2
 #define FZ_L3 3
 #define FZ_NAT 4
+#define FZ_OFFLOAD 5
+#define FZ_DESC_LEN 8
 
 #ifndef FZ_MODE
 #error "FZ_MODE must be set"
@@ -47,7 +64,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fz_dp_init("fuzz_stage" FZ_STR(FZ_MODE), FZ_MODE == FZ_NAT);
+	if (FZ_MODE == FZ_OFFLOAD) {
+		fz_port_offloads[1] = DP_PORT_OFF_CSUM | DP_PORT_OFF_TSO4;
+		fz_port_offloads[4] = DP_PORT_OFF_CSUM | DP_PORT_OFF_TSO4;
+	}
+	fz_dp_init("fuzz_stage" FZ_STR(FZ_MODE), FZ_MODE == FZ_NAT || FZ_MODE == FZ_OFFLOAD);
 	return 0;
 }
 
@@ -132,9 +153,29 @@ fz_fixup(uint8_t ctl, unsigned int port, uint8_t *f, size_t len)
 		fz_fix_cksums(f, len);
 }
 
+/* FZ_OFFLOAD: the description d (above) on m, whose frame is f. */
+static void
+fz_offload(struct rte_mbuf *m, const uint8_t *d, const uint8_t *f, size_t len)
+{
+	m->ol_flags |= (uint64_t)(d[0] & 3) << 52 |
+		(d[0] & 4 ? RTE_MBUF_F_TX_IPV4 : 0) | (d[0] & 8 ? RTE_MBUF_F_TX_IPV6 : 0) |
+		(d[0] & 16 ? RTE_MBUF_F_TX_TCP_SEG : 0);
+	m->l2_len = d[1];
+	m->l3_len = (uint16_t)(d[2] << 8 | d[3]);
+	m->l4_len = d[4];
+	m->tso_segsz = (uint16_t)(d[5] << 8 | d[6]);
+	if ((d[7] & 1) && len >= 14 + 20 + 20) {
+		m->l2_len = 14;
+		m->l3_len = (uint64_t)(f[14] & 0x0f) * 4;
+		if (14 + m->l3_len + 13 < len)
+			m->l4_len = (uint64_t)(f[14 + m->l3_len + 12] >> 4) * 4;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	_Static_assert(RTE_MBUF_F_TX_L4_MASK == 3ULL << 52, "the L4 kinds are bits 52-53");
 	static uint8_t frame[FZ_MAX_FRAME];
 	unsigned int records = 0;
 
@@ -142,10 +183,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t ctl = data[0];
 		size_t len = (size_t)data[1] << 8 | data[2], split = 0;
 		unsigned int port = (ctl & 7u) % FZ_NPORTS;
+		uint8_t desc[FZ_DESC_LEN] = {0};
 		struct rte_mbuf *m;
 
 		data += 3;
 		size -= 3;
+		if (FZ_MODE == FZ_OFFLOAD) {
+			size_t dl = RTE_MIN(size, (size_t)FZ_DESC_LEN);
+
+			memcpy(desc, data, dl);
+			data += dl;
+			size -= dl;
+			/* Bridged frames keep their destination MAC. */
+			if (desc[7] & 2)
+				ctl |= 0x80;
+		}
 		if (len > size)
 			len = size;
 		if (len > FZ_MAX_FRAME)
@@ -158,6 +210,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((ctl & FZ_C_SPLIT) && len > 1)
 			split = 1 + (size_t)frame[len - 1] % (len - 1);
 		m = fz_mbuf(frame, len, split);
+		if (m != NULL && FZ_MODE == FZ_OFFLOAD)
+			fz_offload(m, desc, frame, len);
 		if (m != NULL)
 			fz_inject(port, m);
 	}

@@ -205,6 +205,50 @@ def stage_seeds(f):
     return s
 
 
+def orec(port, frame, flags, mss=0, l2=14, l3=20, l4=20, fix=1, ctl=0):
+    """fuzz_offload's record: the offload description (fuzz_stage.c) before the frame.
+    flags: bits 0-1 L4 checksum kind (1 TCP, 3 UDP), 4 IPv4, 8 IPv6, 16 TSO."""
+    return (bytes([ctl | port]) + struct.pack("!H", len(frame)) +
+            struct.pack("!BBHBHB", flags, l2, l3, l4, mss, fix) + frame)
+
+
+TCP4, UDP4, TSO4 = 1 | 4, 3 | 4, 1 | 4 | 16
+
+
+def offload_seeds():
+    """Large segments and partial checksums: bridged (fix 3 keeps the MAC), routed,
+    NATed, and descriptions that break the convention."""
+    big = bytes(range(256)) * 12
+    s = {}
+    s["tso-bridged"] = orec(0, tcp_frame(C2, C1, IP_C1, IP_C2, 1, 2, ACK | PSH, data=big),
+                            TSO4, mss=1000, fix=3)
+    s["tso-bridged-to-offload-port"] = orec(
+        0, tcp_frame(C2, C1, IP_C1, IP_C2, 1, 2, ACK, data=big), TSO4, mss=1448, fix=3)
+    s["tso-flood"] = orec(0, tcp_frame(NEW, C1, IP_C1, "172.17.0.9", 1, 2, ACK, data=big),
+                          TSO4, mss=700, fix=3)
+    s["csum-udp-bridged"] = orec(1, udp_frame(C1, C2, IP_C2, IP_C1, 5, 6, big[:999]),
+                                 UDP4, l4=8, fix=3)
+    s["tso-masq"] = (
+        orec(0, tcp_frame(GA, C1, IP_C1, IP_OUT, 41000, 80, SYN, seq=1), 0) +
+        orec(4, tcp_frame(GU, R, IP_OUT, IP_UP, 80, 41000, SYN | ACK, seq=500, ack=2), 0) +
+        orec(0, tcp_frame(GA, C1, IP_C1, IP_OUT, 41000, 80, ACK, seq=2, ack=501, data=big),
+             TSO4, mss=1460))
+    s["tso-dnat"] = (
+        orec(4, tcp_frame(GU, CL, IP_CL, IP_UP, 42000, 8080, SYN, seq=1), 0) +
+        orec(0, tcp_frame(GA, C1, IP_C1, IP_CL, 80, 42000, SYN | ACK, seq=9, ack=2), 0) +
+        orec(4, tcp_frame(GU, CL, IP_CL, IP_UP, 42000, 8080, ACK, seq=2, ack=10, data=big),
+             TSO4, mss=536))
+    s["tso-too-big"] = orec(0, tcp_frame(GA, C1, IP_C1, IP_OUT, 41001, 80, ACK, data=big),
+                            TSO4, mss=1500)
+    s["bad-start"] = orec(0, tcp_frame(C2, C1, IP_C1, IP_C2, 1, 2, ACK, data=big), TSO4,
+                          mss=1000, l3=24, fix=2)
+    s["bad-tso-udp"] = orec(0, udp_frame(C2, C1, IP_C1, IP_C2, 5, 6, big), UDP4 | 16,
+                            mss=1000, l4=8, fix=2)
+    s["bad-many-segs"] = orec(0, tcp_frame(C2, C1, IP_C1, IP_C2, 1, 2, ACK, data=big),
+                              TSO4, mss=1, fix=3)
+    return s
+
+
 VTEP, PEER, STRANGER = "192.168.1.10", "192.168.1.50", "192.168.1.77"
 RB1, RB2 = mac("02:42:ac:12:00:51"), mac("02:42:ac:12:00:52")
 GB_IP = "172.18.0.1"
@@ -325,8 +369,11 @@ def clean(d):
 def main():
     f = frames()
     st = stage_seeds(f)
-    for t in ("parse", "bridge", "arp", "l3", "nat", "vxlan", "neigh", "ctl", "config"):
+    for t in ("parse", "bridge", "arp", "l3", "nat", "offload", "vxlan", "neigh", "ctl",
+              "config"):
         clean(os.path.join(CORPUS, t))
+    for name, data in offload_seeds().items():
+        write(os.path.join(CORPUS, "offload"), name, data)
     for name, data in neigh_seeds().items():
         write(os.path.join(CORPUS, "neigh"), name, data)
     for name, data in vxlan_seeds(f).items():

@@ -19,7 +19,7 @@ BUILD=${FUZZ_BUILD_DIR:-$ROOT/build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-20}
 JOBS=${FUZZ_JOBS:-1}
 OUT=${FUZZ_OUT:-$BUILD/fuzz-out}
-ALL=(parse bridge arp l3 nat vxlan neigh ctl config)
+ALL=(parse bridge arp l3 nat offload vxlan neigh ctl config)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${ALL[@]}")
 

@@ -27,7 +27,9 @@
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 #include <rte_ring.h>
+#include <rte_tcp.h>
 #include <rte_udp.h>
 #include <rte_vxlan.h>
 
@@ -37,6 +39,7 @@
 #include "dataplane/l3.h"
 #include "dataplane/l3_private.h"
 #include "dataplane/neigh.h"
+#include "dataplane/offload.h"
 #include "dataplane/pipeline.h"
 #include "dataplane/pkt.h"
 #include "dataplane/vxlan.h"
@@ -1115,6 +1118,132 @@ test_flood(void)
 	}
 }
 
+/* ------------------------------------------------ offload frames (offload.h) */
+
+static struct rte_mempool *big_pool;
+static uint8_t sent_pl[UINT16_MAX], got_pl[UINT16_MAX], flatb[4096];
+
+/*
+ * A TCP/IPv4 frame from c1 to (dst, dip) with payload random bytes (kept in
+ * sent_pl) and a partial checksum, as a vtap port hands it over; mss > 0
+ * makes it a large segment. From a pool of 64 KB mbufs (the vtap's).
+ */
+static struct rte_mbuf *
+mk_offload(const struct rte_ether_addr *dst, uint32_t dip, uint32_t payload, uint16_t mss)
+{
+	struct rte_mbuf *m;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *tcp;
+
+	if (big_pool == NULL)
+		big_pool = rte_pktmbuf_pool_create("vx_big", 7, 0, 0, UINT16_MAX,
+						   (int)rte_socket_id());
+	CU_ASSERT_FATAL(big_pool != NULL);
+	m = rte_pktmbuf_alloc(big_pool);
+	CU_ASSERT_FATAL(m != NULL);
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(54 + payload));
+	CU_ASSERT_FATAL(eth != NULL);
+	memset(eth, 0, 54);
+	eth->dst_addr = *dst;
+	eth->src_addr = mac_c1;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(40 + payload));
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = rte_cpu_to_be_32(ip_c1);
+	ip->dst_addr = rte_cpu_to_be_32(dip);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tcp = (struct rte_tcp_hdr *)(ip + 1);
+	tcp->src_port = RTE_BE16(1234);
+	tcp->dst_port = RTE_BE16(80);
+	tcp->sent_seq = RTE_BE32(1000);
+	tcp->data_off = 5 << 4;
+	tcp->tcp_flags = 0x18;     /* ACK PSH */
+	for (uint32_t i = 0; i < payload; i++)
+		sent_pl[i] = (uint8_t)rte_rand();
+	memcpy(tcp + 1, sent_pl, payload);
+	tcp->cksum = rte_ipv4_phdr_cksum(ip, 0);
+	m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM |
+		(mss != 0 ? RTE_MBUF_F_TX_TCP_SEG : 0);
+	m->l2_len = 14;
+	m->l3_len = 20;
+	m->l4_len = 20;
+	m->tso_segsz = mss;
+	return m;
+}
+
+/* A VXLAN frame sent to dip: outer headers right, the inner TCP/IPv4 frame
+ * finished (checksums verified over a flat copy); its payload goes to
+ * got_pl + *off. */
+static void
+check_vx_tcp(struct rte_mbuf *m, uint32_t dip, uint32_t *off)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m), odip;
+	const void *f = rte_pktmbuf_read(m, 0, len, flatb);
+	struct rte_ipv4_hdr *ip;
+
+	CU_ASSERT_FATAL(f != NULL && len > 50 + 54 && len <= sizeof(flatb));
+	if (f != flatb)
+		memcpy(flatb, f, len);
+	CU_ASSERT_EQUAL(m->ol_flags & DP_OFFLOAD_MASK, 0);
+	inner_of(m, &odip);
+	CU_ASSERT_EQUAL(odip, dip);
+	CU_ASSERT_EQUAL(ref_cksum(flatb + 14, 20), 0);
+	CU_ASSERT_EQUAL((uint32_t)(flatb[38] << 8 | flatb[39]), len - 34);   /* UDP length */
+	ip = (struct rte_ipv4_hdr *)(flatb + 50 + 14);
+	CU_ASSERT_EQUAL(rte_be_to_cpu_16(ip->total_length), len - 50 - 14);
+	CU_ASSERT_EQUAL(ref_cksum((const uint8_t *)ip, 20), 0);
+	CU_ASSERT_EQUAL(rte_ipv4_udptcp_cksum_verify(ip, ip + 1), 0);
+	memcpy(got_pl + *off, flatb + 50 + 54, len - 50 - 54);
+	*off += len - 50 - 54;
+}
+
+/* Through the tunnel, offload frames are finished first (offload.h): a large
+ * segment to a remote MAC leaves as encapsulated segments in order, a
+ * partial checksum completed; flooded, the same to every peer and to c2. */
+static void
+test_encap_offload(void)
+{
+	uint32_t off = 0;
+
+	reset();
+	inject(P_C1, mk_offload(&mac_r1, ip_r1, 5000, 1360));
+	run();
+	CU_ASSERT_EQUAL(total_out(), 4);
+	CU_ASSERT_EQUAL_FATAL(ngot[P_U], 4);
+	for (unsigned int i = 0; i < 4; i++)
+		check_vx_tcp(got[P_U][i], ip_p1, &off);
+	CU_ASSERT_EQUAL(off, 5000);
+	CU_ASSERT(memcmp(got_pl, sent_pl, 5000) == 0);
+	CU_ASSERT_EQUAL(dropped_total(), 0);
+
+	/* A partial checksum alone, completed in place before encapsulation. */
+	off = 0;
+	inject(P_C1, mk_offload(&mac_r1, ip_r1, 999, 0));
+	run();
+	CU_ASSERT_EQUAL_FATAL(ngot[P_U], 1);
+	check_vx_tcp(got[P_U][0], ip_p1, &off);
+	CU_ASSERT(memcmp(got_pl, sent_pl, 999) == 0);
+
+	/* Flooded: c2 and each of the three peers get the segments. */
+	inject(P_C1, mk_offload(&mac_new, IP4(10, 1, 0, 99), 3000, 1000));
+	run();
+	CU_ASSERT_EQUAL(ngot[P_C2], 3);
+	CU_ASSERT_EQUAL_FATAL(ngot[P_U], 9);
+	for (unsigned int i = 0; i < 9; i++) {
+		uint32_t dip, o = 0;
+
+		inner_of(got[P_U][i], &dip);
+		check_vx_tcp(got[P_U][i], dip, &o);
+		CU_ASSERT_EQUAL(o, 1000);
+	}
+	CU_ASSERT_EQUAL(dropped_total(), 0);
+}
+
 /* ARP suppression answers for a known remote endpoint; the overlay gateway
  * answers a remote's request back through the tunnel. */
 static void
@@ -1388,6 +1517,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "encap: too-big, no route, neighbours, no VTEP", test_encap_drops);
 	CU_add_test(s, "encap: a shared frame is copied", test_encap_shared);
 	CU_add_test(s, "flood: head-end replication, split horizon", test_flood);
+	CU_add_test(s, "encap: offload frames finished first", test_encap_offload);
 	CU_add_test(s, "ARP suppression, answers through the tunnel", test_arp);
 	CU_add_test(s, "routed overlay", test_routed_overlay);
 	CU_add_test(s, "encap: bridged in round one, routed in round two", test_encap_rounds);
