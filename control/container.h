@@ -20,8 +20,8 @@
  *   vtap: a vtap port (TAP with virtio-net headers) moved in the same way; the
  *         container keeps TSO, scatter-gather and checksum offload on, so its
  *         TCP crosses the switch in 64 KB segments (dataplane/offload.h).
- * The default is CTR_ATTACH_DEFAULT (the faster by perf/attach.sh); `run
- * --attach` and `connect --attach` pick another.
+ * The default is CTR_ATTACH_DEFAULT (vtap, the fastest by perf/attach.sh);
+ * `run --attach` and `connect --attach` pick another.
  *
  * Processes: `run -d` spawns the command in the namespace in its own session,
  * stdout/stderr appended to <state-dir>/containers/<name>.log; without -d the
@@ -87,11 +87,14 @@ enum ctr_attach {
 	                        * the namespace; its offloads stay on */
 };
 /*
- * The attachment measured faster by perf/attach.sh: iperf3 TCP container to
- * container 3.25 Gbit/s with veth + afpacket against 1.38 with tap (a syscall
- * per frame on the switch's side); perf/RESULTS.md has the run.
+ * The attachment measured fastest by perf/attach.sh: iperf3 TCP container to
+ * container 13.1 Gbit/s with vtap (64 KB segments cross the switch whole, a
+ * syscall per segment) against 11.5 for the kernel bridge, 1.9-3.8 with veth +
+ * afpacket and 1.4 with tap (a syscall per MTU frame); perf/RESULTS.md has the
+ * runs. A vtap's queues can also wake an idle worker (worker.c), an afpacket
+ * ring cannot.
  */
-#define CTR_ATTACH_DEFAULT CTR_ATTACH_VETH
+#define CTR_ATTACH_DEFAULT CTR_ATTACH_VTAP
 
 /* Register the state section; call once the data plane and the networks exist. */
 int ctr_init(struct ctl *c);

@@ -18,6 +18,7 @@
 # port's kernel ring cuts them to 2048 bytes (malformed). Ports driven:
 #  - a container's veth + afpacket port (scapy on eth0 in its namespace),
 #  - a container attached with --attach tap (its TAP is eth0 in its namespace),
+#  - a container attached with --attach vtap (the default; a TAP with virtio-net headers),
 #  - the TAP-mode uplink dpnet0 (from the host's namespace),
 #  - an afpacket NIC uplink (dpnetd restarted with it), from an underlay
 #    namespace, as in uplink_nic.sh.
@@ -36,7 +37,7 @@ need_cmd ss
 allow_log 'WARNING: .*request refused'
 "$PY" -c 'import scapy' 2>/dev/null || skip "needs scapy for $PY (python3-scapy)"
 
-A=a$E2E_ID T=t$E2E_ID B=b$E2E_ID
+A=a$E2E_ID T=t$E2E_ID B=b$E2E_ID V=v$E2E_ID
 HOLE_NET=10.99.0.0/16 HOLE=10.99.0.1
 BPY=$E2E_SRC/barrage.py
 RES=$E2E_TMP/results
@@ -84,18 +85,19 @@ PYEOF
 tap_mode
 start_daemon
 run dpctl route add "$HOLE_NET" blackhole >/dev/null
-ctr_start "$A" -p 8080:80 -- "$PY" "$NAT_PY" serve-tcp 80
+ctr_start "$A" --attach veth -p 8080:80 -- "$PY" "$NAT_PY" serve-tcp 80
 ctr_run "$T" --attach tap >/dev/null
 ctr_run "$B" >/dev/null
+ctr_run "$V" --attach vtap >/dev/null
 wait_listening "$(cns "$A")" tcp 80
-AIP=$(ctr_ip "$A") TIP=$(ctr_ip "$T") BIP=$(ctr_ip "$B")
+AIP=$(ctr_ip "$A") TIP=$(ctr_ip "$T") BIP=$(ctr_ip "$B") VIP=$(ctr_ip "$V")
 BMAC=$(ns_if_mac "$(cns "$B")")
 GW=172.17.0.1
 GWMAC=$(gw_mac_of "$(cns "$A")" "$GW")
 [ -n "$GWMAC" ] || fail "container $A did not resolve its gateway $GW"
 UPMAC=$(dpctl status --json | json "d['uplink']['gw_mac']")
 ping_ns_ok host "$BIP"
-ok "TAP mode: containers $A ($AIP, afpacket, -p 8080:80), $T ($TIP, tap), $B ($BIP); gateway MAC $GWMAC, uplink MAC $UPMAC"
+ok "TAP mode: containers $A ($AIP, afpacket, -p 8080:80), $T ($TIP, tap), $V ($VIP, vtap), $B ($BIP); gateway MAC $GWMAC, uplink MAC $UPMAC"
 
 valid_traffic() {
 	local out
@@ -122,10 +124,13 @@ errs=$(sed -n 's/.*driver drops (before dpnet): rx-errors \([0-9]*\) .*(rx-error
 dpctl stats | qgrep -E '^rx-errors +[1-9][0-9]*$' || fail "dpctl stats has no driver-drop row rx-errors: $(dpctl stats)"
 ok "jumbo frames into a TAP port: driver rx-errors $errs in 'dpctl port stats $TPORT' and in 'dpctl stats'"
 nsexec "$(cns "$T")" ip link set eth0 mtu 1500
+# A vtap container (the default attachment): frames from a packet socket come
+# with a virtio-net header that asks for nothing (drivers/vtap.h).
+barrage vtap "$(cns "$V")" eth0 src_mac="$(ns_if_mac "$(cns "$V")")" src_ip="$VIP" gw_mac="$GWMAC" "${COMMON[@]}"
 barrage dpnet0 host "$E2E_UPLINK" src_mac="$(cat "/sys/class/net/$E2E_UPLINK/address")" src_ip="$NAT_HOST" \
 	gw_mac="$UPMAC" gw_ip="$NAT_UP" up_ip="$NAT_UP" ctr_mac="$BMAC" ctr_ip="$BIP" route_ip="$BIP" \
 	hole_ip="$HOLE" skip=udp-to-uplink-addr
-for p in veth tap dpnet0; do check_drops "$p"; done
+for p in veth tap vtap dpnet0; do check_drops "$p"; done
 valid_traffic "TAP mode"
 stop_daemon TERM
 

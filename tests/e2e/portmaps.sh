@@ -118,7 +118,7 @@ ip -n "$n" link show eth0 >/dev/null 2>&1 && fail "disconnect bridge left eth0"
 refused "disconnect twice" --says "is not connected" disconnect bridge "$C1"
 run dpctl disconnect "$NET" "$C1" >/dev/null
 [ "$(ip -n "$n" -o link show | grep -vc ': lo:')" = 0 ] || fail "interfaces left after disconnecting all"
-run dpctl connect bridge "$C1" >/dev/null
+run dpctl connect --attach veth bridge "$C1" >/dev/null
 [[ "$(ip -n "$n" route show default)" == "default via 172.17.0.1 dev eth0"* ]] ||
 	fail "reconnected: default route '$(ip -n "$n" route show default)'"
 ok "connect adds eth1 (default route stays), disconnect moves it to the next network"

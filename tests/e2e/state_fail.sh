@@ -144,8 +144,9 @@ $(durable)"
 ok "the acknowledged changes survived a restart"
 
 # ---- a crash during run: the state a kill -9 leaves after the namespace is made
-ctr_run "$C" >/dev/null
+ctr_run "$C" --attach veth >/dev/null   # its veth's host end must go with it
 C_IF=$(ctr_get "$C" "c['networks'][0]['host_interface']")
+[ -n "$C_IF" ] || fail "$C has no host interface in ps --json"
 C_PIDS=$(ip netns pids "dpnet-$C")
 [ -n "$C_PIDS" ] || fail "no process in dpnet-$C"
 C_ID=$(ctr_get "$C" "c['full_id']")
