@@ -527,6 +527,12 @@ dpctl_print_stats(json_t *res)
 		       dpctl_num(nat, "remote_macs", v[5], 32), dpctl_num(nat, "port", v[6], 32),
 		       dpctl_num(nat, "ttl", v[7], 32),
 		       json_is_true(json_object_get(nat, "df")) ? "on" : "off");
+	nat = json_object_get(res, "offload");
+	if (json_is_object(nat))
+		printf("offload: %s large segments cut into %s frames, %s checksums completed "
+		       "(for ports that take neither, dataplane/offload.h)\n",
+		       dpctl_num(nat, "gso_frames", v[0], 32), dpctl_num(nat, "gso_segs", v[1], 32),
+		       dpctl_num(nat, "csum_completed", v[2], 32));
 	nat = json_object_get(res, "mbufs");
 	if (json_is_object(nat))
 		printf("mbufs: %s in use of %s\n", dpctl_num(nat, "in_use", v[0], 32),
