@@ -22,11 +22,13 @@
 #   testpmd_pps LOG PREFIX MBUFS SECS WARMUP VDEV...
 #                       dpdk-testpmd --forward-mode=io on the VDEVs (EAL from
 #                       bench_eal), until it printed WARMUP + SECS per-second
-#                       stats; TP_PPS: the median Rx-pps of port 0 over the
-#                       last SECS of them (0 if there were none). Not in a
+#                       stats; TP_RATE: the median Rx-pps of port 0 over the
+#                       last SECS of them (0 if there were none), TP_N: how
+#                       many samples that is. Not in a
 #                       subshell: the caller's cleanup kills TP_PID.
 #   dp_start PREFIX CONF MEM SOCK STATE LOG
-#                       dpnetd in the background (DPID), waits until it answers
+#                       dpnetd in the background (DPID: the caller initialises
+#                       it for its cleanup), waits until it answers
 #   dp_stop PREFIX      SIGTERM (SIGKILL after 10 s), its EAL files removed
 #   bench_kill PID      the same for any process of ours
 
@@ -128,10 +130,12 @@ testpmd_pps() { # LOG PREFIX MBUFS SECS WARMUP VDEV...
 	wait "$TP_PID" 2>/dev/null || true
 	TP_PID=""
 	rm -rf "/var/run/dpdk/$prefix"
-	TP_PPS=$(testpmd_samples "$log" | sed -n "$((warm + 1)),$((warm + secs))p" | median)
+	local samples
+	samples=$(testpmd_samples "$log" | sed -n "$((warm + 1)),$((warm + secs))p")
+	TP_N=$(grep -c . <<<"$samples" || true)
+	TP_RATE=$(median <<<"$samples")
 }
 
-DPID=""
 dp_start() { # PREFIX CONF MEM SOCK STATE LOG
 	"$DPNETD" --socket "$4" --state-dir "$5" --config "$2" \
 		-- "${EAL[@]}" -m "$3" --file-prefix "$1" >>"$6" 2>&1 &
@@ -145,7 +149,7 @@ dp_start() { # PREFIX CONF MEM SOCK STATE LOG
 	bench_die "dpnetd did not start"
 }
 dp_stop() { # PREFIX
-	[ -n "$DPID" ] && bench_kill "$DPID"
+	if [ -n "${DPID:-}" ]; then bench_kill "$DPID"; fi
 	DPID=""
 	rm -rf "/var/run/dpdk/$1"
 }

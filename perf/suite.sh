@@ -85,12 +85,12 @@ TMP=$(mktemp -d /tmp/dpnet-suite.XXXXXX)
 ID=$$
 PFX=dpsuite-$ID
 SOCK="$TMP/dpnet.sock"
-CTRS=()
+CTRS=() DPID=""
 dctl() { "$DPCTL" --socket "$SOCK" "$@"; }
 cleanup() {
 	local c p
 	set +e
-	[ -n "$TP_PID" ] && bench_kill "$TP_PID"
+	if [ -n "$TP_PID" ]; then bench_kill "$TP_PID"; fi
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		for c in "${CTRS[@]}"; do timeout 10 "$DPCTL" --socket "$SOCK" rm -f "$c" >/dev/null 2>&1; done
 	fi
@@ -100,7 +100,7 @@ cleanup() {
 			ip netns del "dpnet-$c" 2>/dev/null
 		fi
 	done
-	[ -n "$DPID" ] && bench_kill "$DPID"
+	if [ -n "$DPID" ]; then bench_kill "$DPID"; fi
 	bench_eal_undo
 	rm -rf /var/run/dpdk/"$PFX"-* "$TMP"
 }
@@ -226,7 +226,7 @@ input() {
 }
 
 # ---------------------------------------------------------------- testpmd
-# tp PIPE SIZE: testpmd io on the pipeline's vdevs and file -> TP_PPS.
+# tp PIPE SIZE: testpmd io on the pipeline's vdevs and file -> TP_RATE.
 tp() {
 	local f mbufs=16384 out=net_null0,no-rx=1
 	f=$(input "$1" "$2")
@@ -415,7 +415,7 @@ for s in $SIZES; do
 	for p in $PIPES; do
 		wb=$(wire_bytes "$(input "$p" "$s")")
 		tp "$p" "$s"
-		tpps=$TP_PPS
+		tpps=$TP_RATE
 		[ "$tpps" != 0 ] || { tail -n 20 "$TMP/testpmd.log" >&2; bench_die "testpmd gave no samples ($p, $s)"; }
 		dp "$p" "$s"
 		res=$(cat "$TMP/dp.json")
