@@ -12,7 +12,7 @@
 # frames come from a net_pcap port with infinite_rx and leave by a port whose
 # TX drops; every rate is the median of 1-second deltas of the output port's
 # TX counter after the warm-up; each run checks it measured the path it names):
-#   l2      L2 bridging, known unicast: 256 frames, 4 source and 4 destination
+#   l2      L2 bridging, known unicast: 256 frames (IMIX: 264), 4 source and 4 destination
 #           MACs, the destinations static MACs behind the null port
 #   flood   the same frames, destinations unknown: flooded to the one other port
 #   routed  256 UDP flows from a container (172.17.0.2, its MAC pinned on the
@@ -43,7 +43,7 @@
 #
 # Environment: DPNETD, DPCTL, DPNET_BUILD_DIR (see perf/lib.sh), HUGE=1,
 # SUITE_PIPES (a subset, e.g. "l2 nat"), SUITE_SIZES (e.g. "64 imix"),
-# SUITE_SECS, SUITE_WARMUP, SUITE_FLOWS. Needs root.
+# SUITE_SECS, SUITE_WARMUP, SUITE_FLOWS, SUITE_GNUPLOT (default gnuplot). Needs root.
 set -euo pipefail
 BENCH_NAME=suite.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -176,15 +176,17 @@ probe() {
 # ---------------------------------------------------------------- inputs
 # gen_inputs SIZE: the pcaps of every pipeline for one frame size, in $TMP/S/.
 gen_inputs() {
-	local s=$1 d="$TMP/$1" sz
+	local s=$1 d="$TMP/$1" sz n=$FRAMES
 	mkdir -p "$d"
-	if [ "$s" = imix ]; then sz=(--imix); else sz=(--size $((s - 4))); fi
-	$PY "$HERE/gen.py" "$d/l2.pcap" --frames "$FRAMES" --srcs "$SRCS" --dsts "$DSTS" "${sz[@]}" >/dev/null
-	$PY "$HERE/gen.py" "$d/routed.pcap" --flows "$FRAMES" --from-ip "$RT_C1_IP" --from-mac "$RT_C1_MAC" \
+	# IMIX: a whole number of 12-frame cycles (the exact 7:4:1 mix; NAT's
+	# 65536 flows are 4 frames short of a cycle, which the mean size shows).
+	if [ "$s" = imix ]; then sz=(--imix) n=$(((FRAMES + 11) / 12 * 12)); else sz=(--size $((s - 4))); fi
+	$PY "$HERE/gen.py" "$d/l2.pcap" --frames "$n" --srcs "$SRCS" --dsts "$DSTS" "${sz[@]}" >/dev/null
+	$PY "$HERE/gen.py" "$d/routed.pcap" --flows "$n" --from-ip "$RT_C1_IP" --from-mac "$RT_C1_MAC" \
 		--to-net "$RT_NET" --to-addrs 16 --dst-port 9000 --dst-mac "$RT_GW_MAC" "${sz[@]}" >/dev/null
 	$PY "$HERE/gen.py" "$d/nat.pcap" --flows "$FLOWS" --dst-ip "${NAT_ADDR%/*}" --dst-port "$NAT_PORT" \
 		--dst-mac "$UP_MAC0" "${sz[@]}" >/dev/null
-	$PY "$HERE/gen.py" "$d/outer.pcap" --frames "$FRAMES" --srcs "$SRCS" --dsts "$DSTS" "${sz[@]}" \
+	$PY "$HERE/gen.py" "$d/outer.pcap" --frames "$n" --srcs "$SRCS" --dsts "$DSTS" "${sz[@]}" \
 		--vxlan "$PEER_MAC,$UP_MAC0,$PEER,${UP_ADDR%/*},$VNI" >/dev/null
 }
 # The encap uplink's input, size-independent: the peer's ARP replies (read
@@ -486,7 +488,8 @@ with open(base + ".dat", "w") as f:
 PYEOF
 
 # ---------------------------------------------------------------- plots
-if command -v gnuplot >/dev/null; then
+GNUPLOT=${SUITE_GNUPLOT:-gnuplot}
+if command -v "$GNUPLOT" >/dev/null; then
 	mapfile -t TITLES < <(sed -n 's/^# //p' "$BASE.dat")
 	np=${#TITLES[@]}
 	cols=$((np < 3 ? np : 3))
@@ -512,7 +515,7 @@ if command -v gnuplot >/dev/null; then
 		done
 		echo
 	} >"$TMP/plot.gp"
-	if gnuplot "$TMP/plot.gp" 2>"$TMP/gnuplot.err"; then
+	if "$GNUPLOT" "$TMP/plot.gp" 2>"$TMP/gnuplot.err"; then
 		echo "plots: $BASE-mpps.png $BASE-ratio.png"
 	else
 		cat "$TMP/gnuplot.err" >&2
