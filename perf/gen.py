@@ -32,7 +32,10 @@ address): flow i comes from address src-net + 1 + (i % 4096) (default from
 Ethernet destination M (dpnet's MAC on the uplink), source 02:00:5e:01:00:01,
 IPv4 with DF and the id i, correct IPv4 and UDP checksums. Replayed with
 infinite_rx=1, the first pass over the file opens N connections and every
-later pass hits them. Written without scapy (millions of frames take seconds);
+later pass hits them. A new-connection mix (--per-flow K, either flows mode):
+K frames per flow, the flows in windows of 256 whose frames go round-robin K
+times, so that read once (no infinite_rx) 1 frame in K opens a connection and
+the others hit established ones. Written without scapy (millions of frames take seconds);
 the first frames are checked against scapy's encoding when scapy is there.
 
 Outbound flows (--from-ip, the MASQUERADE benchmark): one frame per flow, N
@@ -152,10 +155,14 @@ def flow_frames(a, f):
     src_base = int(ipaddress.IPv4Address(a.src_net))
     src_mac = mac_bytes(a.from_mac) if a.from_ip else bytes.fromhex("02005e010001")
     eth = mac_bytes(a.dst_mac) + src_mac + b"\x08\x00"
-    for i in range(a.flows):
-        raw = flow_frame(i, a, dst_ip, src_base, eth)
-        f.write(struct.pack("<IIII", 1700000000, 0, len(raw), len(raw)))
-        f.write(raw)
+    # --per-flow K: windows of 256 flows, each window's frames sent K times
+    # round-robin (one pass: 1 frame in K opens a connection).
+    for w in range(0, a.flows, 256):
+        recs = []
+        for i in range(w, min(w + 256, a.flows)):
+            raw = flow_frame(i, a, dst_ip, src_base, eth)
+            recs.append(struct.pack("<IIII", 1700000000, 0, len(raw), len(raw)) + raw)
+        f.write(b"".join(recs) * a.per_flow)
     try:   # the encoding checked against scapy's on a few frames
         from scapy.all import Ether
         for i in (0, 1, 6, 4097, a.flows - 1):
@@ -170,12 +177,13 @@ def flow_frames(a, f):
                     raise SystemExit("gen.py: frame %d differs from scapy's encoding" % i)
     except ImportError:
         pass
+    each = "one frame of %s each" % size_note(a) if a.per_flow == 1 else \
+        "%d frames of %s each, windows of 256 flows round-robin (read once: 1 frame in %d " \
+        "opens a connection)" % (a.per_flow, size_note(a), a.per_flow)
     if a.from_ip:
-        return "%d UDP flows from %s (MAC %s) to %d addresses after %s, port %d (MAC %s), " \
-            "one frame of %s each" % (a.flows, a.from_ip, a.from_mac, a.to_addrs,
-                                      a.to_net, a.dst_port, a.dst_mac, size_note(a))
-    return "%d UDP flows to %s:%d (MAC %s), one frame of %s each" % (
-        a.flows, a.dst_ip, a.dst_port, a.dst_mac, size_note(a))
+        return "%d UDP flows from %s (MAC %s) to %d addresses after %s, port %d (MAC %s), %s" % (
+            a.flows, a.from_ip, a.from_mac, a.to_addrs, a.to_net, a.dst_port, a.dst_mac, each)
+    return "%d UDP flows to %s:%d (MAC %s), %s" % (a.flows, a.dst_ip, a.dst_port, a.dst_mac, each)
 
 
 def arp_frames(a, f):
@@ -205,6 +213,7 @@ def main():
     ap.add_argument("--dsts", type=int, default=4)
     ap.add_argument("--size", type=int, default=60)
     ap.add_argument("--imix", action="store_true")
+    ap.add_argument("--per-flow", type=int, default=1)
     ap.add_argument("--flows", type=int, default=0)
     ap.add_argument("--dst-ip")
     ap.add_argument("--dst-port", type=int, default=8080)
@@ -223,6 +232,8 @@ def main():
         ap.error("--size must be at least 42 (Ethernet + IPv4 + UDP headers)")
     if a.size > 65535 - (50 if a.vxlan else 0):
         ap.error("--size is too large for a pcap record (65535 bytes, VXLAN's included)")
+    if a.per_flow < 1 or (a.per_flow > 1 and not a.flows):
+        ap.error("--per-flow K (K >= 1) is for --flows")
     if a.flows and a.from_ip:
         if not a.from_mac or not a.to_net or not a.dst_mac:
             ap.error("--from-ip needs --from-mac, --to-net and --dst-mac")
