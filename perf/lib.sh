@@ -24,7 +24,7 @@
 #                       bench_eal), until it printed WARMUP + SECS per-second
 #                       stats; TP_RATE: the median Rx-pps of port 0 over the
 #                       last SECS of them (0 if there were none), TP_N: how
-#                       many samples that is. Not in a
+#                       many samples that is, TP_SAMPLES: them. Not in a
 #                       subshell: the caller's cleanup kills TP_PID.
 #   dp_start PREFIX CONF MEM SOCK STATE LOG
 #                       dpnetd in the background (DPID: the caller initialises
@@ -133,6 +133,7 @@ testpmd_pps() { # LOG PREFIX MBUFS SECS WARMUP VDEV...
 	local samples
 	samples=$(testpmd_samples "$log" | sed -n "$((warm + 1)),$((warm + secs))p")
 	TP_N=$(grep -c . <<<"$samples" || true)
+	TP_SAMPLES=$(tr '\n' ' ' <<<"$samples")
 	TP_RATE=$(median <<<"$samples")
 }
 

@@ -69,6 +69,9 @@ bench_require
 [ -x "$DPNETD" ] && [ -x "$DPCTL" ] || bench_die "dpnetd/dpctl not found: build dpnet first (bash scripts/run.sh build)"
 bench_lock
 T_START=$(date +%s)
+# What was measured: the tree as it is now (-dirty: uncommitted changes).
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || COMMIT="$COMMIT-dirty"
 
 FRAMES=256 SRCS=4 DSTS=4
 FLOWS=${SUITE_FLOWS:-65536}
@@ -421,13 +424,13 @@ for s in $SIZES; do
 		[ "$tpps" != 0 ] || { tail -n 20 "$TMP/testpmd.log" >&2; bench_die "testpmd gave no samples ($p, $s)"; }
 		dp "$p" "$s"
 		res=$(cat "$TMP/dp.json")
-		printf '%s\t%s\t%s\t%s\t%s\n' "$p" "$s" "$wb" "$tpps" "$res" >>"$TMP/results.tsv"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$s" "$wb" "$tpps" "$TP_SAMPLES" "$res" >>"$TMP/results.tsv"
 		$PY - "$p" "$s" "$tpps" "$res" <<'PYEOF'
 import json, sys
 r = json.loads(sys.argv[4]); tp = float(sys.argv[3])
 print("  %-7s %5s  testpmd %6.2f Mpps  dpnetd %6.2f Mpps  %.2fx  %s" % (
     sys.argv[1], sys.argv[2], tp / 1e6, r["pps"] / 1e6, r["pps"] / tp if tp else 0,
-    "ok" if r["ok"] else "CHECK FAILED: " + r["why"]))
+    "ok" if r["ok"] else "CHECK FAILED: " + r["why"]), flush=True)
 PYEOF
 	done
 	rm -rf "${TMP:?}/$s"
@@ -435,8 +438,6 @@ done
 ELAPSED=$(($(date +%s) - T_START))
 
 # ---------------------------------------------------------------- report
-COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || COMMIT="$COMMIT-dirty"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 CPU=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 mkdir -p "$ROOT/perf/results"
@@ -449,11 +450,16 @@ import json, sys
 base, rows, cmds = sys.argv[1], sys.argv[2], sys.argv[3]
 names = {"l2": "L2 known unicast", "flood": "L2 flood (unknown unicast)", "routed": "routed (static route, no NAT)",
          "nat": "NAT, $FLOWS established flows", "encap": "VXLAN encap", "decap": "VXLAN decap"}
+# (max - min) / median of a contender's per-second samples: how steady it was.
+spread = lambda xs, med: (max(xs) - min(xs)) / med if xs and med else 0
 res = []
 for line in open(rows):
-    p, s, wb, tp, dp = line.rstrip("\n").split("\t")
+    p, s, wb, tp, tps, dp = line.rstrip("\n").split("\t")
     dp = json.loads(dp); tp, wb = float(tp), float(wb)
+    tps = [float(x) for x in tps.split()]
     res.append({"pipeline": p, "size": s, "wire_bytes": wb, "testpmd_pps": tp,
+                "testpmd_samples": tps, "testpmd_spread": spread(tps, tp),
+                "dpnetd_spread": spread(dp["samples"], dp["pps"]),
                 "testpmd_gbps": tp * wb * 8 / 1e9, "dpnetd_pps": dp["pps"],
                 "dpnetd_gbps": dp["pps"] * wb * 8 / 1e9, "ratio": dp["pps"] / tp if tp else 0,
                 "dpnetd_samples": dp["samples"], "check_ok": dp["ok"], "check": dp["why"],
@@ -469,14 +475,18 @@ out = {"suite": "perf/suite.sh", "mode": "$MODE", "when": "$STAMP", "commit": "$
 json.dump(out, open(base + ".json", "w"), indent=1)
 print()
 print("perf/suite.sh %s, commit %s, %s, %s; %d s" % ("$MODE", "$COMMIT", "$MEMNOTE", "$CPU", $ELAPSED))
-hdr = "%-30s %5s %9s %9s %9s %9s %7s  %s" % ("pipeline", "size", "tp Mpps", "tp Gb/s", "dp Mpps", "dp Gb/s", "dp/tp", "check")
+hdr = "%-30s %5s %9s %9s %9s %9s %7s %9s  %s" % ("pipeline", "size", "tp Mpps", "tp Gb/s", "dp Mpps",
+                                                   "dp Gb/s", "dp/tp", "spread %", "check")
 print(hdr); print("-" * len(hdr))
 for r in res:
-    print("%-30s %5s %9.2f %9.2f %9.2f %9.2f %6.2fx  %s" % (
+    print("%-30s %5s %9.2f %9.2f %9.2f %9.2f %6.2fx %9s  %s" % (
         names[r["pipeline"]], r["size"], r["testpmd_pps"] / 1e6, r["testpmd_gbps"],
-        r["dpnetd_pps"] / 1e6, r["dpnetd_gbps"], r["ratio"], "ok" if r["check_ok"] else "FAILED: " + r["check"]))
+        r["dpnetd_pps"] / 1e6, r["dpnetd_gbps"], r["ratio"],
+        "%d/%d" % (round(100 * r["testpmd_spread"]), round(100 * r["dpnetd_spread"])),
+        "ok" if r["check_ok"] else "FAILED: " + r["check"]))
 print("%-30s %s" % ("Open vSwitch (DPDK)", "$OVS_NOTE"))
-print("sizes: frame bytes with FCS (VXLAN: the inner frame); Gb/s: input frames, mean size from the pcap")
+print("sizes: frame bytes with FCS (VXLAN: the inner frame); Gb/s: input frames, mean size from the pcap;")
+print("spread: (max - min) / median of the per-second samples, testpmd/dpnetd (large: the machine was busy in that window)")
 # gnuplot's data: one block per pipeline (x index, label, testpmd, dpnetd, ratio).
 with open(base + ".dat", "w") as f:
     for p in dict.fromkeys(r["pipeline"] for r in res):
@@ -505,9 +515,9 @@ if command -v "$GNUPLOT" >/dev/null; then
 			echo "plot '$BASE.dat' index $i using 1:3:xtic(2) title 'testpmd io' lw 2 pt 7, '' index $i using 1:4:xtic(2) title 'dpnetd' lw 2 pt 5"
 		done
 		echo "unset multiplot"
-		echo "set terminal pngcairo size 900,500 font 'sans,10'"
+		echo "set terminal pngcairo size 900,560 font 'sans,10'"
 		echo "set output '$BASE-ratio.png'"
-		echo "set title 'dpnetd / testpmd io by frame size ($MODE, $COMMIT)'; set ylabel 'ratio'; set key outside right"
+		echo "set title 'dpnetd / testpmd io by frame size ($MODE, $COMMIT, $STAMP)'; set ylabel 'dpnetd / testpmd io'; set key below maxrows 2"
 		printf "plot "
 		for i in "${!TITLES[@]}"; do
 			[ "$i" -gt 0 ] && printf ", "
