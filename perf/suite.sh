@@ -509,10 +509,15 @@ if command -v "$GNUPLOT" >/dev/null; then
 		echo "set output '$BASE-mpps.png'"
 		echo "set multiplot layout $rows,$cols title 'dpnet vs testpmd io, Mpps by frame size ($MODE, $COMMIT, $STAMP, $MEMNOTE)'"
 		echo "set grid ytics; set key top right; set yrange [0:*]; set xlabel 'frame size (bytes, FCS incl.)'; set ylabel 'Mpps'"
-		echo "set style data linespoints"
+		echo "set style data linespoints; set offsets 0.3, 0.3, 0, 0"
+		# IMIX is not a size: its point stands apart, not on the line.
+		echo "sz(c) = strcol(2) eq 'IMIX' ? NaN : column(c); mix(c) = strcol(2) eq 'IMIX' ? column(c) : NaN"
 		for i in "${!TITLES[@]}"; do
 			echo "set title '${TITLES[$i]}'"
-			echo "plot '$BASE.dat' index $i using 1:3:xtic(2) title 'testpmd io' lw 2 pt 7, '' index $i using 1:4:xtic(2) title 'dpnetd' lw 2 pt 5"
+			echo "plot '$BASE.dat' index $i using 1:(sz(3)):xtic(2) title 'testpmd io' lw 2 pt 7 lc 1," \
+				"'' index $i using 1:(mix(3)):xtic(2) notitle with points pt 7 ps 1.3 lc 1," \
+				"'' index $i using 1:(sz(4)):xtic(2) title 'dpnetd' lw 2 pt 5 lc 2," \
+				"'' index $i using 1:(mix(4)):xtic(2) notitle with points pt 5 ps 1.3 lc 2"
 		done
 		echo "unset multiplot"
 		echo "set terminal pngcairo size 900,560 font 'sans,10'"
@@ -521,7 +526,8 @@ if command -v "$GNUPLOT" >/dev/null; then
 		printf "plot "
 		for i in "${!TITLES[@]}"; do
 			[ "$i" -gt 0 ] && printf ", "
-			printf "'%s' index %d using 1:5:xtic(2) title '%s' lw 2 pt 7" "$BASE.dat" "$i" "${TITLES[$i]}"
+			printf "'%s' index %d using 1:(sz(5)):xtic(2) title '%s' lw 2 pt 7 lc %d, '' index %d using 1:(mix(5)):xtic(2) notitle with points pt 7 ps 1.3 lc %d" \
+				"$BASE.dat" "$i" "${TITLES[$i]}" $((i + 1)) "$i" $((i + 1))
 		done
 		echo
 	} >"$TMP/plot.gp"
