@@ -57,6 +57,8 @@
 # BENCH_ARP_FRAMES (masq: copies of the gateway's ARP reply).
 # Writes perf/results/bench-<time>.json and prints a table. Needs root.
 set -euo pipefail
+BENCH_NAME=bench.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MODE=${1:-quick}
 case "$MODE" in
@@ -67,24 +69,9 @@ esac
 IDLE_SECS=10
 WARMUP=2
 
-# One benchmark at a time on this machine: two runs on the same forwarding
-# lcore halve each other's figures without saying so.
-exec 9>/run/dpnet-bench.lock
-if ! flock -w "${BENCH_LOCK_WAIT:-900}" 9; then
-	echo "bench.sh: another benchmark holds /run/dpnet-bench.lock; try again later" >&2
-	exit 1
-fi
-
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$HERE")
-PY=/usr/bin/python3
-pick() { # ENVVAL BUILDPATH NAME
-	if [ -n "$1" ]; then echo "$1"
-	elif [ -x "$2" ]; then echo "$2"
-	else command -v "$3" || true; fi
-}
-DPNETD=$(pick "${DPNETD:-}" "$ROOT/build/control/dpnetd" dpnetd)
-DPCTL=$(pick "${DPCTL:-}" "$ROOT/build/control/dpctl" dpctl)
+# One benchmark at a time on this machine (perf/lib.sh).
+bench_lock
+bench_tools
 FRAMES=${BENCH_FRAMES:-256} SRCS=${BENCH_SRCS:-4} DSTS=${BENCH_DSTS:-4}
 BENCH=${BENCH:-l2}
 case "$BENCH" in l2|nat|masq) ;; *) echo "bench.sh: BENCH is l2, nat or masq" >&2; exit 2 ;; esac
@@ -104,8 +91,7 @@ ARP_FRAMES=${BENCH_ARP_FRAMES:-500000}
 L2MODE=${BENCH_L2:-flood}
 case "$L2MODE" in flood|unicast) ;; *) echo "bench.sh: BENCH_L2 is flood or unicast" >&2; exit 2 ;; esac
 
-[ "$(id -u)" -eq 0 ] || { echo "bench.sh: run as root" >&2; exit 1; }
-command -v dpdk-testpmd >/dev/null || { echo "bench.sh: needs dpdk-testpmd (dpdk-dev)" >&2; exit 1; }
+bench_require
 
 TMP=$(mktemp -d /tmp/dpnet-bench.XXXXXX)
 ID=$$
@@ -122,29 +108,12 @@ cleanup() {
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill -TERM "$DPID"; sleep 1; kill -KILL "$DPID" 2>/dev/null || true
 	fi
-	if [ -n "${HUGE_MNT:-}" ]; then
-		rm -f "$HUGE_MNT"/* 2>/dev/null || true
-		umount "$HUGE_MNT" 2>/dev/null || true
-		echo "$HUGE_OLD" >"$HUGE_NR"
-	fi
+	if [ -n "$TP_PID" ]; then bench_kill "$TP_PID"; fi
+	bench_eal_undo
 	rm -rf /var/run/dpdk/dpbench-* "$TMP"
 }
 trap cleanup EXIT
-
-if [ "${HUGE:-0}" = 1 ]; then
-	# 1.2 GB of 2 MB pages: testpmd's -m 1024 or dpnetd's -m 512, one at a time.
-	HUGE_NR=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
-	HUGE_OLD=$(cat "$HUGE_NR")
-	echo $((HUGE_OLD + 640)) >"$HUGE_NR"
-	HUGE_MNT="$TMP/huge"
-	mkdir -p "$HUGE_MNT"
-	mount -t hugetlbfs -o pagesize=2M none "$HUGE_MNT"
-	EAL=(--huge-dir "$HUGE_MNT" --no-pci -l 0,1)
-	MEMNOTE="2 MB hugepages"
-else
-	EAL=(--no-huge --no-pci -l 0,1)
-	MEMNOTE="no hugepages"
-fi
+bench_eal "$TMP"    # EAL and MEMNOTE: --no-huge, or HUGE=1's 2 MB pages
 # uplink_mac SOCKET: dpnet's MAC on the uplink, from `dpctl status --json`.
 uplink_mac() {
 	"$DPCTL" --socket "$1" status --json | $PY -c '
@@ -195,27 +164,18 @@ else
 	TP_MBUFS=16384
 fi
 
-median() { # numbers on stdin -> median
-	sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
 # ---------------------------------------------------------------- testpmd
 TESTPMD_CMD="dpdk-testpmd ${EAL[*]} -m 1024 --file-prefix dpbench-tp --vdev net_pcap0,rx_pcap=IN.pcap,infinite_rx=1 --vdev net_null0,no-rx=1 -- --forward-mode=io --total-num-mbufs=$TP_MBUFS --stats-period 1"
 tp_runs=()
 for r in $(seq 1 "$RUNS"); do
 	log="$TMP/testpmd-$r.log"
-	timeout -s INT $((SECS + WARMUP + 2)) dpdk-testpmd "${EAL[@]}" -m 1024 \
-		--file-prefix "dpbench-tp-$ID" \
-		--vdev "net_pcap0,rx_pcap=$PCAP,infinite_rx=1" --vdev net_null0,no-rx=1 \
-		-- --forward-mode=io --total-num-mbufs="$TP_MBUFS" --stats-period 1 >"$log" 2>&1 || true
 	# Rx-pps of port 0 (the pcap port), one line per second; skip the warm-up.
-	samples=$(awk '/NIC statistics for port/ { port = $6 } /Rx-pps:/ && port == 0 { print $2 }' "$log" |
-		sed -n "$((WARMUP + 1)),$((WARMUP + SECS))p")
-	[ -n "$samples" ] || { tail -n 20 "$log" >&2; echo "bench.sh: testpmd gave no samples" >&2; exit 1; }
-	m=$(median <<<"$samples")
-	echo "testpmd run $r: median $(awk -v x="$m" 'BEGIN { printf "%.2f", x / 1e6 }') Mpps over $(wc -l <<<"$samples") samples"
+	testpmd_pps "$log" "dpbench-tp-$ID" "$TP_MBUFS" "$SECS" "$WARMUP" \
+		"net_pcap0,rx_pcap=$PCAP,infinite_rx=1" net_null0,no-rx=1
+	[ "$TP_N" -gt 0 ] || { tail -n 20 "$log" >&2; echo "bench.sh: testpmd gave no samples" >&2; exit 1; }
+	m=$TP_RATE
+	echo "testpmd run $r: median $(mpps "$m") Mpps over $TP_N samples"
 	tp_runs+=("$m")
-	rm -rf "/var/run/dpdk/dpbench-tp-$ID"
 done
 TP_PPS=$(printf '%s\n' "${tp_runs[@]}" | median)
 # masq: testpmd once more on dpnetd's own vdevs (the uplink a pcap port whose
@@ -223,16 +183,10 @@ TP_PPS=$(printf '%s\n' "${tp_runs[@]}" | median)
 # which drops too): shows what the pcap uplink's TX costs against net_null's.
 TP_SAME=""
 if [ "$BENCH" = masq ]; then
-	log="$TMP/testpmd-same.log"
-	timeout -s INT $((SECS + WARMUP + 2)) dpdk-testpmd "${EAL[@]}" -m 1024 \
-		--file-prefix "dpbench-tp-$ID" \
-		--vdev "net_pcap0,rx_pcap=$PCAP,infinite_rx=1" --vdev "net_pcap1,rx_pcap=$ARPPCAP" \
-		-- --forward-mode=io --total-num-mbufs="$TP_MBUFS" --stats-period 1 >"$log" 2>&1 || true
-	samples=$(awk '/NIC statistics for port/ { port = $6 } /Rx-pps:/ && port == 0 { print $2 }' "$log" |
-		sed -n "$((WARMUP + 1)),$((WARMUP + SECS))p")
-	TP_SAME=$(median <<<"$samples")
-	echo "testpmd on dpnetd's vdevs (pcap -> pcap, TX drop): median $(awk -v x="$TP_SAME" 'BEGIN { printf "%.2f", x / 1e6 }') Mpps"
-	rm -rf "/var/run/dpdk/dpbench-tp-$ID"
+	testpmd_pps "$TMP/testpmd-same.log" "dpbench-tp-$ID" "$TP_MBUFS" "$SECS" "$WARMUP" \
+		"net_pcap0,rx_pcap=$PCAP,infinite_rx=1" "net_pcap1,rx_pcap=$ARPPCAP"
+	TP_SAME=$TP_RATE
+	echo "testpmd on dpnetd's vdevs (pcap -> pcap, TX drop): median $(mpps "$TP_SAME") Mpps"
 fi
 
 # ---------------------------------------------------------------- dpnetd

@@ -2,7 +2,7 @@
 """perf/gen.py - write the benchmark's input pcap.
 
 Usage:
-  /usr/bin/python3 perf/gen.py OUT.pcap [--frames N] [--srcs S] [--dsts D] [--size BYTES]
+  /usr/bin/python3 perf/gen.py OUT.pcap [--frames N] [--srcs S] [--dsts D] [--size BYTES | --imix]
   /usr/bin/python3 perf/gen.py OUT.pcap --flows N --dst-ip A --dst-port P --dst-mac M
                                [--src-net A] [--size BYTES]
   /usr/bin/python3 perf/gen.py OUT.pcap --flows N --from-ip A --from-mac M --to-net B
@@ -15,7 +15,15 @@ Usage:
 L2 (the default): N Ethernet/IPv4/UDP frames of BYTES bytes (default 60: 64 on
 the wire with the FCS), source MACs cycling through S addresses and destination
 MACs through D (locally administered unicast, never broadcast), UDP source
-ports varying so the frames are not all identical.
+ports varying so the frames are not all identical. The UDP payload (zeros)
+fills the frame: IPv4 total length and UDP length match the frame, both
+checksums are right, whatever the size.
+
+Sizes: --size BYTES is the frame without its FCS (60: 64 on the wire; 1514:
+1518). --imix (every mode but --arp-reply) makes frame i's size the i-th of
+the simple IMIX cycle of 12, 7:4:1 of 64/570/1518 bytes on the wire (60, 566
+and 1514 in the file), in the order 64 570 64 64 570 64 1518 64 570 64 64 570:
+N a multiple of 12 gives the exact mix, otherwise the last cycle is cut.
 
 Flows (--flows, the NAT benchmark): one frame per flow, N distinct flows from
 "outside" to one address and UDP port (a published port on the uplink
@@ -24,7 +32,10 @@ address): flow i comes from address src-net + 1 + (i % 4096) (default from
 Ethernet destination M (dpnet's MAC on the uplink), source 02:00:5e:01:00:01,
 IPv4 with DF and the id i, correct IPv4 and UDP checksums. Replayed with
 infinite_rx=1, the first pass over the file opens N connections and every
-later pass hits them. Written without scapy (millions of frames take seconds);
+later pass hits them. A new-connection mix (--per-flow K, either flows mode):
+K frames per flow, the flows in windows of 256 whose frames go round-robin K
+times, so that read once (no infinite_rx) 1 frame in K opens a connection and
+the others hit established ones. Written without scapy (millions of frames take seconds);
 the first frames are checked against scapy's encoding when scapy is there.
 
 Outbound flows (--from-ip, the MASQUERADE benchmark): one frame per flow, N
@@ -44,7 +55,9 @@ With --vxlan each L2 frame is the inner frame of a VXLAN packet (RFC 7348)
 from SRC_IP (Ethernet SRC_MAC) to the VTEP DST_IP (Ethernet DST_MAC), VNI,
 UDP destination PORT (default 4789), source port 49152 + (frame index % 16384),
 DF, TTL 64, UDP checksum 0 (the VXLAN benchmarks' decapsulation input: BYTES
-is the inner frame's size, the outer frame is 50 bytes longer).
+is the inner frame's size, the outer frame is 50 bytes longer; the outer
+IPv4 and UDP lengths cover the inner frame, the outer IPv4 checksum is
+right).
 
 Deterministic: same arguments, same bytes. net_pcap with infinite_rx=1 loads
 the whole file into mbufs once, so the mbuf pool of whoever replays it must
@@ -55,6 +68,19 @@ import ipaddress
 import struct
 
 
+# The simple IMIX: 7:4:1 of 64/570/1518 bytes on the wire, as frames without FCS.
+IMIX_CYCLE = (60, 566, 60, 60, 566, 60, 1514, 60, 566, 60, 60, 566)
+
+
+def frame_size(a, i):
+    """Frame i's size in the file (without FCS): --size, or the IMIX cycle."""
+    return IMIX_CYCLE[i % len(IMIX_CYCLE)] if a.imix else a.size
+
+
+def size_note(a):
+    return "IMIX 7:4:1 of 64/570/1518 on the wire" if a.imix else "%d bytes" % a.size
+
+
 def csum_fold(s):
     while s >> 16:
         s = (s & 0xFFFF) + (s >> 16)
@@ -63,6 +89,7 @@ def csum_fold(s):
 
 def l2_frames(a, f):
     from scapy.all import Ether, IP, UDP
+    from scapy.packet import Raw
     if a.vxlan:
         from scapy.layers.vxlan import VXLAN
         v = a.vxlan.split(",")
@@ -72,20 +99,19 @@ def l2_frames(a, f):
     for i in range(a.frames):
         src = "%s:%02x:%02x" % (a.src_mac_base, (i % a.srcs) >> 8, (i % a.srcs) & 0xFF)
         dst = "%s:%02x:%02x" % (a.dst_mac_base, (i % a.dsts) >> 8, (i % a.dsts) & 0xFF)
+        # The payload fills the frame: IPv4 and UDP lengths are the frame's.
         f0 = Ether(src=src, dst=dst) / IP(src="198.18.0.1", dst="198.19.0.1") / \
-            UDP(sport=1024 + i % 50000, dport=9)
+            UDP(sport=1024 + i % 50000, dport=9) / Raw(load=b"\0" * (frame_size(a, i) - 42))
         raw = bytes(f0)
-        raw += b"\0" * (a.size - len(raw))
         if a.vxlan:
-            from scapy.packet import Raw
             raw = bytes(Ether(src=v[0], dst=v[1]) /
                         IP(src=v[2], dst=v[3], flags="DF", ttl=64, id=0) /
                         UDP(sport=49152 + i % 16384, dport=vport, chksum=0) /
                         VXLAN(flags=0x08, vni=int(v[4])) / Raw(load=raw))
         f.write(struct.pack("<IIII", 1700000000, i, len(raw), len(raw)))
         f.write(raw)
-    what = "%d frames of %d bytes, %d source and %d destination MACs" % (
-        a.frames, a.size, a.srcs, a.dsts)
+    what = "%d frames of %s, %d source and %d destination MACs" % (
+        a.frames, size_note(a), a.srcs, a.dsts)
     if a.vxlan:
         what += ", each inside VXLAN (VNI %s, %s -> %s, port %d)" % (v[4], v[2], v[3], vport)
     return what
@@ -103,7 +129,7 @@ def flow_frame(i, a, dst_ip, src_base, eth):
         src_ip = src_base + 1 + (i % 4096)
         sport = 1024 + i // 4096
     proto, l4len = 17, 8
-    pay = a.size - 14 - 20 - l4len
+    pay = frame_size(a, i) - 14 - 20 - l4len
     ip_len = 20 + l4len + pay
     # IPv4 header, checksum over the 10 words.
     hdr = struct.pack("!BBHHHBBHII", 0x45, 0, ip_len, i & 0xFFFF, 0x4000, 64, proto, 0,
@@ -129,13 +155,17 @@ def flow_frames(a, f):
     src_base = int(ipaddress.IPv4Address(a.src_net))
     src_mac = mac_bytes(a.from_mac) if a.from_ip else bytes.fromhex("02005e010001")
     eth = mac_bytes(a.dst_mac) + src_mac + b"\x08\x00"
-    hdr = struct.pack("<IIII", 1700000000, 0, a.size, a.size)
-    for i in range(a.flows):
-        f.write(hdr)
-        f.write(flow_frame(i, a, dst_ip, src_base, eth))
+    # --per-flow K: windows of 256 flows, each window's frames sent K times
+    # round-robin (one pass: 1 frame in K opens a connection).
+    for w in range(0, a.flows, 256):
+        recs = []
+        for i in range(w, min(w + 256, a.flows)):
+            raw = flow_frame(i, a, dst_ip, src_base, eth)
+            recs.append(struct.pack("<IIII", 1700000000, 0, len(raw), len(raw)) + raw)
+        f.write(b"".join(recs) * a.per_flow)
     try:   # the encoding checked against scapy's on a few frames
         from scapy.all import Ether
-        for i in (0, 1, 4097, a.flows - 1):
+        for i in (0, 1, 6, 4097, a.flows - 1):
             if 0 <= i < a.flows:
                 raw = flow_frame(i, a, dst_ip, src_base, eth)
                 p = Ether(raw)
@@ -147,12 +177,13 @@ def flow_frames(a, f):
                     raise SystemExit("gen.py: frame %d differs from scapy's encoding" % i)
     except ImportError:
         pass
+    each = "one frame of %s each" % size_note(a) if a.per_flow == 1 else \
+        "%d frames of %s each, windows of 256 flows round-robin (read once: 1 frame in %d " \
+        "opens a connection)" % (a.per_flow, size_note(a), a.per_flow)
     if a.from_ip:
-        return "%d UDP flows from %s (MAC %s) to %d addresses after %s, port %d (MAC %s), " \
-            "one frame of %d bytes each" % (a.flows, a.from_ip, a.from_mac, a.to_addrs,
-                                            a.to_net, a.dst_port, a.dst_mac, a.size)
-    return "%d UDP flows to %s:%d (MAC %s), one frame of %d bytes each" % (
-        a.flows, a.dst_ip, a.dst_port, a.dst_mac, a.size)
+        return "%d UDP flows from %s (MAC %s) to %d addresses after %s, port %d (MAC %s), %s" % (
+            a.flows, a.from_ip, a.from_mac, a.to_addrs, a.to_net, a.dst_port, a.dst_mac, each)
+    return "%d UDP flows to %s:%d (MAC %s), %s" % (a.flows, a.dst_ip, a.dst_port, a.dst_mac, each)
 
 
 def arp_frames(a, f):
@@ -181,6 +212,8 @@ def main():
     ap.add_argument("--srcs", type=int, default=4)
     ap.add_argument("--dsts", type=int, default=4)
     ap.add_argument("--size", type=int, default=60)
+    ap.add_argument("--imix", action="store_true")
+    ap.add_argument("--per-flow", type=int, default=1)
     ap.add_argument("--flows", type=int, default=0)
     ap.add_argument("--dst-ip")
     ap.add_argument("--dst-port", type=int, default=8080)
@@ -197,6 +230,10 @@ def main():
     a = ap.parse_args()
     if a.size < 42:
         ap.error("--size must be at least 42 (Ethernet + IPv4 + UDP headers)")
+    if a.size > 65535 - (50 if a.vxlan else 0):
+        ap.error("--size is too large for a pcap record (65535 bytes, VXLAN's included)")
+    if a.per_flow < 1 or (a.per_flow > 1 and not a.flows):
+        ap.error("--per-flow K (K >= 1) is for --flows")
     if a.flows and a.from_ip:
         if not a.from_mac or not a.to_net or not a.dst_mac:
             ap.error("--from-ip needs --from-mac, --to-net and --dst-mac")

@@ -11,11 +11,12 @@
 # between pings, so that every echo request finds the worker asleep. Prints one
 # line per value. Run as root; cleans up after itself.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DPNETD=${DPNETD:-$ROOT/build/control/dpnetd}
-DPCTL=${DPCTL:-$ROOT/build/control/dpctl}
+BENCH_NAME=idle_latency.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_tools
 [ "$(id -u)" -eq 0 ] || { echo "idle_latency.sh: run as root" >&2; exit 1; }
 [ -x "$DPNETD" ] || { echo "idle_latency.sh: build first ($DPNETD missing)" >&2; exit 1; }
+bench_lock   # one benchmark at a time (perf/lib.sh)
 
 one() {
 	local m=$1 d pid x t0 t1 rtt cpu

@@ -28,21 +28,15 @@ set -euo pipefail
 
 SECS=${1:-10}
 RUNS=${2:-3}
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$HERE")
-PY=/usr/bin/python3
-pick() { # ENVVAL BUILDPATH NAME
-	if [ -n "$1" ]; then echo "$1"
-	elif [ -x "$2" ]; then echo "$2"
-	else command -v "$3" || true; fi
-}
-DPNETD=$(pick "${DPNETD:-}" "$ROOT/build/control/dpnetd" dpnetd)
-DPCTL=$(pick "${DPCTL:-}" "$ROOT/build/control/dpctl" dpctl)
+BENCH_NAME=overlay_tcp.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_tools
 [ "$(id -u)" -eq 0 ] || { echo "overlay_tcp.sh: run as root" >&2; exit 1; }
 for c in iperf3 ip ethtool bridge; do
 	command -v $c >/dev/null || { echo "overlay_tcp.sh: needs $c" >&2; exit 1; }
 done
 [ -x "$DPNETD" ] && [ -x "$DPCTL" ] || { echo "overlay_tcp.sh: dpnetd/dpctl not found" >&2; exit 1; }
+bench_lock   # one benchmark at a time (perf/lib.sh)
 
 ID=$(od -An -N2 -tx2 /dev/urandom | tr -dc '0-9a-f')
 TMP=$(mktemp -d /tmp/dpnet-ovtcp.XXXXXX)

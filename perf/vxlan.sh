@@ -32,10 +32,8 @@
 # Environment: DPNETD, DPCTL (default: build tree, then PATH), HUGE=1,
 # BENCH_FRAMES/SRCS/DSTS, BENCH_ARP_FRAMES. Needs root.
 set -euo pipefail
-
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-PY=/usr/bin/python3
+BENCH_NAME=vxlan.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 MODE=${1:-quick}
 case "$MODE" in
 quick) RUNS=1 SECS=5 ;;
@@ -43,17 +41,11 @@ full) RUNS=3 SECS=10 ;;
 *) echo "usage: perf/vxlan.sh [quick|full]" >&2; exit 2 ;;
 esac
 WARMUP=2
-DPNETD=${DPNETD:-$ROOT/build/control/dpnetd}
-DPCTL=${DPCTL:-$ROOT/build/control/dpctl}
-[ -x "$DPNETD" ] || DPNETD=$(command -v dpnetd || true)
-[ -x "$DPCTL" ] || DPCTL=$(command -v dpctl || true)
+bench_tools
 [ -x "$DPNETD" ] && [ -x "$DPCTL" ] || { echo "vxlan.sh: build dpnet first (bash scripts/run.sh build)" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || { echo "vxlan.sh: run as root" >&2; exit 1; }
-command -v dpdk-testpmd >/dev/null || { echo "vxlan.sh: needs dpdk-testpmd (dpdk-dev)" >&2; exit 1; }
-
-# One benchmark at a time on this machine (perf/bench.sh takes the same lock).
-exec 9>>/run/dpnet-bench.lock
-flock -w "${BENCH_LOCK_WAIT:-900}" 9 || { echo "vxlan.sh: another benchmark holds /run/dpnet-bench.lock" >&2; exit 1; }
+bench_require
+# One benchmark at a time on this machine (perf/lib.sh).
+bench_lock
 
 FRAMES=${BENCH_FRAMES:-256} SRCS=${BENCH_SRCS:-4} DSTS=${BENCH_DSTS:-4}
 ARP_FRAMES=${BENCH_ARP_FRAMES:-500000}
@@ -66,31 +58,13 @@ cleanup() {
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill -TERM "$DPID"; sleep 1; kill -KILL "$DPID" 2>/dev/null || true
 	fi
-	if [ -n "${HUGE_MNT:-}" ]; then
-		rm -f "$HUGE_MNT"/* 2>/dev/null || true
-		umount "$HUGE_MNT" 2>/dev/null || true
-		echo "$HUGE_OLD" >"$HUGE_NR"
-	fi
+	if [ -n "$TP_PID" ]; then bench_kill "$TP_PID"; fi
+	bench_eal_undo
 	rm -rf /var/run/dpdk/dpvx-* "$TMP"
 }
 trap cleanup EXIT
+bench_eal "$TMP"    # EAL and MEMNOTE: --no-huge, or HUGE=1's 2 MB pages
 
-if [ "${HUGE:-0}" = 1 ]; then
-	HUGE_NR=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
-	HUGE_OLD=$(cat "$HUGE_NR")
-	echo $((HUGE_OLD + 640)) >"$HUGE_NR"
-	HUGE_MNT="$TMP/huge"
-	mkdir -p "$HUGE_MNT"
-	mount -t hugetlbfs -o pagesize=2M none "$HUGE_MNT"
-	EAL=(--huge-dir "$HUGE_MNT" --no-pci -l 0,1)
-	MEMNOTE="2 MB hugepages"
-else
-	EAL=(--no-huge --no-pci -l 0,1)
-	MEMNOTE="no hugepages"
-fi
-
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-mpps() { awk -v x="$1" 'BEGIN { printf "%.2f", x / 1e6 }'; }
 dmac() { printf '02:00:5e:02:%02x:%02x' $(($1 >> 8)) $(($1 & 255)); }
 
 SOCK="$TMP/dpnet.sock"
@@ -177,16 +151,12 @@ tail -c +25 "$TEACH" >>"$UPRX"    # the teachers after the replies (pcap records
 tp_runs=()
 for r in $(seq 1 "$RUNS"); do
 	log="$TMP/testpmd-$r.log"
-	timeout -s INT $((SECS + WARMUP + 2)) dpdk-testpmd "${EAL[@]}" -m 1024 --file-prefix "dpvx-tp-$ID" \
-		--vdev "net_pcap0,rx_pcap=$INNER,infinite_rx=1" --vdev net_null0,no-rx=1 \
-		-- --forward-mode=io --total-num-mbufs=16384 --stats-period 1 >"$log" 2>&1 || true
-	samples=$(awk '/NIC statistics for port/ { port = $6 } /Rx-pps:/ && port == 0 { print $2 }' "$log" |
-		sed -n "$((WARMUP + 1)),$((WARMUP + SECS))p")
-	[ -n "$samples" ] || { tail -n 20 "$log" >&2; echo "vxlan.sh: testpmd gave no samples" >&2; exit 1; }
-	m=$(median <<<"$samples")
+	testpmd_pps "$log" "dpvx-tp-$ID" 16384 "$SECS" "$WARMUP" \
+		"net_pcap0,rx_pcap=$INNER,infinite_rx=1" net_null0,no-rx=1
+	[ "$TP_N" -gt 0 ] || { tail -n 20 "$log" >&2; echo "vxlan.sh: testpmd gave no samples" >&2; exit 1; }
+	m=$TP_RATE
 	echo "testpmd io  run $r: $(mpps "$m") Mpps"
 	tp_runs+=("$m")
-	rm -rf "/var/run/dpdk/dpvx-tp-$ID"
 done
 TP=$(printf '%s\n' "${tp_runs[@]}" | median)
 

@@ -24,7 +24,8 @@ PACKAGES=(build-essential meson ninja-build pkg-config libdpdk-dev dpdk dpdk-dev
 	iputils-ping iperf3 python3-scapy tcpdump ethtool curl procps socat
 	strace                      # e2e state_fail: holds a save to kill -9 inside it
 	clang libclang-rt-14-dev    # fuzz targets: libFuzzer comes with libclang-rt
-	libcurl4-openssl-dev etcd-server etcd-client)   # cluster mode: etcd v3 over HTTP
+	libcurl4-openssl-dev etcd-server etcd-client    # cluster mode: etcd v3 over HTTP
+	gnuplot-nox)                # perf/suite.sh's plots
 
 # The demo's fixed names: short (interface names are at most 15 characters) and
 # distinct from anything the tests create (those use a random id).
