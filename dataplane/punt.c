@@ -67,11 +67,23 @@ pl_punt(struct lcore_ctx *ctx, struct rte_mbuf *m)
 {
 	struct pkt_meta *meta = pkt_meta(m);
 
+	/*
+	 * A frame in a large buffer (a vtap's 64 KB mbufs, drivers/vtap.h) is not
+	 * held while its next hop resolves: that small pool would
+	 * be control's to keep for seconds (NEIGH_HELD_MAX frames), and a
+	 * container sending large segments to unresolvable next hops could starve
+	 * every other container's large receives. Dropped as no-neighbour, as
+	 * Linux drops past unres_qlen_bytes; TCP sends it again once the
+	 * neighbour is known (its first, small frames are held as usual).
+	 */
+	if (unlikely(m->buf_len > RTE_MBUF_DEFAULT_BUF_SIZE) && meta->punt == PUNT_NEIGH_MISS)
+		goto drop;
 	if (likely(rte_ring_mp_enqueue(ctx->dp->punt, m) == 0)) {
 		ctx->cnt.punted++;
 		return;
 	}
 	/* Control is behind: the frame is lost as if nobody knew its next hop. */
+drop:
 	ctx->cnt.drops[DP_DROP_NO_NEIGHBOUR]++;
 	ctx->cnt.ports[meta->in_port < RTE_MAX_ETHPORTS ? meta->in_port : 0].drops++;
 	rte_pktmbuf_free(m);

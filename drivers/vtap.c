@@ -11,8 +11,9 @@
  * mbuf]. The big mbuf's iovec starts VTAP_SMALL_ROOM bytes into its data room,
  * so a frame longer than the pool mbuf becomes contiguous in the big one by
  * copying its first VTAP_SMALL_ROOM bytes in front (the pipeline works on
- * single-segment frames). Each queue keeps one spare of each kind between
- * reads, so a read costs no allocation for the kind it does not use.
+ * single-segment frames). Each queue keeps one pool mbuf and each worker
+ * one big mbuf between reads, so a read costs no allocation for the kind it
+ * does not use.
  *
  * Sizes: the pool's mbufs hold VTAP_SMALL_ROOM = 2048 bytes of frame
  * (RTE_MBUF_DEFAULT_BUF_SIZE less the headroom); a big mbuf's buf_len is a
@@ -77,7 +78,6 @@ struct vtap_q {
 	struct rte_ring *tx;           /* ring PMD tx burst -> fd */
 	/* RX side: the worker polling this queue. */
 	struct rte_mbuf *spare __rte_cache_aligned; /* pool mbuf for the next read */
-	struct rte_mbuf *spare_big;    /* big mbuf for the next read */
 	uint64_t rx_gso;               /* vtap_stats */
 	uint64_t rx_csum;
 	uint64_t rx_bad_vnet;
@@ -97,6 +97,13 @@ struct vtap {
 };
 
 static struct rte_mempool *vtap_big_pool;
+/*
+ * The big mbuf the next read of this lcore may fill: one per worker, not per
+ * queue - a worker reads its queues one after the other, and a spare per
+ * queue would keep ports x workers of the pool idle (with a few dozen quiet
+ * containers, none left for the busy ones).
+ */
+static RTE_DEFINE_PER_LCORE(struct rte_mbuf *, vtap_spare_big);
 static unsigned int vtap_serial;   /* names of rings, unique per process */
 
 int
@@ -220,7 +227,6 @@ vtap_free(struct vtap *vt)
 		vtap_ring_free(q->rx);
 		vtap_ring_free(q->tx);
 		rte_pktmbuf_free(q->spare);
-		rte_pktmbuf_free(q->spare_big);
 	}
 	rte_free(vt);
 }
@@ -367,16 +373,17 @@ vtap_rx_fill(struct vtap *vt, uint16_t qid)
 				break;
 			}
 		}
-		if (unlikely(q->spare_big == NULL))
-			q->spare_big = rte_pktmbuf_alloc(vtap_big_pool);
+		if (unlikely(RTE_PER_LCORE(vtap_spare_big) == NULL))
+			RTE_PER_LCORE(vtap_spare_big) = rte_pktmbuf_alloc(vtap_big_pool);
 		cap1 = rte_pktmbuf_tailroom(q->spare);
 		iov[0].iov_base = &h;
 		iov[0].iov_len = sizeof(h);
 		iov[1].iov_base = rte_pktmbuf_mtod(q->spare, void *);
 		iov[1].iov_len = cap1;
-		if (likely(q->spare_big != NULL)) {
-			cap2 = rte_pktmbuf_tailroom(q->spare_big) - cap1;
-			iov[2].iov_base = rte_pktmbuf_mtod_offset(q->spare_big, void *, cap1);
+		if (likely(RTE_PER_LCORE(vtap_spare_big) != NULL)) {
+			cap2 = rte_pktmbuf_tailroom(RTE_PER_LCORE(vtap_spare_big)) - cap1;
+			iov[2].iov_base = rte_pktmbuf_mtod_offset(RTE_PER_LCORE(vtap_spare_big),
+								  void *, cap1);
 			iov[2].iov_len = cap2;
 		}
 		r = readv(q->fd, iov, cap2 ? 3 : 2);
@@ -399,8 +406,8 @@ vtap_rx_fill(struct vtap *vt, uint16_t qid)
 			q->rx_bad_vnet++;  /* filled both: longer than any mbuf */
 			continue;
 		} else {
-			m = q->spare_big;
-			q->spare_big = NULL;
+			m = RTE_PER_LCORE(vtap_spare_big);
+			RTE_PER_LCORE(vtap_spare_big) = NULL;
 			rte_memcpy(rte_pktmbuf_mtod(m, void *), rte_pktmbuf_mtod(q->spare, void *),
 				   cap1);
 		}

@@ -442,6 +442,38 @@ test_miss_not_resolving(void)
 	CU_ASSERT_EQUAL(ctx->cnt.punted, 0);
 }
 
+/* A frame in a large buffer (a vtap's 64 KB mbufs) is not held for its next
+ * hop: dropped as no-neighbour, the punt ring untouched (punt.c says why). */
+static void
+test_miss_big_buffer(void)
+{
+	struct rte_mempool *big = rte_pktmbuf_pool_create("nd_big", 63, 0, 0, UINT16_MAX,
+							  SOCKET_ID_ANY);
+	struct rte_mbuf *f, *m;
+
+	CU_ASSERT_FATAL(big != NULL);
+	reset(true);
+	f = mk_udp(&mac_c1, &mac_ga, ip_c1, ip_out, 1005);
+	m = rte_pktmbuf_alloc(big);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT_FATAL(rte_pktmbuf_append(m, rte_pktmbuf_data_len(f)) != NULL);
+	memcpy(rte_pktmbuf_mtod(m, void *), rte_pktmbuf_mtod(f, void *), rte_pktmbuf_data_len(f));
+	rte_pktmbuf_free(f);
+	inject(P_A, m);
+	run();
+	CU_ASSERT_EQUAL(total_out(), 0);
+	CU_ASSERT_EQUAL(npunted, 0);
+	CU_ASSERT_EQUAL(ctx->cnt.punted, 0);
+	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_NO_NEIGHBOUR], 1);
+	CU_ASSERT_EQUAL(rte_mempool_in_use_count(big), 0);
+	/* The same frame in a pool mbuf is held as usual. */
+	inject(P_A, mk_udp(&mac_c1, &mac_ga, ip_c1, ip_out, 1005));
+	run();
+	CU_ASSERT_EQUAL(npunted, 1);
+	release();
+	rte_mempool_free(big);
+}
+
 /* A full dp->punt: the frame is dropped as no-neighbour, never blocks. */
 static void
 test_punt_full(void)
@@ -925,6 +957,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "neighbour miss punted, injected, then learned", test_miss_punted);
 	CU_add_test(s, "miss in a domain that does not resolve", test_miss_not_resolving);
 	CU_add_test(s, "punt ring full: no-neighbour", test_punt_full);
+	CU_add_test(s, "a large-buffer frame is not held for its next hop", test_miss_big_buffer);
 	CU_add_test(s, "inject: TX, burst, port gone", test_inject);
 	CU_add_test(s, "ARP handed to control", test_arp_punt);
 	CU_add_test(s, "the uplink address to the host port", test_host_port);
