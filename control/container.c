@@ -30,6 +30,7 @@
 
 #include <rte_log.h>
 
+#include "drivers/vtap.h"
 #include "ctl.h"
 #include "server.h"
 #include "ctr_priv.h"
@@ -393,7 +394,7 @@ ctr_arg_attach(json_t *args, enum ctr_attach *kind, char *err, size_t errlen)
 	char s[16];
 	int rc = ctl_arg_str(args, "attach", false, s, sizeof(s), err, errlen);
 
-	*kind = CTR_ATTACH_DEFAULT;
+	*kind = ctrs.attach_default;
 	if (rc < 0 || s[0] == '\0')
 		return rc;
 	if (strcmp(s, "veth") == 0)
@@ -1280,12 +1281,30 @@ ctr_pending_restore_cb(void *arg, json_t *val, char *err, size_t errlen)
 	return ctr_pending_restore(val, err, errlen);
 }
 
+const char *
+ctr_attach_default_name(void)
+{
+	return ctr_attach_names[ctrs.attach_default];
+}
+
 int
 ctr_init(struct ctl *c)
 {
 	int rc;
 
 	ctrs.c = c;
+	/* The default attachment, if this kernel can carry it (vtap.h: Linux
+	 * 5.19 or later); else veth, said once in the log and in `dpctl status`. */
+	ctrs.attach_default = CTR_ATTACH_DEFAULT;
+	if (CTR_ATTACH_DEFAULT == CTR_ATTACH_VTAP) {
+		char why[256];
+
+		if (vtap_probe(why, sizeof(why)) < 0) {
+			ctrs.attach_default = CTR_ATTACH_VETH;
+			CTL_LOG(WARNING, "containers attach with veth by default: a vtap is not "
+				"possible here (%s); `--attach vtap` will be refused", why);
+		}
+	}
 	rc = state_register("containers", STATE_ORDER_CONTAINERS, ctr_state_dump_cb,
 			    ctr_state_restore_cb, NULL);
 	if (rc == 0)

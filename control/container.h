@@ -96,6 +96,9 @@ enum ctr_attach {
  */
 #define CTR_ATTACH_DEFAULT CTR_ATTACH_VTAP
 
+/* "vtap", or "veth" when this kernel cannot carry a vtap (ctr_init). */
+const char *ctr_attach_default_name(void);
+
 /* Register the state section; call once the data plane and the networks exist. */
 int ctr_init(struct ctl *c);
 /* Daemon stop: forget the containers (namespaces, interfaces, processes stay). */

@@ -106,6 +106,8 @@ struct ctr_registry {
 	 * a crash mid-way removes what was made of it (ctr_state.c). */
 	struct ctr *pending;
 	bool pending_rm;                   /* removing (rm), not making (run) */
+	enum ctr_attach attach_default;    /* CTR_ATTACH_DEFAULT, or veth when this
+	                                    * kernel cannot carry a vtap (ctr_init) */
 };
 extern struct ctr_registry ctrs;          /* the one registry (container.c) */
 

@@ -569,6 +569,8 @@ dpctl_print_status(json_t *res)
 	printf("\n");
 	printf("hugepages:   %s\n", json_is_true(json_object_get(res, "hugepages")) ?
 	       "yes" : "no");
+	if (dpctl_str(res, "attach_default")[0] != '\0')
+		printf("containers:  attach with %s by default\n", dpctl_str(res, "attach_default"));
 	if (json_is_object(up)) {
 		printf("uplink:      %s (%s%s%s)\n", dpctl_str(up, "name"), dpctl_str(up, "type"),
 		       dpctl_str(up, "iface")[0] != '\0' ? " " : "", dpctl_str(up, "iface"));

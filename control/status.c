@@ -15,6 +15,7 @@
 #include "dataplane/dp.h"
 #include "drivers/port.h"
 #include "proto.h"
+#include "container.h"
 #include "ctl.h"
 #include "util.h"
 #include "state.h"
@@ -96,6 +97,7 @@ ctl_status(struct ctl *c, json_t *args, json_t **result, char *err, size_t errle
 		return -ENOMEM;
 	status_wake(c, wake, sizeof(wake));
 	json_object_set_new(res, "poll_wake", json_string(wake));
+	json_object_set_new(res, "attach_default", json_string(ctr_attach_default_name()));
 	json_object_set_new(res, "eal_args", json_string(c->eal_line));
 	json_object_set_new(res, "state_file", json_string(state_path()));
 	json_object_set_new(res, "state_error", json_string(state_last_error()));

@@ -204,6 +204,20 @@ wk_block(struct lcore_ctx *ctx)
 		} else if (v->generation == ctx->ep_gen && q < v->n_rxq[ctx->worker_id]) {
 			const struct dp_rxq *rq = &v->rxq[ctx->worker_id][q];
 
+			/* A TAP whose interface went away with its namespace (a
+			 * container's netns destroyed outside dpnet) polls as an
+			 * error forever: out of this set, or every block would
+			 * return at once and the worker spin. Its port stays
+			 * until control removes it; reads of it fail cheaply. */
+			if (unlikely(evs[i].events & (EPOLLERR | EPOLLHUP))) {
+				if (epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, rq->wake_fd, NULL) == 0)
+					WK_LOG(WARNING, "worker %u: port %u queue %u: its fd "
+					       "reports an error (device gone?): no longer "
+					       "waited on\n", ctx->worker_id, rq->port_id,
+					       rq->queue_id);
+				continue;
+			}
+
 			if (rq->wake_eventfd && read(rq->wake_fd, &cnt, sizeof(cnt)) < 0 &&
 			    errno != EAGAIN)
 				WK_LOG(DEBUG, "worker %u: queue eventfd: %s\n", ctx->worker_id,
@@ -252,7 +266,8 @@ dp_worker_main(void *arg)
 			int got = wk_block(ctx);
 
 			if (got >= 0) {
-				/* Woken (or found frames): spin again before the next block. */
+				/* Woken, timed out or found frames: spin again before
+				 * the next block. */
 				rte_rcu_qsbr_quiescent(dp->qs, ctx->worker_id);
 				idle = 0;
 				sleep_us = p->sleep_min_us;

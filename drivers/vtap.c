@@ -128,7 +128,61 @@ vtap_fini(void)
 	vtap_big_pool = NULL;
 }
 
-/* ifname's gso_max_size (rtnetlink, in the caller's namespace). */
+/*
+ * Did the kernel take it? Before Linux 5.19 a link's gso_max_size could be set
+ * only when the link was made: the attribute on an existing one is ignored
+ * without an error, and the kernel would hand over segments longer than a big
+ * mbuf. Read it back (RTM_GETLINK, the caller's namespace): -EOPNOTSUPP if it
+ * is not what was asked.
+ */
+struct vtap_gso_read {
+	uint32_t size;     /* IFLA_GSO_MAX_SIZE found, 0: none */
+};
+
+static int
+vtap_gso_attr_cb(const struct nlattr *a, void *data)
+{
+	struct vtap_gso_read *r = data;
+
+	if (mnl_attr_get_type(a) == IFLA_GSO_MAX_SIZE &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		r->size = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static int
+vtap_gso_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	mnl_attr_parse(nlh, sizeof(struct ifinfomsg), vtap_gso_attr_cb, data);
+	return MNL_CB_OK;
+}
+
+static int
+vtap_check_gso_max(struct mnl_socket *nl, unsigned int index, uint32_t size)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct vtap_gso_read r = { .size = 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+	unsigned int seq = 2;
+	ssize_t n;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = (int)index;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0 || mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), vtap_gso_msg_cb,
+				&r) < 0)
+		return errno != 0 ? -errno : -EIO;
+	return r.size == size ? 0 : -EOPNOTSUPP;
+}
+
+/* ifname's gso_max_size (rtnetlink, in the caller's namespace), checked. */
 static int
 vtap_set_gso_max(const char *ifname, uint32_t size)
 {
@@ -163,6 +217,8 @@ vtap_set_gso_max(const char *ifname, uint32_t size)
 	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 	if (n < 0 || mnl_cb_run(buf, (size_t)n, seq, portid, NULL, NULL) < 0)
 		rc = errno != 0 ? -errno : -EIO;
+	if (rc == 0)
+		rc = vtap_check_gso_max(nl, index, size);
 out:
 	mnl_socket_close(nl);
 	return rc;
@@ -469,6 +525,28 @@ vtap_tx_drain(struct vtap *vt, uint16_t qid)
 		total += n;
 	} while (n == VTAP_BURST);
 	return total;
+}
+
+int
+vtap_probe(char *why, size_t len)
+{
+	char name[IFNAMSIZ];
+	const char *step = "";
+	int fd = -1, rc;
+
+	snprintf(name, sizeof(name), "dpvprobe%u", (unsigned int)getpid() % 100000u);
+	rc = vtap_open_queue(name, &fd, &step);
+	if (rc < 0) {
+		snprintf(why, len, "cannot %s: %s", step, strerror(-rc));
+		return rc;
+	}
+	rc = vtap_set_gso_max(name, VTAP_GSO_MAX_SIZE);
+	if (rc < 0)
+		snprintf(why, len, "cannot lower a TAP's gso_max_size to %u: %s (Linux 5.19 or "
+			 "later sets it on an existing link)", VTAP_GSO_MAX_SIZE,
+			 rc == -EOPNOTSUPP ? "the kernel ignores it" : strerror(-rc));
+	close(fd);  /* the last descriptor: the interface goes */
+	return rc;
 }
 
 int

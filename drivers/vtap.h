@@ -55,6 +55,13 @@
 
 struct vtap;
 
+/*
+ * Can this kernel carry a vtap? Creates and removes a TAP (named dpvprobe<n>)
+ * with the flags and offloads a vtap uses and checks that its gso_max_size can
+ * be lowered (Linux 5.19 and later). 0, or a negative errno with why.
+ */
+int vtap_probe(char *why, size_t len);
+
 /* Create the shared big-mbuf pool (once, at start): n mbufs of 64 KB. */
 int vtap_init(unsigned int n_big, int socket_id);
 void vtap_fini(void);

@@ -17,11 +17,14 @@
 #   - rm B: its namespace, port and TAP are gone;
 #   - A (vtap, offloads on) and V (veth, offloads off) exchange TCP: A's
 #     segments and partial checksums must be finished by the dispatcher
-#     (dp_offload_finish, offload.h) before the afpacket port - the offload
-#     branch's work. THIS STEP FAILS until that work is merged with this one.
+#     (dp_offload_finish, offload.h) before the afpacket port;
+#   - a vtap container's namespace destroyed outside dpnet: the idle worker
+#     drops the dead TAP from its wake set and stays idle.
 . "$(dirname "$0")/lib.sh"
 
 need_cmd iperf3 socat ss cmp flock
+# The last step destroys a container's namespace behind dpnet's back.
+allow_log 'no longer waited on|vtap: .*(readv|Bad file descriptor)'
 
 A=a$E2E_ID B=b$E2E_ID V=v$E2E_ID
 
@@ -78,6 +81,8 @@ ok "$A and $B ping each other, also 1472 bytes with DF"
 # An idle worker blocks on the vtap queues' TAP descriptors (interrupt wake,
 # worker.c) and a frame wakes it.
 status_blocks() { dpctl status | qgrep -E '^poll mode: +adaptive \(interrupt wake on 2/2 queues, 1/1 workers block\)$'; }
+dpctl status | qgrep -E '^containers: +attach with vtap by default$' ||
+	fail "status does not say containers attach with vtap by default: $(dpctl status)"
 wait_until 5 status_blocks || fail "status does not say the worker blocks on 2/2 vtap queues: $(dpctl status | grep 'poll mode')"
 sleep 1
 ping_ns_ok "$(cns "$A")" "$IPB"
@@ -138,12 +143,28 @@ dpctl port ls --json | json "any(p['name'] == '$PB' for p in ports(d))" | qgrep 
 ip -o link | grep -q ' dpx' && fail "a dpx* TAP is left in the host's namespace: $(ip -o link | grep ' dpx')"
 ok "rm $B: namespace, port and TAP gone"
 
-# ---- vtap <-> veth: needs the dispatcher's finishing (offload branch)
+# ---- vtap <-> veth: the dispatcher's finishing
 # A's kernel sends 64 KB segments and partial checksums; the afpacket port of
-# V cannot take them, so pl_dispatch must segment and complete them
-# (dp_offload_finish). Until that work is merged, this fails.
+# V cannot take them, so pl_dispatch segments and completes them
+# (dp_offload_finish).
 tcp_ok "$(cns "$A")" "$(cns "$V")" "$IPV"
 tcp_ok "$(cns "$V")" "$(cns "$A")" "$IPA"
 ok "TCP (4 MiB, intact) $A (vtap) -> $V (veth) and back"
+
+# ---- a vtap whose namespace is destroyed outside dpnet: its TAP goes with it
+# and its fd polls as an error for ever; the idle worker must drop it from its
+# epoll set and block on the rest, not spin (worker.c).
+run dpctl rm -f "$V" >/dev/null
+for p in $(ip netns pids "$(cns "$A")"); do kill -KILL "$p" 2>/dev/null || true; done
+ip netns del "$(cns "$A")" || fail "cannot delete $(cns "$A")"
+ticks() { awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat"; }
+sleep 1
+t0=$(ticks)
+sleep 3
+t1=$(ticks)
+cpu=$(( (t1 - t0) * 100 / $(getconf CLK_TCK) / 3 ))
+[ "$cpu" -lt 20 ] || fail "dpnetd uses $cpu % of a core after $A's namespace vanished (spinning on its dead TAP?)"
+qgrep 'no longer waited on' <"$E2E_LOG" || fail "the worker did not report dropping $A's dead TAP from its wake set"
+ok "$A's namespace destroyed outside dpnet: the worker drops its dead TAP from the wake set and stays idle ($cpu % of a core)"
 
 stop_daemon
