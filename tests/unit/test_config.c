@@ -124,7 +124,7 @@ test_builtin(void)
 	cfg_builtin(&cfg);
 	CU_ASSERT_EQUAL(cfg.n_ports, 1);
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].name, "dpnet0");
-	CU_ASSERT_STRING_EQUAL(cfg.ports[0].type, "tap");
+	CU_ASSERT_STRING_EQUAL(cfg.ports[0].type, "vtap");
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].iface, "dpnet0");
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].role, "uplink");
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].network, "bridge");
