@@ -253,6 +253,9 @@ int cfg_port_check(const struct cfg_port *p, bool cli, enum cfg_port_field *fiel
 extern const char *const cfg_port_types[];
 /* Index of a type name in cfg_port_types (same order as enum port_type), or -1. */
 int cfg_port_type_index(const char *type);
+/* A type whose port creates its TAP interface (tap, vtap); as the uplink it is
+ * TAP mode (control/uplink.h; drivers/port.h, port_is_tap_mode). */
+bool cfg_type_is_tap(const char *type);
 /* Index of a role name (access, uplink, host: enum port_role order), or -1. */
 int cfg_port_role_index(const char *role);
 

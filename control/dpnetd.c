@@ -393,14 +393,14 @@ dpnetd_check_ifaces(const struct cfg *c)
 		if (strcmp(p->type, "afpacket") == 0 && if_nametoindex(p->iface) == 0)
 			dpnetd_die("%s:%d: ports[%u].iface: interface \"%s\" not found: create it "
 				   "first or check the name", file, p->line, i, p->iface);
-		if (strcmp(p->type, "tap") == 0 && if_nametoindex(ifn) != 0) {
+		if (cfg_type_is_tap(p->type) && if_nametoindex(ifn) != 0) {
 			if (c->path[0] == '\0')
 				dpnetd_die("interface \"%s\" already exists: is another dpnetd "
 					   "running? Stop it, or start this one with --config "
 					   "naming other ports", ifn);
-			dpnetd_die("%s:%d: ports[%u].iface: interface \"%s\" already exists: a tap "
+			dpnetd_die("%s:%d: ports[%u].iface: interface \"%s\" already exists: a %s "
 				   "port creates its interface; pick another name or use type "
-				   "afpacket", file, p->line, i, ifn);
+				   "afpacket", file, p->line, i, ifn, p->type);
 		}
 	}
 }

@@ -182,7 +182,7 @@ ctl_port_precheck(struct ctl *c, const struct cfg_port *cp, bool cli, struct net
 			 "name", cp->iface);
 		return -ENODEV;
 	}
-	if ((strcmp(cp->type, "tap") == 0 || strcmp(cp->type, "vtap") == 0) &&
+	if (cfg_type_is_tap(cp->type) &&
 	    if_nametoindex(cp->iface[0] != '\0' ? cp->iface : cp->name) != 0) {
 		snprintf(err, errlen, "interface \"%s\" already exists: a %s port creates its "
 			 "interface, so pick another --iface, or attach to it with --type "
@@ -211,8 +211,7 @@ ctl_port_create(struct ctl *c, const struct cfg_port *cp, bool cli, char *err, s
 	/* A tap port without --iface gets an interface named as the port (the host
 	 * port: dpnet-host). */
 	snprintf(spec.iface, sizeof(spec.iface), "%s",
-		 cp->iface[0] != '\0' || (strcmp(cp->type, "tap") != 0 &&
-					   strcmp(cp->type, "vtap") != 0) ? cp->iface :
+		 cp->iface[0] != '\0' || !cfg_type_is_tap(cp->type) ? cp->iface :
 		 strcmp(cp->role, "host") == 0 ? CFG_HOST_IFACE : cp->name);
 	snprintf(spec.devargs, sizeof(spec.devargs), "%s", cp->devargs);
 	snprintf(spec.network, sizeof(spec.network), "%s", net->name);

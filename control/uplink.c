@@ -559,7 +559,7 @@ uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 	memcpy(up.gw_mac.addr_bytes, uplink_gw_mac, sizeof(uplink_gw_mac));
 	/* NIC mode: the NIC's own MAC is dpnet's on the uplink network, and
 	 * neighbours there are resolved with ARP (dataplane/neigh.h). */
-	if (p->spec.type != PORT_TAP && rte_eth_macaddr_get(p->port_id, &up.gw_mac) != 0)
+	if (!port_is_tap_mode(p->spec.type) && rte_eth_macaddr_get(p->port_id, &up.gw_mac) != 0)
 		up.gw_mac = p->mac;
 	if (up.address != 0) {
 		rc = uplink_check_address(c, err, errlen);
@@ -568,7 +568,7 @@ uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 	}
 	memset(&nv, 0, sizeof(nv));
 	nv.flags = DP_NET_F_L3 | DP_NET_F_UPLINK | DP_NET_F_PROXY_ARP |
-		   (p->spec.type != PORT_TAP ? DP_NET_F_RESOLVE : 0);
+		   (!port_is_tap_mode(p->spec.type) ? DP_NET_F_RESOLVE : 0);
 	nv.mtu = up.mtu;
 	/* dpnet's own address there: ARP and ping answered, published ports. */
 	nv.gw_ip = up.address;
@@ -594,7 +594,7 @@ uplink_port_added(struct ctl *c, struct port *p, const struct cfg_port *cp, char
 		c->nets->uplink_len = nv.prefix_len;
 	}
 	c->nets->uplink_mtu = up.mtu;
-	if (p->spec.type == PORT_TAP)
+	if (port_is_tap_mode(p->spec.type))
 		rc = uplink_tap_setup(c, p, err, errlen);
 	else
 		rc = uplink_port_setup(c, p, err, errlen);

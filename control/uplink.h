@@ -32,6 +32,14 @@
  * when it comes up. The host port (role host) then gives the host its address
  * back through a TAP of its own domain NET_DOMAIN_HOST (uplink_host_added).
  *
+ * TAP mode is an uplink of type tap (net_tap) or vtap (drivers/vtap.h; the
+ * test is port_is_tap_mode, drivers/port.h): the same programming for both.
+ * With a vtap the host side keeps its offloads (TSO4, checksum; gso_max_size
+ * as vtap_create lowers it), so the host's TCP to a published port crosses the
+ * switch in 64 KB segments (dataplane/offload.h: DNAT keeps a partial checksum
+ * partial, L3 tests the MTU on the segment size) and a vtap container takes
+ * them whole.
+ *
  * TAP mode: dpnet0 up (IPv6 off: no chatter into the switch), every attached
  * network's gateway address on it (the host reaches containers as through
  * docker0), and the neighbours (u, gw_ip of d) -> dpnet0's MAC. The built-in

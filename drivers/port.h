@@ -101,6 +101,18 @@ struct port {
 	struct vtap *vtap;                /* PORT_VTAP: the driver's side (vtap.h) */
 };
 
+/*
+ * A port type whose interface dpnet creates on the host and whose host side it
+ * manages when the port is the uplink: "TAP mode" (control/uplink.h) - net_tap
+ * (one syscall per MTU frame) or vtap (64 KB segments and partial checksums,
+ * vtap.h). Every other uplink type is "NIC mode".
+ */
+static inline bool
+port_is_tap_mode(enum port_type t)
+{
+	return t == PORT_TAP || t == PORT_VTAP;
+}
+
 const char *port_type_name(enum port_type t);
 /* Returns 0 and sets *t, or -EINVAL for an unknown name. */
 int port_type_parse(const char *s, enum port_type *t);

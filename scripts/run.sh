@@ -23,6 +23,7 @@ PACKAGES=(build-essential meson ninja-build pkg-config libdpdk-dev dpdk dpdk-dev
 	libyaml-dev libpcap-dev libcunit1-dev libjansson-dev libmnl-dev iproute2
 	iputils-ping iperf3 python3-scapy tcpdump ethtool curl procps socat
 	strace                      # e2e state_fail: holds a save to kill -9 inside it
+	iptables                    # perf/dnat_tcp.sh: the kernel DNAT baseline (in a namespace)
 	clang libclang-rt-14-dev    # fuzz targets: libFuzzer comes with libclang-rt
 	libcurl4-openssl-dev etcd-server etcd-client    # cluster mode: etcd v3 over HTTP
 	gnuplot-nox)                # perf/suite.sh's plots

@@ -124,7 +124,7 @@ test_builtin(void)
 	cfg_builtin(&cfg);
 	CU_ASSERT_EQUAL(cfg.n_ports, 1);
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].name, "dpnet0");
-	CU_ASSERT_STRING_EQUAL(cfg.ports[0].type, "tap");
+	CU_ASSERT_STRING_EQUAL(cfg.ports[0].type, "vtap");
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].iface, "dpnet0");
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].role, "uplink");
 	CU_ASSERT_STRING_EQUAL(cfg.ports[0].network, "bridge");
@@ -552,6 +552,12 @@ static const struct err_case err_cases[] = {
 	{ "ports:\n  - name: t\n    type: tap\n    role: uplink\n    address: 169.254.9.2/30\n",
 	  "2: ports[0].gateway: a tap uplink with an address needs gateway: IP: the host side's "
 	  "address on t, in 169.254.9.0/30 (e.g. 169.254.9.1)" },
+	{ "ports:\n  - name: t\n    type: vtap\n    role: uplink\n    address: 169.254.9.2/30\n",
+	  "2: ports[0].gateway: a vtap uplink with an address needs gateway: IP: the host side's "
+	  "address on t, in 169.254.9.0/30 (e.g. 169.254.9.1)" },
+	{ "ports:\n  - {name: a, type: tap, iface: x}\n  - {name: b, type: vtap, iface: x}\n",
+	  "3: ports[1].iface: interface \"x\" is already created by port \"a\" (line 2): pick "
+	  "another name" },
 	{ UP "    address: 172.17.200.1/24\n",
 	  "2: ports[0].address: 172.17.200.1/24 overlaps network \"bridge\" (172.17.0.0/16): "
 	  "the uplink network must be another one" },
@@ -579,6 +585,10 @@ static const struct err_case err_cases[] = {
 	  "169.254.9.1}\n  - {name: h, type: tap, role: host}\n",
 	  "3: ports[1].role: the host port is for a NIC uplink: with a tap uplink (\"t\") the "
 	  "host reaches dpnet through that tap already" },
+	{ "ports:\n  - {name: t, type: vtap, role: uplink, address: 169.254.9.2/30, gateway: "
+	  "169.254.9.1}\n  - {name: h, type: tap, role: host}\n",
+	  "3: ports[1].role: the host port is for a NIC uplink: with a vtap uplink (\"t\") the "
+	  "host reaches dpnet through that vtap already" },
 	{ NIC "  - {name: h, type: tap, role: host, netns: a/b}\n",
 	  "7: ports[1].netns: invalid namespace name \"a/b\": give the name of one in "
 	  "/run/netns (ip netns add NAME)" },
@@ -757,6 +767,10 @@ test_helpers(void)
 	CU_ASSERT_EQUAL(cfg_port_type_index("dpdk"), 6);
 	CU_ASSERT_EQUAL(cfg_port_type_index("TAP"), -1);
 	CU_ASSERT_EQUAL(cfg_port_role_index("host"), 2);
+	CU_ASSERT_TRUE(cfg_type_is_tap("tap"));
+	CU_ASSERT_TRUE(cfg_type_is_tap("vtap"));
+	CU_ASSERT_FALSE(cfg_type_is_tap("afpacket"));
+	CU_ASSERT_FALSE(cfg_type_is_tap(""));
 
 	/* The command-line phrasing of the same checks. */
 	memset(&p, 0, sizeof(p));
