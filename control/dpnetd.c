@@ -597,7 +597,16 @@ main(int argc, char **argv)
 		if (cfg_load(o.config, &cfg, err, sizeof(err)) < 0)
 			dpnetd_die("%s", err);
 	} else {
+		char why[256];
+
 		cfg_builtin(&cfg);
+		/* The built-in uplink is a vtap where the kernel can carry one
+		 * (vtap.h: Linux 5.19 or later), else a plain tap. */
+		if (strcmp(cfg.ports[0].type, "vtap") == 0 && vtap_probe(why, sizeof(why)) < 0) {
+			snprintf(cfg.ports[0].type, sizeof(cfg.ports[0].type), "tap");
+			fprintf(stderr, "dpnetd: WARNING: the uplink dpnet0 is a tap, not a vtap: %s\n",
+				why);
+		}
 	}
 	has_group = dpnetd_control_group(&o, &cfg, &group);
 	dpnetd_check_ifaces(&cfg);
