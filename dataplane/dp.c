@@ -77,6 +77,8 @@ dp_ctx_create(struct dp *dp, uint16_t worker_id)
 		       worker_id, strerror(errno));
 	ctx->epfd = -1;
 	ctx->ep_gen = UINT64_MAX;
+	ctx->vt_epfd = -1;
+	ctx->vt_gen = UINT64_MAX;
 	/* An empty cache entry must match no key: all ones has domain 0xFFFF, which
 	 * no MAC-table entry has (key 0 is a real key: domain 0, MAC 0). */
 	for (unsigned int i = 0; i < DP_BR_CACHE; i++)
@@ -100,6 +102,8 @@ dp_ctx_free(struct lcore_ctx *ctx)
 		return;
 	if (ctx->wake_efd >= 0)
 		close(ctx->wake_efd);
+	if (ctx->vt_epfd >= 0)
+		close(ctx->vt_epfd);
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
 		rte_free(ctx->txb[p]);
 	rte_free(ctx);

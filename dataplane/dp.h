@@ -185,6 +185,10 @@ struct lcore_ctx {
 	                                        * dp_wake writes wake_efd (atomic) */
 	uint32_t intr_active;                  /* the last view let us block: status reads
 	                                        * it (atomic) */
+	/* Which vtap queues to read (worker.c): with many, one epoll_wait(0) a
+	 * loop instead of a readv per queue. */
+	int vt_epfd;                           /* their TAP fds; -1: read them all */
+	uint64_t vt_gen;                       /* view generation it was built for */
 	struct dp_counters cnt;                /* this worker's counters */
 };
 

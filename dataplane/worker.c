@@ -58,23 +58,83 @@ RTE_LOG_REGISTER(worker_logtype, dpnet.worker, NOTICE);
 #define WK_LOG(level, ...) \
 	rte_log(RTE_LOG_##level, worker_logtype, "dpnetd: " #level ": worker: " __VA_ARGS__)
 
+/*
+ * vtap queues (drivers/vtap.h) are read by their worker before it polls their
+ * ring: one readv() each, also when nothing waits (EAGAIN). With a few that is
+ * cheaper than anything else; with many (a host of containers) it would be a
+ * syscall per container per loop, so past WK_VTAP_EPOLL_MIN the worker asks
+ * one epoll_wait(0) which TAPs have frames and reads only those. The set is
+ * rebuilt, online, when the view changes (its fds then belong to ports that
+ * live until our next quiescent state; a closed fd leaves it by itself).
+ */
+#define WK_VTAP_EPOLL_MIN 4
+
+static void
+wk_vtap_build(struct lcore_ctx *ctx, const struct dp_view *v)
+{
+	uint16_t nq = v->n_rxq[ctx->worker_id], nv = 0;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	ctx->vt_gen = v->generation;
+	if (ctx->vt_epfd >= 0)
+		close(ctx->vt_epfd);
+	ctx->vt_epfd = -1;
+	for (uint16_t q = 0; q < nq; q++)
+		nv += v->rxq[ctx->worker_id][q].vtap != NULL;
+	if (nv < WK_VTAP_EPOLL_MIN || nq > 64)
+		return;
+	ctx->vt_epfd = epoll_create1(EPOLL_CLOEXEC);
+	for (uint16_t q = 0; ctx->vt_epfd >= 0 && q < nq; q++) {
+		const struct dp_rxq *rq = &v->rxq[ctx->worker_id][q];
+
+		ev.data.u64 = q;
+		if (rq->vtap != NULL && (rq->wake_fd < 0 ||
+		    epoll_ctl(ctx->vt_epfd, EPOLL_CTL_ADD, rq->wake_fd, &ev) != 0)) {
+			close(ctx->vt_epfd);  /* read them all, as with a few */
+			ctx->vt_epfd = -1;
+		}
+	}
+}
+
+/* The vtap queues (bits of q) to read this loop: all, or those epoll says. */
+static inline uint64_t
+wk_vtap_ready(struct lcore_ctx *ctx, const struct dp_view *v)
+{
+	struct epoll_event evs[64];
+	uint64_t ready = 0;
+	int n;
+
+	if (unlikely(ctx->vt_gen != v->generation))
+		wk_vtap_build(ctx, v);
+	if (ctx->vt_epfd < 0)
+		return UINT64_MAX;
+	n = epoll_wait(ctx->vt_epfd, evs, 64, 0);
+	if (n < 0)
+		return UINT64_MAX;
+	for (int i = 0; i < n; i++)
+		ready |= UINT64_C(1) << (evs[i].data.u64 & 63);
+	return ready;
+}
+
 unsigned int
 dp_worker_poll_once(struct lcore_ctx *ctx)
 {
 	const struct dp_view *v = dp_view_get(ctx->dp);
 	struct rte_mbuf *pkts[DP_BURST];
 	unsigned int total = 0;
+	uint64_t vt_ready;
 	uint16_t nq;
 
 	ctx->view = v;
 	ctx->now_tsc = rte_rdtsc();
 	nq = v->n_rxq[ctx->worker_id];
+	vt_ready = ctx->dp->vtap.rx_fill != NULL ? wk_vtap_ready(ctx, v) : 0;
 	for (uint16_t q = 0; q < nq; q++) {
 		const struct dp_rxq *rq = &v->rxq[ctx->worker_id][q];
 		uint16_t n;
 
 		/* A vtap's ring is filled from its TAP by the worker that polls it. */
-		if (rq->vtap != NULL)
+		if (rq->vtap != NULL && (vt_ready >> (q & 63) & 1))
 			ctx->dp->vtap.rx_fill(rq->vtap, rq->queue_id);
 		n = rte_eth_rx_burst(rq->port_id, rq->queue_id, pkts, DP_BURST);
 
@@ -284,6 +344,10 @@ dp_worker_main(void *arg)
 		close(ctx->epfd);
 	ctx->epfd = -1;
 	ctx->ep_gen = UINT64_MAX;
+	if (ctx->vt_epfd >= 0)
+		close(ctx->vt_epfd);
+	ctx->vt_epfd = -1;
+	ctx->vt_gen = UINT64_MAX;
 	__atomic_store_n(&ctx->intr_active, 0, __ATOMIC_RELAXED);
 	rte_rcu_qsbr_thread_offline(dp->qs, ctx->worker_id);
 	rte_rcu_qsbr_thread_unregister(dp->qs, ctx->worker_id);

@@ -631,8 +631,11 @@ setup:
 	p->n_rxq = n_rxq;
 	port_wake_fds(p, intr);
 	/* A vtap queue wakes an idle worker by its TAP descriptor: readable while
-	 * the kernel holds frames for it, read by vtap_rx_fill (level-triggered). */
-	for (uint16_t q = 0; vt != NULL && rx_intr_wanted && q < n_rxq && q < PORT_MAX_RXQ; q++)
+	 * the kernel holds frames for it, read by vtap_rx_fill (level-triggered).
+	 * Given also without interrupts (busy mode, interrupts: off): a worker
+	 * with many vtap queues asks epoll which to read (worker.c), and only
+	 * poll.interrupts makes one block on them. */
+	for (uint16_t q = 0; vt != NULL && q < n_rxq && q < PORT_MAX_RXQ; q++)
 		p->wake_fd[q] = vtap_queue_fd(vt, q);
 	snprintf(p->dev_name, sizeof(p->dev_name), "%s", dev);
 	/* net_ring has no MAC of its own (all zero); a vtap gets a random

@@ -14,6 +14,8 @@
 #     refused (rx_bad_vnet 0); 4 MiB over TCP arrive intact both ways;
 #   - dpnetd restarted on its state: A and B come back as vtap (new TAPs moved
 #     in), ping and TCP again;
+#   - three more (default-attached) vtap containers: with five on one worker,
+#     it reads only the TAPs epoll says have frames; pings and TCP still flow;
 #   - rm B: its namespace, port and TAP are gone;
 #   - A (vtap, offloads on) and V (veth, offloads off) exchange TCP: A's
 #     segments and partial checksums must be finished by the dispatcher
@@ -134,6 +136,17 @@ ping_df "$(cns "$B")" "$IPA"
 tcp_ok "$(cns "$A")" "$(cns "$B")" "$IPB"
 [ "$(vstat "$PA" rx_gso)" -gt 0 ] || fail "after the restart, $PA received no segment whole"
 ok "after a restart $A and $B are vtap again: ping, DF ping, TCP with segments whole"
+
+# ---- many vtaps on one worker: it asks epoll which TAPs have frames
+# (worker.c, WK_VTAP_EPOLL_MIN) instead of reading each one every loop.
+for x in 1 2 3; do ctr_run "m$x$E2E_ID" >/dev/null; done
+IPM3=$(ctr_ip "m3$E2E_ID")
+ping_ns_ok "$(cns "$A")" "$IPM3"
+ping_ns_ok "$(cns "m3$E2E_ID")" "$IPB"
+ping_ns_ok "$(cns "m1$E2E_ID")" "$(ctr_ip "m2$E2E_ID")"
+tcp_ok "$(cns "$A")" "$(cns "$B")" "$IPB"
+for x in 1 2 3; do run dpctl rm -f "m$x$E2E_ID" >/dev/null; done
+ok "5 vtap containers on one worker (default attachment): pings among them, TCP $A -> $B intact"
 
 # ---- rm: namespace, port and TAP go
 run dpctl rm -f "$B" >/dev/null
