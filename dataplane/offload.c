@@ -214,7 +214,8 @@ dp_offload_finish(struct lcore_ctx *ctx, struct rte_mbuf *m, struct rte_mbuf **o
 	/* rte_gso gives each header mbuf it allocates the input's ol_flags,
 	 * RTE_MBUF_F_INDIRECT and _EXTERNAL included, which would make those
 	 * direct mbufs release a buffer they do not hold when freed: a frame
-	 * that is not itself direct (a vtap's are) is segmented from a copy. */
+	 * that is not itself direct (a clone, or the fuzz harness's; a vtap's
+	 * frames are direct) is segmented from a copy. */
 	if (unlikely(!RTE_MBUF_DIRECT(m))) {
 		struct rte_mbuf *c = rte_pktmbuf_copy(m, ctx->dp->pool, 0, UINT32_MAX);
 

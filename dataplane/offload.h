@@ -57,9 +57,9 @@
  *    change does not touch a partial sum (ports are summed when the checksum
  *    is finished). The IPv4 header checksum is always complete and follows
  *    RFC 1624 as for any frame.
- *  - L3 (l3.c): the MTU test of a TSO frame is on the largest segment it will
- *    become (l3_len + l4_len + tso_segsz), as Linux's
- *    skb_gso_validate_network_len; a segment that is too big with DF set gets
+ *  - L3 (route.c, l3_wire_len): the MTU test of a TSO frame is on the
+ *    largest segment it will become (l3_len + l4_len + tso_segsz), as
+ *    Linux's skb_gso_validate_network_len; a segment that is too big with DF set gets
  *    fragmentation-needed as any frame.
  *  - The parser validates what it can see of an offload frame: the checksum
  *    start must equal the L4 offset it found, the protocol must match the

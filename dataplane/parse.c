@@ -430,8 +430,8 @@ parse_offload_ok(const struct rte_mbuf *m, const struct pkt_meta *meta)
 	/* The parser checked the TCP header is complete in the first segment. */
 	hlen = (uint32_t)(rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *,
 						  meta->l4_off)->data_off >> 4) * 4;
-	if (hlen != m->l4_len)
-		return false;
+	if (hlen != m->l4_len || (uint32_t)m->l3_len + hlen > meta->l3_len)
+		return false;  /* (parse_l4 refuses that too; not relied on here) */
 	payload = (uint32_t)meta->l3_len - m->l3_len - hlen;
 	return (payload + m->tso_segsz - 1) / m->tso_segsz <= DP_GSO_MAX_SEGS;
 }
