@@ -483,6 +483,12 @@ port_setup(uint16_t pid, enum port_type type, struct rte_mempool *pool, uint16_t
 		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
 	}
+	/* Frames the data plane cuts from a large segment (dataplane/offload.h)
+	 * are chains (headers + the payload they share); a NIC driver not asked
+	 * for MULTI_SEGS may pick a TX path that sends only the first mbuf. Every
+	 * vdev dpnet uses sends chains whole anyway. */
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	conf.intr_conf.rxq = intr ? 1 : 0;
 	rc = rte_eth_dev_configure(pid, n_rxq, n_txq, &conf);
 	if (rc == 0)
