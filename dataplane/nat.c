@@ -544,19 +544,6 @@ nat_frag_published(const struct nat_rules *rs, const struct pkt_meta *meta,
 	return nat_rule_find(rs, proto, dst, rte_be_to_cpu_16(dport)) != NULL;
 }
 
-/* Is the IPv4 header checksum right? (route.c's rule: trust a NIC that checked.) */
-static inline bool
-nat_ip_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
-{
-	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD || f == RTE_MBUF_F_RX_IP_CKSUM_NONE)
-		return true;
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
-		return false;
-	return rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) == 0xFFFF;
-}
-
 /*
  * Would a packet that cannot be translated (a fragment, another protocol)
  * need NAT? nat.h: its destination is a host address, or it is a bridge
@@ -704,7 +691,7 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 	int rc = -EINVAL;
 
 	/* Never routed (L3 drops them), or dropped by L3 for a bad header: no entry. */
-	if (unlikely(dst == 0 || dst >= 0xE0000000 || !nat_ip_cksum_ok(m, ip)))
+	if (unlikely(dst == 0 || dst >= 0xE0000000 || !cksum_ipv4_hdr_ok(m, ip)))
 		return;
 	host = nat_is_host(v, ctx->l3, in, dst, up_ip);
 	/* 1. DNAT: a published port on a host address (not from an internal network). */

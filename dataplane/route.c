@@ -122,20 +122,6 @@ l3_error_quotable(struct lcore_ctx *ctx, struct rte_mbuf *m, struct pkt_meta *me
 	return !(meta->flags & PKT_F_NAT) || nat_untranslate(ctx, m, meta);
 }
 
-/* Is the IPv4 header checksum right? Trust the NIC when it checked. */
-static inline bool
-l3_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
-{
-	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-
-	/* NONE: the NIC verified the header but left the field unfilled. */
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD || f == RTE_MBUF_F_RX_IP_CKSUM_NONE)
-		return true;
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
-		return false;
-	return rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) == 0xFFFF;
-}
-
 /* The host port's domain when it is there to take the uplink address's
  * traffic (neigh.h), else DP_DOMAIN_NONE. */
 static inline uint16_t
@@ -232,7 +218,7 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 		return false;
 	}
 	ip = (const struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, const uint8_t *) + meta->l3_off);
-	if (unlikely(!l3_cksum_ok(m, ip))) {
+	if (unlikely(!cksum_ipv4_hdr_ok(m, ip))) {
 		l3_drop(meta, DP_DROP_BAD_IP_CKSUM);
 		return false;
 	}
