@@ -526,6 +526,7 @@ dpnetd_serve(struct ctl *c, int sfd)
 		ctl_neigh_tick(c, now);
 		ctl_cluster_tick(c, now);
 		ctl_vxlan_tick(c);
+		ctl_punt_wake(c);
 		if (now >= next_age) {
 			fdb_age(c->dp->fdb, rte_rdtsc());
 			srv_tick(c->srv, now);

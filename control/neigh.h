@@ -124,5 +124,7 @@ json_t *ctl_neigh_stats_json(void);
 /* punt.c: install the transmit function, drain dp->punt into the functions above. */
 void ctl_punt_init(struct ctl *c);
 void ctl_punt_drain(struct ctl *c, uint64_t now_ms);
+/* End of each main-loop pass: wake blocked workers if frames were injected. */
+void ctl_punt_wake(struct ctl *c);
 
 #endif /* DPNET_CTL_NEIGH_H */

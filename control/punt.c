@@ -22,16 +22,30 @@
 #include "ctl.h"
 #include "neigh.h"
 
-/* neigh.c's transmit function: the workers send what is on dp->inject. A
- * worker blocked on its RX interrupts would not look before its timeout:
- * wake it (no system call unless one is blocked). */
+/* Frames went on dp->inject since the last ctl_punt_wake. */
+static bool punt_wake_pending;
+
+/* neigh.c's transmit function: the workers send what is on dp->inject. */
 static int
 punt_xmit(struct ctl *c, struct rte_mbuf *m)
 {
 	if (rte_ring_sp_enqueue(c->dp->inject, m) != 0)
 		return -ENOBUFS;
-	dp_wake(c->dp);
+	punt_wake_pending = true;
 	return 0;
+}
+
+/* A worker blocked on its RX interrupts would not look at dp->inject before
+ * its timeout: wake them once per pass of the main loop that queued frames
+ * (a released hold queue is one wake-up, not one per frame; no system call
+ * unless a worker is blocked). */
+void
+ctl_punt_wake(struct ctl *c)
+{
+	if (!punt_wake_pending)
+		return;
+	punt_wake_pending = false;
+	dp_wake(c->dp);
 }
 
 void
