@@ -154,7 +154,8 @@ cksum_rewrite_port(void *l4, uint8_t proto, bool src, rte_be16_t new_port)
  * when it checked (RX_IP_CKSUM_NONE: it verified the header but left the field
  * unfilled). The common 20-byte header is summed as five 32-bit words (the
  * one's-complement sum folds the same way: 2^16 = 1 modulo 0xFFFF), not as
- * ten 16-bit ones. Shared by the NAT stage (a new connection) and L3.
+ * ten 16-bit ones. Shared by the NAT stage (a new connection), L3 and VXLAN
+ * decapsulation (the outer header).
  */
 static inline bool
 cksum_ipv4_hdr_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)

@@ -140,30 +140,6 @@ vx_drop(struct pkt_meta *meta, enum dp_drop reason)
 	meta->drop_reason = reason;
 }
 
-/* Is the outer IPv4 header checksum right? Trust the NIC when it checked. */
-static inline bool
-vx_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
-{
-	uint64_t f = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_GOOD || f == RTE_MBUF_F_RX_IP_CKSUM_NONE)
-		return true;
-	if (f == RTE_MBUF_F_RX_IP_CKSUM_BAD)
-		return false;
-	/* The common 20-byte header: five 32-bit words summed in 64 bits, folded. */
-	if (likely(ip->version_ihl == RTE_IPV4_VHL_DEF)) {
-		uint32_t w[5];
-		uint64_t sum;
-
-		memcpy(w, ip, sizeof(w));
-		sum = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
-		sum = (sum & 0xFFFFFFFF) + (sum >> 32);
-		sum = (sum & 0xFFFFFFFF) + (sum >> 32);
-		return cksum_fold((uint32_t)sum) == 0xFFFF;
-	}
-	return rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) == 0xFFFF;
-}
-
 /*
  * Decapsulate one frame that is ours (the caller checked: untagged,
  * unfragmented IPv4 UDP to our VXLAN port and VTEP address, received in the
@@ -186,7 +162,7 @@ vxlan_dec_frame(struct vxlan_dec *d, struct rte_mbuf *m, struct pkt_meta *meta,
 	uint64_t key;
 	int32_t dom;
 
-	if (unlikely(!vx_cksum_ok(m, ip))) {
+	if (unlikely(!cksum_ipv4_hdr_ok(m, ip))) {
 		vx_drop(meta, DP_DROP_BAD_IP_CKSUM);
 		return;
 	}
