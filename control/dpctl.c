@@ -406,12 +406,13 @@ dpctl_print_perf(json_t *res)
 			double calls = (double)json_integer_value(json_object_get(o, "calls"));
 			double pk = (double)json_integer_value(json_object_get(o, "pkts"));
 			double sc = (double)json_integer_value(json_object_get(o, "cycles"));
+			double cpp = json_real_value(json_object_get(o, "cycles_per_pkt"));
 			const char *row[6] = { dpctl_str(o, "name"), v[1], v[2], v[3], v[4], v[5] };
 
 			snprintf(v[1], 32, "%.0f", calls);
 			snprintf(v[2], 32, "%.0f", pk);
 			snprintf(v[3], 32, "%.1f", calls > 0 ? pk / calls : 0.0);
-			snprintf(v[4], 32, "%.1f", pk > 0 ? sc / pk : 0.0);
+			snprintf(v[4], 32, "%.1f", cpp);
 			snprintf(v[5], 32, "%.1f%%", staged > 0 ? 100.0 * sc / staged : 0.0);
 			dpctl_table_row(&t, row);
 		}

@@ -79,10 +79,12 @@ stats_workers(const struct ctl *c)
 			const struct dp_stage_counters *sc = &k->stages[i];
 
 			if (json_array_append_new(stages, json_pack(
-				    "{s:s, s:I, s:I, s:I, s:f}", "name", dp_stage_names[i],
+				    "{s:s, s:I, s:I, s:I, s:I, s:f}", "name", dp_stage_names[i],
 				    "calls", (json_int_t)sc->calls, "pkts", (json_int_t)sc->pkts,
-				    "cycles", (json_int_t)sc->cycles, "cycles_per_pkt",
-				    sc->pkts ? (double)sc->cycles / (double)sc->pkts : 0.0)) < 0) {
+				    "cycles", (json_int_t)sc->cycles,
+				    "timed_pkts", (json_int_t)sc->timed_pkts, "cycles_per_pkt",
+				    sc->timed_pkts ? (double)sc->cycles / (double)sc->timed_pkts :
+				    0.0)) < 0) {
 				json_decref(stages);
 				goto oom;
 			}
@@ -144,12 +146,13 @@ ctl_stats(struct ctl *c, json_t *args, json_t **result, char *err, size_t errlen
 	}
 	for (unsigned int i = 0; i < DP_STAGE_MAX; i++) {
 		const struct dp_stage_counters *sc = &sum.stages[i];
-		json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:f}", "name", dp_stage_names[i],
+		json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:f}", "name", dp_stage_names[i],
 				      "calls", (json_int_t)sc->calls,
 				      "pkts", (json_int_t)sc->pkts,
 				      "cycles", (json_int_t)sc->cycles,
-				      "cycles_per_pkt",
-				      sc->pkts ? (double)sc->cycles / (double)sc->pkts : 0.0);
+				      "timed_pkts", (json_int_t)sc->timed_pkts,
+				      "cycles_per_pkt", sc->timed_pkts ?
+				      (double)sc->cycles / (double)sc->timed_pkts : 0.0);
 
 		if (json_array_append_new(stages, o) < 0)
 			goto oom;

@@ -69,6 +69,7 @@ dp_ctx_create(struct dp *dp, uint16_t worker_id)
 	ctx->learn_gap_tsc = dp->fdb->tsc_hz / 100;
 	ctx->l3 = dp->l3;
 	ctx->worker_id = worker_id;
+	ctx->perf_mask = DP_PERF_SAMPLE - 1;
 	ctx->view = dp->view;
 	/* Without it the worker only sleeps on a timer (worker.c); not fatal. */
 	ctx->wake_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -83,6 +84,9 @@ dp_ctx_create(struct dp *dp, uint16_t worker_id)
 	 * no MAC-table entry has (key 0 is a real key: domain 0, MAC 0). */
 	for (unsigned int i = 0; i < DP_BR_CACHE; i++)
 		ctx->brc[i].key = UINT64_MAX;
+	/* Likewise no neighbour key (domain < DP_MAX_DOMAINS). */
+	for (unsigned int i = 0; i < DP_NH_CACHE; i++)
+		ctx->nhc[i].key = UINT64_MAX;
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
 		ctx->txb[p] = rte_zmalloc("txb", RTE_ETH_TX_BUFFER_SIZE(DP_BURST), 0);
 		if (ctx->txb[p] == NULL)

@@ -140,6 +140,20 @@ struct br_cache_ent {
 	uint32_t gen;       /* fdb->add_gen when a miss was cached */
 };
 
+/* pl_run times its stages (two TSC reads a stage, ~20 cycles each in a VM)
+ * in one burst of this many per worker (a power of 2); lcore_ctx.perf_mask is
+ * DP_PERF_SAMPLE - 1, or 0 to time every burst (perf/vxcycles.c). */
+#define DP_PERF_SAMPLE 8
+
+#define DP_NH_CACHE 256     /* neighbour cache entries per worker (power of 2) */
+
+/* One entry of a worker's cache in front of the neighbour table (route.c). */
+struct l3_nc_ent {
+	uint64_t key;       /* l3_neigh_key cached here, UINT64_MAX = empty */
+	uint64_t mac;       /* its MAC (l3_mac_pack) */
+	uint32_t gen;       /* l3->neigh_gen when it was looked up */
+};
+
 /* Everything a worker touches on the packet path; one per worker lcore. */
 struct lcore_ctx {
 	struct dp *dp;                         /* back pointer (tables, pool) */
@@ -161,6 +175,8 @@ struct lcore_ctx {
 	                                        * ol_flags; only then does the
 	                                        * dispatcher look at each frame's */
 	uint16_t worker_id;                    /* 0..n_workers-1, also the TX queue id */
+	uint32_t perf_tick;                    /* bursts run (pl_run), for sampling */
+	uint32_t perf_mask;                    /* time a burst when !(tick & mask) */
 	unsigned int lcore_id;                 /* EAL lcore */
 	struct rte_eth_dev_tx_buffer *txb[RTE_MAX_ETHPORTS]; /* per-port TX batching */
 	struct dp_txb_arg txb_arg[RTE_MAX_ETHPORTS];   /* error-callback arguments */
@@ -190,6 +206,7 @@ struct lcore_ctx {
 	int vt_epfd;                           /* their TAP fds; -1: read them all */
 	uint64_t vt_gen;                       /* view generation it was built for */
 	struct dp_counters cnt;                /* this worker's counters */
+	struct l3_nc_ent nhc[DP_NH_CACHE];     /* neighbour lookups, direct-mapped */
 };
 
 /*

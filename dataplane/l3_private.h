@@ -72,6 +72,10 @@ struct l3_tables {
 	                                 * cannot hold (depth 1..32), or L3_NH_NONE */
 	struct l3_nexthop *nh;          /* L3_MAX_NH slots, immutable once published */
 	struct rte_hash *neigh;         /* l3_neigh_key -> l3_mac_pack (workers read) */
+	uint32_t neigh_gen;             /* bumped (release) after a neighbour's MAC
+	                                 * changes or it is deleted: the workers'
+	                                 * neighbour caches (route.c) drop what they
+	                                 * looked up before */
 	struct rte_rcu_qsbr *qs;        /* the data plane's QSBR variable */
 	uint64_t icmp_cost_tsc;         /* TSC credit one ICMP error costs (0: none sent) */
 	uint64_t icmp_burst_tsc;        /* bucket depth in TSC cycles */

@@ -418,32 +418,51 @@ nat_uplink_dom(const struct dp_view *v)
 	return v->ports[up].domain;
 }
 
-/* Output domain of dst (host order) by the routes, DP_DOMAIN_NONE if none. */
-static inline uint16_t
-nat_out_dom(const struct l3_tables *l3, uint32_t dst)
+/* Hand the route of the packet's current destination, and the header check
+ * already done, to the L3 stage (pkt.h PKT_F_RT). */
+static inline void
+nat_pass_route(const struct lcore_ctx *ctx, struct pkt_meta *meta, const struct l3_nexthop *nh)
 {
-	const struct l3_nexthop *nh = l3_route_lookup(l3, dst);
+	meta->flags |= PKT_F_RT;
+	meta->rt_nh = nh != NULL ? (uint16_t)(nh - ctx->l3->nh) : PKT_RT_NONE;
+}
 
+/* The output domain of a route (l3_route_lookup's answer), DP_DOMAIN_NONE if none. */
+static inline uint16_t
+nat_nh_dom(const struct l3_nexthop *nh)
+{
 	if (nh == NULL || nh->type == L3_NH_BLACKHOLE || nh->domain >= DP_MAX_DOMAINS)
 		return DP_DOMAIN_NONE;
 	return nh->domain;
 }
 
-/* Is dst (host order) a host address: the uplink address or a gateway's? */
-static inline bool
-nat_is_host(const struct dp_view *v, const struct l3_tables *l3, uint16_t in_dom,
-	    uint32_t dst, uint32_t up_ip)
+/* Output domain of dst (host order) by the routes, DP_DOMAIN_NONE if none. */
+static inline uint16_t
+nat_out_dom(const struct l3_tables *l3, uint32_t dst)
 {
-	const struct l3_nexthop *nh;
+	return nat_nh_dom(l3_route_lookup(l3, dst));
+}
 
+/* Is dst (host order) a host address: the uplink address or a gateway's? nh is
+ * dst's route (l3_route_lookup). */
+static inline bool
+nat_is_host_nh(const struct dp_view *v, const struct l3_nexthop *nh, uint16_t in_dom,
+	       uint32_t dst, uint32_t up_ip)
+{
 	if (dst == 0)
 		return false;
 	if (dst == up_ip || (dst == v->nets[in_dom].gw_ip && v->nets[in_dom].flags & DP_NET_F_L3))
 		return true;
 	/* Any other network's gateway address, recognised through its route. */
-	nh = l3_route_lookup(l3, dst);
 	return nh != NULL && nh->type == L3_NH_CONNECTED && nh->domain < DP_MAX_DOMAINS &&
 		v->nets[nh->domain].flags & DP_NET_F_L3 && v->nets[nh->domain].gw_ip == dst;
+}
+
+static inline bool
+nat_is_host(const struct dp_view *v, const struct l3_tables *l3, uint16_t in_dom,
+	    uint32_t dst, uint32_t up_ip)
+{
+	return nat_is_host_nh(v, l3_route_lookup(l3, dst), in_dom, dst, up_ip);
 }
 
 /* Is the packet's destination a host address (seen from its ingress domain)? */
@@ -682,6 +701,7 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 	uint32_t up_ip = u != DP_DOMAIN_NONE ? v->nets[u].gw_ip : 0;
 	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), snat = 0, h = 0;
 	const struct nat_rule *r = NULL;
+	const struct l3_nexthop *nh;
 	enum nat_kind kind = NAT_K_NONE;
 	struct ct_key x = *key, reply;
 	struct ct_conn *c = NULL;
@@ -693,7 +713,8 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 	/* Never routed (L3 drops them), or dropped by L3 for a bad header: no entry. */
 	if (unlikely(dst == 0 || dst >= 0xE0000000 || !cksum_ipv4_hdr_ok(m, ip)))
 		return;
-	host = nat_is_host(v, ctx->l3, in, dst, up_ip);
+	nh = l3_route_lookup(ctx->l3, dst);
+	host = nat_is_host_nh(v, nh, in, dst, up_ip);
 	/* 1. DNAT: a published port on a host address (not from an internal network). */
 	if (host && rs != NULL && key->proto != IPPROTO_ICMP &&
 	    !(v->nets[in].flags & DP_NET_F_INTERNAL)) {
@@ -707,12 +728,15 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 	/* 2. Where the (translated) destination goes. A rule's container in an
 	 * --internal network is not reachable through a published port (Docker
 	 * publishes nothing there): left untranslated, local to the host. */
-	out = nat_out_dom(ctx->l3, rte_be_to_cpu_32(x.dst_ip));
+	if (r != NULL)
+		nh = l3_route_lookup(ctx->l3, rte_be_to_cpu_32(x.dst_ip));
+	out = nat_nh_dom(nh);
 	if (r != NULL && out != DP_DOMAIN_NONE && v->nets[out].flags & DP_NET_F_INTERNAL) {
 		r = NULL;
 		x = *key;
 		natf = 0;
-		out = nat_out_dom(ctx->l3, dst);
+		nh = l3_route_lookup(ctx->l3, dst);
+		out = nat_nh_dom(nh);
 	}
 	/* 3. SNAT. A host address is local, never masqueraded. */
 	if (r == NULL && !host && u != DP_DOMAIN_NONE && out == u && up_ip != 0 &&
@@ -727,6 +751,7 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 	 * never translated, and scans of the uplink address fill no table. */
 	if (natf == 0 && snat == 0 && (host || u == DP_DOMAIN_NONE || (in != u && out != u))) {
 		nc->untracked++;
+		nat_pass_route(ctx, meta, nh);
 		return;
 	}
 	if (snat != 0) {
@@ -785,8 +810,11 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 			return;
 		}
 		nc->untracked++;
+		nat_pass_route(ctx, meta, nh);
 		return;
 	}
+	/* The header stays valid (RFC 1624) and nh is the route of x's destination. */
+	nat_pass_route(ctx, meta, nh);
 	if (natf == 0)
 		return;
 	nat_rewrite(m, ip, l4, key, &x);

@@ -9,6 +9,8 @@
  * rte_hash_add_key_data() on an existing key changes the MAC with one atomic
  * store that a lock-free reader sees whole. Deleted key slots are recycled by
  * rte_hash after an RCU grace period (rte_hash_rcu_qsbr_add in l3.c).
+ * A changed MAC or a deleted entry bumps neigh_gen, which empties the workers'
+ * neighbour caches (route.c); a new entry need not: they cache no misses.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -24,18 +26,23 @@ l3_neigh_add(struct dp *dp, uint16_t domain, uint32_t ip, const struct rte_ether
 {
 	struct l3_tables *l3 = dp->l3;
 	uint64_t key = l3_neigh_key(domain, ip);
+	void *old = NULL;
 	bool existed;
 	int rc;
 
 	if (domain >= DP_MAX_DOMAINS || ip == 0 || mac == NULL ||
 	    rte_is_multicast_ether_addr(mac) || rte_is_zero_ether_addr(mac))
 		return -EINVAL;
-	existed = rte_hash_lookup(l3->neigh, &key) >= 0;
+	existed = rte_hash_lookup_data(l3->neigh, &key, &old) >= 0;
 	rc = rte_hash_add_key_data(l3->neigh, &key, (void *)(uintptr_t)l3_mac_pack(mac));
 	if (rc < 0)
 		return rc == -ENOSPC ? -ENOSPC : -EINVAL;
 	if (!existed)
 		l3->n_neigh++;
+	else if ((uintptr_t)old != l3_mac_pack(mac))
+		/* After the new MAC is in the table: a worker that sees this
+		 * generation looks it up again (route.c). */
+		__atomic_fetch_add(&l3->neigh_gen, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -50,6 +57,7 @@ l3_neigh_del(struct dp *dp, uint16_t domain, uint32_t ip)
 	if (rte_hash_del_key(l3->neigh, &key) < 0)
 		return -ENOENT;
 	l3->n_neigh--;
+	__atomic_fetch_add(&l3->neigh_gen, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 

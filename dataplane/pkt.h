@@ -43,7 +43,16 @@ enum pkt_flag {
 	PKT_F_IP_OPTS = 1u << 10,  /* IPv4 header carries options (IHL > 5) */
 	PKT_F_ROUTED = 1u << 11,   /* set by the L3 stage: domain is now the output domain */
 	PKT_F_NAT = 1u << 12,      /* set by the NAT stage: translated by conntrack (nat.h) */
+	PKT_F_RT = 1u << 13,       /* set by the NAT stage on a connection's first packet:
+	                            * it checked the IPv4 header checksum and looked up
+	                            * the route of the (translated) destination, whose
+	                            * next-hop slot is rt_nh (PKT_RT_NONE: no route); the
+	                            * L3 stage of the same burst uses both (a slot outlives
+	                            * the burst: l3_private.h) */
 };
+
+/* meta->rt_nh when the NAT stage found no route (PKT_F_RT). */
+#define PKT_RT_NONE 0xFFFF
 
 /* The metadata; it must fit in the 28 bytes at PKT_META_OFF (asserts below). */
 struct pkt_meta {
@@ -61,7 +70,7 @@ struct pkt_meta {
 	uint8_t next;         /* next stage: enum pl_next */
 	uint8_t drop_reason;  /* enum dp_drop when next == PL_NEXT_DROP */
 	uint8_t punt;         /* enum punt_reason when next == PL_NEXT_PUNT (neigh.h) */
-	uint8_t pad[2];       /* room for later stages */
+	uint16_t rt_nh;       /* PKT_F_RT: the destination's next-hop slot (l3_private.h) */
 	uint32_t nh_ip;       /* PUNT_NEIGH_MISS: the next hop to resolve, host order */
 };
 

@@ -40,6 +40,7 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -211,6 +212,7 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 	const struct rte_ipv4_hdr *ip;
 	uint32_t dst;
 	uint16_t out_dom;
+	bool rt;
 
 	if (unlikely(!(meta->flags & PKT_F_IPV4) || meta->flags & PKT_F_VLAN)) {
 		l3_drop(meta, meta->flags & PKT_F_IPV6 ? DP_DROP_IPV6_NOT_ROUTED :
@@ -218,7 +220,11 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 		return false;
 	}
 	ip = (const struct rte_ipv4_hdr *)(rte_pktmbuf_mtod(m, const uint8_t *) + meta->l3_off);
-	if (unlikely(!cksum_ipv4_hdr_ok(m, ip))) {
+	/* The NAT stage may have checked the header and looked the route up
+	 * (pkt.h PKT_F_RT): good for this pass only. */
+	rt = meta->flags & PKT_F_RT;
+	meta->flags &= ~PKT_F_RT;
+	if (unlikely(!rt && !cksum_ipv4_hdr_ok(m, ip))) {
 		l3_drop(meta, DP_DROP_BAD_IP_CKSUM);
 		return false;
 	}
@@ -236,7 +242,10 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 		pd->routed = false;
 		return true;
 	}
-	nh = l3_route_lookup(ctx->l3, dst);
+	if (rt)
+		nh = meta->rt_nh != PKT_RT_NONE ? &ctx->l3->nh[meta->rt_nh] : NULL;
+	else
+		nh = l3_route_lookup(ctx->l3, dst);
 	if (unlikely(nh == NULL || nh->type == L3_NH_BLACKHOLE)) {
 		if (l3_error_quotable(ctx, m, meta))
 			l3_icmp_error(ctx, m, meta, in_net, ICMP_DEST_UNREACH, ICMP_NET_UNREACH,
@@ -305,12 +314,63 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
 	return true;
 }
 
+/*
+ * The MACs of n <= DP_BURST neighbour keys: bit j of *hits set and data[j]
+ * the packed MAC when keys[j] is known. A per-worker direct-mapped cache
+ * answers most (a routed burst goes to a few next hops); the rest are looked
+ * up in bulk and cached. An entry is good while l3->neigh_gen has not moved
+ * since its lookup (neigh.c bumps it when a MAC changes or goes); misses are
+ * not cached: a new neighbour needs no bump, and a miss goes to control anyway.
+ */
+static inline void
+l3_neigh_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint16_t n, uint64_t *hits,
+		void **data)
+{
+	/* Loaded before any lookup: an entry cached with it is invalidated by a
+	 * later change. */
+	uint32_t gen = __atomic_load_n(&ctx->l3->neigh_gen, __ATOMIC_ACQUIRE);
+	const void *mkeys[DP_BURST];
+	void *mdata[DP_BURST];
+	uint16_t midx[DP_BURST];
+	uint64_t mhits = 0;
+	uint16_t nm = 0;
+
+	*hits = 0;
+	for (uint16_t j = 0; j < n; j++) {
+		const struct l3_nc_ent *c =
+			&ctx->nhc[rte_hash_crc_8byte(keys[j], 0) & (DP_NH_CACHE - 1)];
+
+		if (likely(c->key == keys[j] && c->gen == gen)) {
+			data[j] = (void *)(uintptr_t)c->mac;
+			*hits |= UINT64_C(1) << j;
+			continue;
+		}
+		mkeys[nm] = &keys[j];
+		midx[nm++] = j;
+	}
+	if (nm == 0)
+		return;
+	rte_hash_lookup_bulk_data(ctx->l3->neigh, mkeys, nm, &mhits, mdata);
+	for (uint16_t i = 0; i < nm; i++) {
+		uint16_t j = midx[i];
+		struct l3_nc_ent *c;
+
+		if (!(mhits & (UINT64_C(1) << i)))
+			continue;
+		data[j] = mdata[i];
+		*hits |= UINT64_C(1) << j;
+		c = &ctx->nhc[rte_hash_crc_8byte(keys[j], 0) & (DP_NH_CACHE - 1)];
+		c->key = keys[j];
+		c->mac = (uint64_t)(uintptr_t)mdata[i];
+		c->gen = gen;
+	}
+}
+
 static void
 l3_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 {
 	const struct dp_view *v = ctx->view;
 	uint64_t keys[DP_BURST];
-	const void *kptr[DP_BURST];
 	void *data[DP_BURST];
 	struct l3_pending pd[DP_BURST];
 	uint64_t hits = 0;
@@ -319,12 +379,11 @@ l3_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 	for (uint16_t i = 0; i < n; i++) {
 		if (!l3_classify(ctx, pkts[i], &keys[np], &pd[np]))
 			continue;
-		kptr[np] = &keys[np];
 		pd[np++].idx = i;
 	}
 	if (np == 0)
 		return;
-	rte_hash_lookup_bulk_data(ctx->l3->neigh, kptr, np, &hits, data);
+	l3_neigh_lookup(ctx, keys, np, &hits, data);
 	for (uint16_t j = 0; j < np; j++) {
 		struct rte_mbuf *m = pkts[pd[j].idx];
 		struct pkt_meta *meta = pkt_meta(m);

@@ -580,10 +580,12 @@ if bench == "masq" and stats and stats0:
     st0 = {s["name"]: s for s in stats0.get("stages", [])}
     window = {"stages": {}, "drops": {}}
     for s in stats.get("stages", []):
-        a = st0.get(s["name"], {"pkts": 0, "cycles": 0, "calls": 0})
+        a = st0.get(s["name"], {"pkts": 0, "cycles": 0, "calls": 0, "timed_pkts": 0})
         dp_ = s["pkts"] - a["pkts"]
-        if dp_:
-            window["stages"][s["name"]] = {"pkts": dp_, "cycles_per_pkt": (s["cycles"] - a["cycles"]) / dp_,
+        # cycles are measured in one burst of 8 (pipeline.c): per timed packet.
+        dt_ = s.get("timed_pkts", s["pkts"]) - a.get("timed_pkts", a["pkts"])
+        if dp_ and dt_:
+            window["stages"][s["name"]] = {"pkts": dp_, "cycles_per_pkt": (s["cycles"] - a["cycles"]) / dt_,
                                            "pkts_per_call": dp_ / max(1, s["calls"] - a["calls"])}
     window["drops"] = {k: v - stats0["drops"].get(k, 0) for k, v in stats["drops"].items()
                        if v != stats0["drops"].get(k, 0)}
@@ -637,7 +639,7 @@ if dp is not None:
                 print("dpnetd drops %s: %s" % (k, v))
     for st in (stats or {}).get("stages", []) if bench != "masq" else []:
         if st.get("pkts"):
-            print("dpnetd stage %-8s %6.1f cycles/packet" % (st.get("name"), st["cycles"] / st["pkts"]))
+            print("dpnetd stage %-8s %6.1f cycles/packet" % (st.get("name"), st["cycles_per_pkt"]))
 print()
 print("results: %s" % sys.argv[1])
 EOF

@@ -161,6 +161,7 @@ setup(void)
 		exit(1);
 	}
 	ctx = dp->workers[0];
+	ctx->perf_mask = 0;   /* every burst timed: this tool sums the stages' cycles */
 	v = dp_view_clone(dp);
 	memset(v->domains, 0, sizeof(v->domains));
 	for (int p = 0; p < 3; p++) {

@@ -877,6 +877,52 @@ test_unknown_neighbour(void)
 	CU_ASSERT_EQUAL(ctx->cnt.routed, 0);
 }
 
+/* Is the neighbour (dom, ip) in the worker's neighbour cache (route.c)? */
+static bool
+nh_cached(uint16_t dom, uint32_t ip)
+{
+	for (unsigned int i = 0; i < DP_NH_CACHE; i++)
+		if (ctx->nhc[i].key == l3_neigh_key(dom, ip))
+			return true;
+	return false;
+}
+
+/* The workers' neighbour cache: a MAC that control changes or removes is
+ * what the very next packet sees; an unchanged MAC re-added keeps the cache. */
+static void
+test_neigh_change(void)
+{
+	uint32_t gen;
+
+	reset();
+	for (int i = 0; i < 2; i++) {
+		inject(0, mk_udp(&mac_c1, &mac_ga, ip_c1, ip_out, 64));
+		run();
+		check_eth(only_on(4), &mac_gu, &mac_h);
+		CU_ASSERT(nh_cached(DOM_U, ip_ga));
+	}
+	gen = dp->l3->neigh_gen;
+	CU_ASSERT_EQUAL(l3_neigh_add(dp, DOM_U, ip_ga, &mac_h), 0);
+	CU_ASSERT_EQUAL(dp->l3->neigh_gen, gen);
+	CU_ASSERT_EQUAL(l3_neigh_add(dp, DOM_U, ip_ga, &mac_h2), 0);
+	CU_ASSERT_NOT_EQUAL(dp->l3->neigh_gen, gen);
+	inject(0, mk_udp(&mac_c1, &mac_ga, ip_c1, ip_out, 64));
+	run();
+	check_eth(only_on(4), &mac_gu, &mac_h2);
+	/* Removed: dropped at once (the uplink's domain does not resolve). */
+	CU_ASSERT_EQUAL(l3_neigh_del(dp, DOM_U, ip_ga), 0);
+	inject(0, mk_udp(&mac_c1, &mac_ga, ip_c1, ip_out, 64));
+	run();
+	CU_ASSERT_EQUAL(total_out(), 0);
+	CU_ASSERT_EQUAL(ctx->cnt.drops[DP_DROP_NO_NEIGHBOUR], 1);
+	/* Back, with its first MAC. */
+	CU_ASSERT_EQUAL(l3_neigh_add(dp, DOM_U, ip_ga, &mac_h), 0);
+	inject(0, mk_udp(&mac_c1, &mac_ga, ip_c1, ip_out, 64));
+	run();
+	check_eth(only_on(4), &mac_gu, &mac_h);
+	CU_ASSERT_EQUAL(ctx->cnt.routed, 4);
+}
+
 static int
 count_route(uint32_t prefix, uint8_t len, const struct l3_nexthop *nh, void *arg)
 {
@@ -1274,6 +1320,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "TTL 1: ICMP time exceeded", test_ttl_exceeded);
 	CU_add_test(s, "ICMP error rate limit", test_rate_limit);
 	CU_add_test(s, "unknown neighbour counted", test_unknown_neighbour);
+	CU_add_test(s, "neighbour changes seen at once", test_neigh_change);
 	CU_add_test(s, "routes changed at runtime", test_route_runtime);
 	CU_add_test(s, "neighbour API", test_neigh_api);
 	CU_add_test(s, "incremental checksum = full", test_cksum_incremental);
