@@ -101,10 +101,12 @@ wait_ping() { # NS IP [TRIES]: until one ping answers
 # a daemon.
 SNAP=0
 dp_snap() {
+	local js
 	if [ "$SNAP" = 0 ]; then printf -- '-\t-\t-\t-\n'; return; fi
-	dctl --json stats --perf | $PY -c 'import json, sys
+	js=$(dctl --json stats --perf 2>&1) || bench_die "dpnetd does not answer: $js"
+	$PY -c 'import json, sys
 w = json.load(sys.stdin)["workers"]
-print("\t".join(str(sum(x[k] for x in w)) for k in ("sleeps", "intr_sleeps", "rx_pkts", "busy_cycles")))'
+print("\t".join(str(sum(x[k] for x in w)) for k in ("sleeps", "intr_sleeps", "rx_pkts", "busy_cycles")))' <<<"$js"
 }
 
 # pingrun CONTENDER PATTERN NS IP N INTERVAL: one ping series, its summary
