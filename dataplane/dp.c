@@ -70,6 +70,7 @@ dp_ctx_create(struct dp *dp, uint16_t worker_id)
 	ctx->l3 = dp->l3;
 	ctx->worker_id = worker_id;
 	ctx->perf_mask = DP_PERF_SAMPLE - 1;
+	ctx->us_tsc = rte_get_tsc_hz() / 1000000;
 	ctx->view = dp->view;
 	/* Without it the worker only sleeps on a timer (worker.c); not fatal. */
 	ctx->wake_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

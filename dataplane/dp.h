@@ -205,6 +205,14 @@ struct lcore_ctx {
 	 * loop instead of a readv per queue. */
 	int vt_epfd;                           /* their TAP fds; -1: read them all */
 	uint64_t vt_gen;                       /* view generation it was built for */
+	/* Queues read by a system call (vtap, net_tap) and found empty are read
+	 * again only sq_back[q] microseconds later while others keep the worker
+	 * busy (worker.c); indexed by the queue's place in the view of sq_gen. */
+	uint64_t sq_gen;                       /* view generation of sq_next/sq_back */
+	uint64_t us_tsc;                       /* TSC cycles per microsecond */
+	bool last_busy;                        /* the last loop found frames */
+	uint64_t sq_next[RTE_MAX_ETHPORTS];    /* TSC of the queue's next read */
+	uint8_t sq_back[RTE_MAX_ETHPORTS];     /* current spacing in us (0: none) */
 	struct dp_counters cnt;                /* this worker's counters */
 	struct l3_nc_ent nhc[DP_NH_CACHE];     /* neighbour lookups, direct-mapped */
 };

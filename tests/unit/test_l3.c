@@ -923,6 +923,63 @@ test_neigh_change(void)
 	CU_ASSERT_EQUAL(ctx->cnt.routed, 4);
 }
 
+static void
+fake_kick(int sig)
+{
+	RTE_SET_USED(sig);
+}
+
+/*
+ * worker.c: a queue read by a system call (vtap, net_tap; here port 2's ring,
+ * marked as one by a wake_kick) that was found empty is read again only after
+ * a back-off while the worker is busy - and every queue is read in a loop that
+ * follows an idle one, so a frame waits at most until the traffic stops.
+ */
+static void
+test_slow_queue_backoff(void)
+{
+	struct dp_view *v;
+	uint16_t sq = UINT16_MAX;
+
+	reset();
+	v = dp_view_clone(dp);
+	for (uint16_t q = 0; q < v->n_rxq[0]; q++)
+		if (v->rxq[0][q].port_id == pids[2]) {
+			v->rxq[0][q].wake_kick = fake_kick;
+			sq = q;
+		}
+	CU_ASSERT_FATAL(sq != UINT16_MAX);
+	dp_view_publish(dp, v);
+	/* Busy (c1 -> c2 bridged), port 2 found empty: it backs off. */
+	inject(0, mk_udp(&mac_c1, &mac_c2, ip_c1, ip_c2, 64));
+	run();
+	only_on(1);
+	CU_ASSERT(ctx->last_busy);
+	CU_ASSERT(ctx->sq_back[sq] >= 1);
+	/* Its next read far away: a frame on it waits while port 0 is busy ... */
+	ctx->sq_next[sq] = ctx->now_tsc + rte_get_tsc_hz();
+	inject(2, mk_udp(&mac_b1, &mac_gb, ip_b1, ip_out, 64));
+	inject(0, mk_udp(&mac_c1, &mac_c2, ip_c1, ip_c2, 64));
+	run();
+	only_on(1);
+	CU_ASSERT_EQUAL(ctx->cnt.ports[pids[2]].rx_pkts, 0);
+	/* ... the loop after still skips it (the last one was busy) and finds
+	 * nothing: idle ... */
+	run();
+	CU_ASSERT_EQUAL(total_out(), 0);
+	CU_ASSERT_EQUAL(ctx->cnt.ports[pids[2]].rx_pkts, 0);
+	CU_ASSERT(!ctx->last_busy);
+	/* ... so the next reads every queue: routed out the uplink. */
+	run();
+	CU_ASSERT_EQUAL(ctx->cnt.ports[pids[2]].rx_pkts, 1);
+	check_routed_udp(only_on(4), ip_b1, ip_out, 63);
+	/* A read that finds frames ends the back-off. */
+	CU_ASSERT_EQUAL(ctx->sq_back[sq], 0);
+	/* A plain queue never backs off. */
+	CU_ASSERT_EQUAL(ctx->sq_back[0], 0);
+	setup_view(true);
+}
+
 static int
 count_route(uint32_t prefix, uint8_t len, const struct l3_nexthop *nh, void *arg)
 {
@@ -1321,6 +1378,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "ICMP error rate limit", test_rate_limit);
 	CU_add_test(s, "unknown neighbour counted", test_unknown_neighbour);
 	CU_add_test(s, "neighbour changes seen at once", test_neigh_change);
+	CU_add_test(s, "syscall queues back off while busy", test_slow_queue_backoff);
 	CU_add_test(s, "routes changed at runtime", test_route_runtime);
 	CU_add_test(s, "neighbour API", test_neigh_api);
 	CU_add_test(s, "incremental checksum = full", test_cksum_incremental);
