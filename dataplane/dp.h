@@ -152,6 +152,8 @@ struct l3_nc_ent {
 	uint64_t key;       /* l3_neigh_key cached here, UINT64_MAX = empty */
 	uint64_t mac;       /* its MAC (l3_mac_pack) */
 	uint32_t gen;       /* l3->neigh_gen when it was looked up */
+	int32_t fdb_pos;    /* its MAC's MAC-table position, -1: not looked up; good
+	                     * while that slot holds the MAC (route.c checks) */
 };
 
 /* Everything a worker touches on the packet path; one per worker lcore. */

@@ -324,7 +324,7 @@ l3_classify(struct lcore_ctx *ctx, struct rte_mbuf *m, uint64_t *key, struct l3_
  */
 static inline void
 l3_neigh_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint16_t n, uint64_t *hits,
-		void **data)
+		void **data, struct l3_nc_ent **ent)
 {
 	/* Loaded before any lookup: an entry cached with it is invalidated by a
 	 * later change. */
@@ -337,14 +337,16 @@ l3_neigh_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint16_t n, uint64_
 
 	*hits = 0;
 	for (uint16_t j = 0; j < n; j++) {
-		const struct l3_nc_ent *c =
+		struct l3_nc_ent *c =
 			&ctx->nhc[rte_hash_crc_8byte(keys[j], 0) & (DP_NH_CACHE - 1)];
 
 		if (likely(c->key == keys[j] && c->gen == gen)) {
 			data[j] = (void *)(uintptr_t)c->mac;
+			ent[j] = c;
 			*hits |= UINT64_C(1) << j;
 			continue;
 		}
+		ent[j] = NULL;
 		mkeys[nm] = &keys[j];
 		midx[nm++] = j;
 	}
@@ -363,7 +365,33 @@ l3_neigh_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint16_t n, uint64_
 		c->key = keys[j];
 		c->mac = (uint64_t)(uintptr_t)mdata[i];
 		c->gen = gen;
+		c->fdb_pos = -1;
+		ent[j] = c;
 	}
+}
+
+/*
+ * The output port of a routed frame to the neighbour cached at c (mac, in
+ * domain dom): what l2out would find, from the MAC-table position cached with
+ * the neighbour (looked up on first use, checked by br_out_port like the
+ * bridge's own cache), or RTE_MAX_ETHPORTS to leave the frame to l2out (MAC
+ * unknown or moved away, remote, or c taken by another key of this burst).
+ */
+static inline uint16_t
+l3_nc_port(struct lcore_ctx *ctx, struct l3_nc_ent *c, uint64_t key, uint64_t mac, uint16_t dom)
+{
+	uint64_t fkey = ((uint64_t)dom << 48) | mac;   /* fdb_key */
+	uint16_t out;
+
+	if (unlikely(c == NULL || c->key != key))
+		return RTE_MAX_ETHPORTS;
+	if (unlikely(c->fdb_pos < 0))
+		br_mac_lookup(ctx, &fkey, 1, &c->fdb_pos);
+	out = br_out_port(ctx->view, ctx->fdb, c->fdb_pos, fkey, dom);
+	if (likely(out < DP_PORT_VXLAN))
+		return out;
+	c->fdb_pos = -1;   /* looked up again next time */
+	return RTE_MAX_ETHPORTS;
 }
 
 static void
@@ -372,6 +400,7 @@ l3_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 	const struct dp_view *v = ctx->view;
 	uint64_t keys[DP_BURST];
 	void *data[DP_BURST];
+	struct l3_nc_ent *ent[DP_BURST];
 	struct l3_pending pd[DP_BURST];
 	uint64_t hits = 0;
 	uint16_t np = 0;
@@ -383,7 +412,7 @@ l3_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 	}
 	if (np == 0)
 		return;
-	l3_neigh_lookup(ctx, keys, np, &hits, data);
+	l3_neigh_lookup(ctx, keys, np, &hits, data, ent);
 	for (uint16_t j = 0; j < np; j++) {
 		struct rte_mbuf *m = pkts[pd[j].idx];
 		struct pkt_meta *meta = pkt_meta(m);
@@ -424,8 +453,11 @@ l3_chunk(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		l3_mac_unpack((uint64_t)(uintptr_t)data[j], &eth->dst_addr);
-		meta->next = PL_NEXT_L2OUT;
 		ctx->cnt.routed++;
+		/* l2out's work done here when the neighbour's port is cached. */
+		meta->out_port = l3_nc_port(ctx, ent[j], keys[j], (uint64_t)(uintptr_t)data[j],
+					    pd[j].out_dom);
+		meta->next = meta->out_port < DP_PORT_VXLAN ? PL_NEXT_TX : PL_NEXT_L2OUT;
 	}
 }
 

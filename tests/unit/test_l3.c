@@ -576,7 +576,8 @@ test_route_to_uplink(void)
 	check_routed_udp(m, ip_c1, ip_out, 63);
 	CU_ASSERT_EQUAL(ctx->cnt.routed, 1);
 	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_L3].pkts, 1);
-	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_L2OUT].pkts, 1);
+	/* L3 found the port with the neighbour (route.c l3_nc_port): no l2out. */
+	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_L2OUT].pkts, 0);
 	/* TTL 2 still goes through, with 1 left. */
 	inject(1, mk_udp(&mac_c2, &mac_ga, ip_c2, ip_out, 2));
 	run();
@@ -923,6 +924,40 @@ test_neigh_change(void)
 	CU_ASSERT_EQUAL(ctx->cnt.routed, 4);
 }
 
+/* The output port L3 caches with a neighbour (route.c l3_nc_port) follows the
+ * MAC table: a MAC that moves is followed, one that goes is flooded (l2out). */
+static void
+test_nc_port_follows_fdb(void)
+{
+	reset();
+	inject(4, mk_udp(&mac_h, &mac_gu, ip_out, ip_c1, 64));
+	run();
+	check_routed_udp(only_on(0), ip_out, ip_c1, 63);
+	inject(4, mk_udp(&mac_h, &mac_gu, ip_out, ip_c1, 64));
+	run();
+	only_on(0);
+	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_L2OUT].pkts, 0);
+	/* c1 moves to port 1. */
+	CU_ASSERT_EQUAL(fdb_add(dp->fdb, DOM_A, &mac_c1, pids[1], true, rte_rdtsc()), 0);
+	inject(4, mk_udp(&mac_h, &mac_gu, ip_out, ip_c1, 64));
+	run();
+	check_routed_udp(only_on(1), ip_out, ip_c1, 63);
+	/* c1 forgotten: flooded in network A (ports 0 and 1) by l2out. */
+	CU_ASSERT_EQUAL(fdb_del(dp->fdb, DOM_A, &mac_c1), 0);
+	inject(4, mk_udp(&mac_h, &mac_gu, ip_out, ip_c1, 64));
+	run();
+	CU_ASSERT_EQUAL(ngot[0], 1);
+	CU_ASSERT_EQUAL(ngot[1], 1);
+	CU_ASSERT_EQUAL(total_out(), 2);
+	CU_ASSERT_EQUAL(ctx->cnt.stages[DP_STAGE_L2OUT].pkts, 1);
+	/* Back on port 0. */
+	CU_ASSERT_EQUAL(fdb_add(dp->fdb, DOM_A, &mac_c1, pids[0], true, rte_rdtsc()), 0);
+	inject(4, mk_udp(&mac_h, &mac_gu, ip_out, ip_c1, 64));
+	run();
+	only_on(0);
+	CU_ASSERT_EQUAL(ctx->cnt.routed, 5);
+}
+
 static void
 fake_kick(int sig)
 {
@@ -1194,10 +1229,13 @@ test_burst_sizes(void)
 			CU_ASSERT_EQUAL(pkt_meta(pkts[i])->next, PL_NEXT_L3);
 		CU_ASSERT_EQUAL(l3_stage(ctx, pkts, n), n);
 		for (uint16_t i = 0; i < n; i++) {
-			CU_ASSERT_EQUAL(pkt_meta(pkts[i])->next, PL_NEXT_L2OUT);
+			/* The neighbour's port came with it (route.c l3_nc_port). */
+			CU_ASSERT_EQUAL(pkt_meta(pkts[i])->next, PL_NEXT_TX);
+			CU_ASSERT_EQUAL(pkt_meta(pkts[i])->out_port, pids[4]);
 			CU_ASSERT_EQUAL(pkt_meta(pkts[i])->domain, DOM_U);
 			CU_ASSERT(pkt_meta(pkts[i])->flags & PKT_F_ROUTED);
 		}
+		/* l2out decides the same for them. */
 		CU_ASSERT_EQUAL(l2out_stage(ctx, pkts, n), n);
 		for (uint16_t i = 0; i < n; i++) {
 			struct pkt_meta *meta = pkt_meta(pkts[i]);
@@ -1379,6 +1417,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "unknown neighbour counted", test_unknown_neighbour);
 	CU_add_test(s, "neighbour changes seen at once", test_neigh_change);
 	CU_add_test(s, "syscall queues back off while busy", test_slow_queue_backoff);
+	CU_add_test(s, "neighbour's cached port follows the MAC table", test_nc_port_follows_fdb);
 	CU_add_test(s, "routes changed at runtime", test_route_runtime);
 	CU_add_test(s, "neighbour API", test_neigh_api);
 	CU_add_test(s, "incremental checksum = full", test_cksum_incremental);
