@@ -77,13 +77,6 @@ trap 'exit 143' TERM
 
 EAL=(--no-huge -m 512 --no-pci -l 0,1)
 
-mkns() { # NAME
-	ip netns add "$1"
-	NSS+=("$1")
-	ip -n "$1" link set lo up
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-}
 ethoff() { # NS IF | "" IF: what dpnet turns off on a veth end
 	local pre=()
 	[ -n "$1" ] && pre=(ip netns exec "$1")
@@ -239,21 +232,7 @@ rm -rf "/var/run/dpdk/$PREFIX-tp"
 
 # ---------------------------------------------------------------- kernel bridge
 K=kb$ID
-mkns "$K-br"; mkns "$K-a"; mkns "$K-b"
-ip -n "$K-br" link add br0 type bridge
-ip -n "$K-br" link set br0 up
-NFCALL="absent"
-if ip netns exec "$K-br" sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null; then
-	NFCALL="off"
-fi
-n=0
-for x in a b; do
-	n=$((n + 1))
-	ip -n "$K-br" link add "v$x" type veth peer name eth0 netns "$K-$x"
-	ip -n "$K-br" link set "v$x" master br0 up
-	ip -n "$K-$x" addr add "10.253.1.$n/24" dev eth0
-	ip -n "$K-$x" link set eth0 up
-done
+kbridge "$K" 10.253.1
 wait_ping "$K-b" 10.253.1.1 20 || { echo "attach.sh: kernel bridge does not ping" >&2; exit 1; }
 GBPS[bridge]=$(iperf "$K-a" 10.253.1.1 "$K-b")
 echo "kernel bridge (default offloads, bridge-nf-call-iptables $NFCALL): ${GBPS[bridge]} Gbit/s"

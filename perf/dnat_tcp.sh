@@ -84,14 +84,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mkns() { # NAME
-	ip netns add "$1"
-	NSS+=("$1")
-	ip -n "$1" link set lo up
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-}
-
 # iperf_once NS-CLIENT IP [-R] -> Gbit/s at the receiver ("0" on failure)
 iperf_once() {
 	local cli=$1 ip=$2 out

@@ -39,6 +39,38 @@ BENCH_NAME=${BENCH_NAME:-perf}
 
 qgrep() { local in; in=$(cat); grep -q "$@" <<<"$in"; }
 
+# A network namespace with lo up and IPv6 off; its name goes on the caller's
+# NSS array, which the caller's exit trap deletes.
+mkns() { # NAME
+	ip netns add "$1"
+	NSS+=("$1")
+	ip -n "$1" link set lo up
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+}
+
+# The kernel's docker0 path, the peer of perf/attach.sh and perf/ping_rtt.sh:
+# namespaces K-a and K-b on veth pairs (eth0: NET.1/24 and NET.2/24) into a
+# Linux bridge br0 in K-br, the kernel's default offloads. NFCALL says what
+# became of bridge-nf-call-iptables there ("off", or "absent").
+kbridge() { # K NET
+	local k=$1 x n=0
+	mkns "$k-br"; mkns "$k-a"; mkns "$k-b"
+	ip -n "$k-br" link add br0 type bridge
+	ip -n "$k-br" link set br0 up
+	NFCALL="absent"
+	if ip netns exec "$k-br" sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null; then
+		NFCALL="off"
+	fi
+	for x in a b; do
+		n=$((n + 1))
+		ip -n "$k-br" link add "v$x" type veth peer name eth0 netns "$k-$x"
+		ip -n "$k-br" link set "v$x" master br0 up
+		ip -n "$k-$x" addr add "$2.$n/24" dev eth0
+		ip -n "$k-$x" link set eth0 up
+	done
+}
+
 bench_die() { echo "$BENCH_NAME: $*" >&2; exit 1; }
 
 bench_pick() { # ENVVAL BUILDPATH NAME

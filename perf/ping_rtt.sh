@@ -80,14 +80,6 @@ trap 'exit 143' TERM
 
 bench_eal "$TMP"
 
-mkns() { # NAME
-	ip netns add "$1"
-	NSS+=("$1")
-	ip -n "$1" link set lo up
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-}
-
 wait_ping() { # NS IP [TRIES]: until one ping answers
 	local i
 	for i in $(seq 1 "${3:-100}"); do
@@ -144,21 +136,7 @@ measure() {
 
 # ---------------------------------------------------------------- kernel bridge
 K=pk$ID
-mkns "$K-br"; mkns "$K-a"; mkns "$K-b"
-ip -n "$K-br" link add br0 type bridge
-ip -n "$K-br" link set br0 up
-NFCALL="absent"
-if ip netns exec "$K-br" sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null; then
-	NFCALL="off"
-fi
-n=0
-for x in a b; do
-	n=$((n + 1))
-	ip -n "$K-br" link add "v$x" type veth peer name eth0 netns "$K-$x"
-	ip -n "$K-br" link set "v$x" master br0 up
-	ip -n "$K-$x" addr add "10.253.7.$n/24" dev eth0
-	ip -n "$K-$x" link set eth0 up
-done
+kbridge "$K" 10.253.7
 measure kernel-bridge "$K-a" 10.253.7.2
 for n in "$K-a" "$K-b" "$K-br"; do ip netns del "$n"; done
 NSS=()
