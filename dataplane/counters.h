@@ -110,8 +110,8 @@ struct dp_stage_counters {
 	uint64_t pkts;        /* packets handed to the stage */
 	uint64_t cycles;      /* TSC cycles spent in the stage, in the timed bursts */
 	uint64_t timed_pkts;  /* packets of the timed bursts: cycles / timed_pkts is
-	                       * the stage's cost per packet (pipeline.c times one
-	                       * burst in DP_PERF_SAMPLE) */
+	                       * the stage's cost per packet (pipeline.c times the
+	                       * bursts of one worker loop in DP_PERF_SAMPLE) */
 };
 
 struct dp_counters {

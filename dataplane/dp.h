@@ -140,9 +140,10 @@ struct br_cache_ent {
 	uint32_t gen;       /* fdb->add_gen when a miss was cached */
 };
 
-/* pl_run times its stages (two TSC reads a stage, ~20 cycles each in a VM)
- * in one burst of this many per worker (a power of 2); lcore_ctx.perf_mask is
- * DP_PERF_SAMPLE - 1, or 0 to time every burst (perf/vxcycles.c). */
+/* pl_run times its stages (a TSC read a stage, ~20 cycles each in a VM) in
+ * one worker loop of this many (a power of 2); lcore_ctx.perf_mask is
+ * DP_PERF_SAMPLE - 1, or 0 with perf_timed set to time every burst
+ * (perf/vxcycles.c, which calls pl_run itself). */
 #define DP_PERF_SAMPLE 8
 
 #define DP_NH_CACHE 256     /* neighbour cache entries per worker (power of 2) */
@@ -177,8 +178,10 @@ struct lcore_ctx {
 	                                        * ol_flags; only then does the
 	                                        * dispatcher look at each frame's */
 	uint16_t worker_id;                    /* 0..n_workers-1, also the TX queue id */
-	uint32_t perf_tick;                    /* bursts run (pl_run), for sampling */
-	uint32_t perf_mask;                    /* time a burst when !(tick & mask) */
+	uint32_t perf_tick;                    /* worker loops, for sampling */
+	uint32_t perf_mask;                    /* time a loop when !(tick & mask) */
+	bool perf_timed;                       /* pl_run times the stages of this
+	                                        * loop's bursts */
 	unsigned int lcore_id;                 /* EAL lcore */
 	struct rte_eth_dev_tx_buffer *txb[RTE_MAX_ETHPORTS]; /* per-port TX batching */
 	struct dp_txb_arg txb_arg[RTE_MAX_ETHPORTS];   /* error-callback arguments */
@@ -207,9 +210,9 @@ struct lcore_ctx {
 	 * loop instead of a readv per queue. */
 	int vt_epfd;                           /* their TAP fds; -1: read them all */
 	uint64_t vt_gen;                       /* view generation it was built for */
-	/* Queues read by a system call (vtap, net_tap) and found empty are read
-	 * again only sq_back[q] microseconds later while others keep the worker
-	 * busy (worker.c); indexed by the queue's place in the view of sq_gen. */
+	/* vtap queues (read by a system call) found empty are read again only
+	 * sq_back[q] microseconds later while others keep the worker busy
+	 * (worker.c); indexed by the queue's place in the view of sq_gen. */
 	uint64_t sq_gen;                       /* view generation of sq_next/sq_back */
 	uint64_t us_tsc;                       /* TSC cycles per microsecond */
 	bool last_busy;                        /* the last loop found frames */

@@ -1,6 +1,8 @@
 /*
  * l2out.c - the L2 output of routed frames: find the port behind the
  * destination MAC in the output domain's MAC table, or flood in that domain.
+ * (Frames whose neighbour the L3 stage had cached with its port skip this
+ * stage: route.c l3_nc_port makes the same br_out_port decision.)
  *
  * The L3 stage has rewritten the Ethernet addresses and set meta->domain to
  * the output domain (PKT_F_ROUTED). The lookup is the bridge's own, with its

@@ -44,6 +44,7 @@
 
 /* Next-hop slots: twice the routes, so a free or retired slot always exists. */
 #define L3_MAX_NH (2 * L3_MAX_ROUTES)
+_Static_assert(L3_MAX_NH <= PKT_RT_NONE, "a slot fits meta->rt_nh, apart from 'no route'");
 
 /* default_nh when there is no default route. */
 #define L3_NH_NONE UINT32_MAX

@@ -701,7 +701,7 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 	uint32_t up_ip = u != DP_DOMAIN_NONE ? v->nets[u].gw_ip : 0;
 	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), snat = 0, h = 0;
 	const struct nat_rule *r = NULL;
-	const struct l3_nexthop *nh;
+	const struct l3_nexthop *nh, *dst_nh;
 	enum nat_kind kind = NAT_K_NONE;
 	struct ct_key x = *key, reply;
 	struct ct_conn *c = NULL;
@@ -713,7 +713,7 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 	/* Never routed (L3 drops them), or dropped by L3 for a bad header: no entry. */
 	if (unlikely(dst == 0 || dst >= 0xE0000000 || !cksum_ipv4_hdr_ok(m, ip)))
 		return;
-	nh = l3_route_lookup(ctx->l3, dst);
+	nh = dst_nh = l3_route_lookup(ctx->l3, dst);
 	host = nat_is_host_nh(v, nh, in, dst, up_ip);
 	/* 1. DNAT: a published port on a host address (not from an internal network). */
 	if (host && rs != NULL && key->proto != IPPROTO_ICMP &&
@@ -735,7 +735,7 @@ nat_first(struct lcore_ctx *ctx, struct ct *ct, const struct nat_rules *rs,
 		r = NULL;
 		x = *key;
 		natf = 0;
-		nh = l3_route_lookup(ctx->l3, dst);
+		nh = dst_nh;
 		out = nat_nh_dom(nh);
 	}
 	/* 3. SNAT. A host address is local, never masqueraded. */

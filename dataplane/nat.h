@@ -13,7 +13,9 @@
  * per burst). Frames the stage does not drop go on to PL_NEXT_L3; translated
  * ones carry PKT_F_NAT, which lets L3 route a published port's traffic between
  * two bridge networks (a published port is public: a container of another
- * network reaches it through the host address, as with Docker's proxy).
+ * network reaches it through the host address, as with Docker's proxy). A
+ * first (or untracked) packet also carries PKT_F_RT: the route of its final
+ * destination and the header check, which L3 then does not repeat (pkt.h).
  *
  * Host addresses (what a published port answers on). The uplink address is
  * view->nets[u].gw_ip of the uplink's domain u (0: none yet); every network's

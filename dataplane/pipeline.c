@@ -5,7 +5,8 @@
  *
  * pl_run() runs the stages in order, each on the packets whose next code
  * names it (the first, parse, also stamps each packet with its ingress port
- * and domain), with TSC accounting per stage in one burst of DP_PERF_SAMPLE; pl_dispatch() sends the packets
+ * and domain), with TSC accounting per stage (in one worker loop of
+ * DP_PERF_SAMPLE, dp.h); pl_dispatch() sends the packets
  * that are decided (two rounds: see below). TX goes through
  * per-port rte_eth_dev_tx_buffer batches that pl_flush() empties at the end of
  * every worker loop, before the worker reports quiescence, so no frame for a
@@ -316,7 +317,7 @@ pl_stages_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, unsigne
 	uint16_t idx[n > 0 ? n : 1];
 	/* One TSC read per stage boundary: a stage's end is the next one's start (its
 	 * selection pass included). rdtsc costs ~20 cycles in a VM: only in the
-	 * timed bursts (one in DP_PERF_SAMPLE, dp.h). */
+	 * timed loops (one in DP_PERF_SAMPLE, dp.h). */
 	uint64_t t = 0, now;
 
 	for (unsigned int s = first; s <= last; s++) {
@@ -364,8 +365,8 @@ pl_run(struct lcore_ctx *ctx, struct rte_mbuf **pkts, uint16_t n, uint16_t in_po
 {
 	uint32_t codes = 0;
 	uint16_t nk;
-	/* Is this burst one whose stages are timed? */
-	const bool timed = !(ctx->perf_tick++ & ctx->perf_mask);
+	/* Is this loop one whose stages are timed (worker.c)? */
+	const bool timed = ctx->perf_timed;
 
 	/* The parse stage stamps in_port and domain from here in its own pass. */
 	ctx->rx_port = in_port;

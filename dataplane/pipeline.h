@@ -63,7 +63,8 @@ void br_mac_lookup(struct lcore_ctx *ctx, const uint64_t *keys, uint32_t n, int3
  * flooded instead: the MAC is unknown, its slot is being (re)filled by control,
  * or its entry outlived its port (control
  * flushes it shortly) or moved to another domain's port. Shared by the bridge
- * and l2out stages, which differ only in what they do with the ingress port.
+ * and l2out stages, which differ only in what they do with the ingress port,
+ * and by L3 for a neighbour whose MAC-table position it cached (route.c).
  * A remote MAC (vxlan.h) gives DP_PORT_VXLAN when the domain is an overlay
  * (its VTEP is then entries[pos].vtep); the pseudo-port is never present, so
  * that costs the known-unicast path nothing but the rare branch below.

@@ -51,7 +51,8 @@ enum pkt_flag {
 	                            * the burst: l3_private.h) */
 };
 
-/* meta->rt_nh when the NAT stage found no route (PKT_F_RT). */
+/* meta->rt_nh when the NAT stage found no route (PKT_F_RT); next-hop slots
+ * (l3_private.h L3_MAX_NH) stay below it. */
 #define PKT_RT_NONE 0xFFFF
 
 /* The metadata; it must fit in the 28 bytes at PKT_META_OFF (asserts below). */

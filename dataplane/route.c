@@ -7,10 +7,14 @@
  * The decisions and their order are the contract in l3.h.
  *
  * Per chunk of at most DP_BURST frames, a first pass decides everything that
- * needs no neighbour and collects the neighbour keys of the rest; one bulk
- * rte_hash lookup resolves them; a last pass rewrites the frames that go on
- * (to the l2out stage, which finds the output port in the output domain). A
- * routed frame leaves with meta->domain = its output domain and PKT_F_ROUTED.
+ * needs no neighbour and collects the neighbour keys of the rest (the route
+ * and the header check come from the NAT stage when it made them, pkt.h
+ * PKT_F_RT); the worker's neighbour cache, then one bulk rte_hash lookup of
+ * what it misses, resolves them; a last pass rewrites the frames that go on.
+ * A neighbour cached with its MAC-table position gives the output port here
+ * (l3_nc_port: the frame goes to TX); any other frame goes to the l2out stage,
+ * which finds the port in the output domain, floods or encapsulates. A routed
+ * frame leaves with meta->domain = its output domain and PKT_F_ROUTED.
  *
  * neigh.h adds: a neighbour miss in a resolving domain (DP_NET_F_RESOLVE) is
  * finished all the same (TTL, source MAC, domain) and punted to control
@@ -390,7 +394,10 @@ l3_nc_port(struct lcore_ctx *ctx, struct l3_nc_ent *c, uint64_t key, uint64_t ma
 	out = br_out_port(ctx->view, ctx->fdb, c->fdb_pos, fkey, dom);
 	if (likely(out < DP_PORT_VXLAN))
 		return out;
-	c->fdb_pos = -1;   /* looked up again next time */
+	/* Unknown or gone: looked up again next time. Remote: the position is
+	 * right, l2out reads its VTEP. */
+	if (out != DP_PORT_VXLAN)
+		c->fdb_pos = -1;
 	return RTE_MAX_ETHPORTS;
 }
 

@@ -120,27 +120,30 @@ wk_vtap_ready(struct lcore_ctx *ctx, const struct dp_view *v)
 #define WK_SQ_BACK_MAX_US 8
 
 /*
- * Is queue q of the view one to skip in this loop? Queues read by a system
- * call (a vtap's TAP, net_tap's read; ~0.3-1 us when empty, in a VM) cost that
- * on every loop even when nothing waits: with a busy NIC beside an idle host
- * TAP (NIC mode's host port) ~4 % of the worker. So while the worker is busy
- * (the last loop found frames), a queue found empty is read again 1, 2, 4, 8
- * us later (WK_SQ_BACK_MAX_US), and at once again when a read finds frames: a
- * frame on a quiet TAP waits at most that much longer. A loop after an idle
- * one reads every queue, so the idle worker's wake-up, and the poll before it
- * blocks (wk_block), see everything as before.
+ * Is queue q of the view one to skip in this loop? A vtap queue is read with a
+ * system call (readv of its TAP, ~0.3-1 us in a VM even when nothing waits),
+ * on every loop: with a busy NIC beside an idle TAP (NIC mode's host port) ~4 %
+ * of the worker. So while the worker is busy (the last loop found frames), a
+ * vtap queue found empty is read again 1, 2, 4, 8 us later
+ * (WK_SQ_BACK_MAX_US), and at once again when a read finds frames: a frame on
+ * a quiet TAP waits at most that much longer. A loop after an idle one reads
+ * every queue, so the idle worker's wake-up, and the poll before it blocks
+ * (wk_block), see everything as before. Not when the worker asks epoll which
+ * TAPs are readable (wk_vtap_ready, many vtaps): a TAP it does not name costs
+ * no read, and one it names has frames. (net_tap reads only after its RX
+ * trigger moved, drivers/port.c: an empty queue costs no system call.)
  */
 static inline bool
-wk_sq_skip(struct lcore_ctx *ctx, const struct dp_rxq *rq, uint16_t q)
+wk_sq_skip(const struct lcore_ctx *ctx, const struct dp_rxq *rq, uint16_t q)
 {
-	return unlikely(rq->vtap != NULL || rq->wake_kick != NULL) && ctx->last_busy &&
+	return unlikely(rq->vtap != NULL) && ctx->vt_epfd < 0 && ctx->last_busy &&
 		ctx->sq_back[q] != 0 && (int64_t)(ctx->now_tsc - ctx->sq_next[q]) < 0;
 }
 
 static inline void
 wk_sq_read(struct lcore_ctx *ctx, const struct dp_rxq *rq, uint16_t q, uint16_t n)
 {
-	if (likely(rq->vtap == NULL && rq->wake_kick == NULL))
+	if (likely(rq->vtap == NULL) || ctx->vt_epfd >= 0)
 		return;
 	if (n != 0) {
 		ctx->sq_back[q] = 0;
@@ -162,6 +165,9 @@ dp_worker_poll_once(struct lcore_ctx *ctx)
 
 	ctx->view = v;
 	ctx->now_tsc = rte_rdtsc();
+	/* Are this loop's bursts the ones whose stages are timed (pipeline.c)?
+	 * Per loop, so that every queue of a worker is sampled alike. */
+	ctx->perf_timed = !(ctx->perf_tick++ & ctx->perf_mask);
 	nq = v->n_rxq[ctx->worker_id];
 	if (unlikely(ctx->sq_gen != v->generation)) {
 		/* Another view may order the queues otherwise. */

@@ -24,6 +24,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_hash_crc.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -958,17 +959,58 @@ test_nc_port_follows_fdb(void)
 	CU_ASSERT_EQUAL(ctx->cnt.routed, 5);
 }
 
+/* Two neighbours whose keys share a slot of the worker's neighbour cache, in
+ * one burst: each frame gets its own neighbour's MAC and port. */
 static void
-fake_kick(int sig)
+test_nc_collision(void)
 {
-	RTE_SET_USED(sig);
+	static const struct rte_ether_addr mx = {{0x02, 0x42, 0xac, 0x11, 0x02, 0x01}};
+	static const struct rte_ether_addr my = {{0x02, 0x42, 0xac, 0x11, 0x02, 0x02}};
+	uint32_t ipx = IP4(172, 17, 2, 1), ipy = 0;
+	uint32_t slot = rte_hash_crc_8byte(l3_neigh_key(DOM_A, ipx), 0) & (DP_NH_CACHE - 1);
+	uint64_t now = rte_rdtsc();
+
+	reset();
+	for (uint32_t i = 2; i < 60000 && ipy == 0; i++) {   /* inside 172.17/16 */
+		uint32_t ip = IP4(172, 17, 2, 0) + i;
+
+		if ((rte_hash_crc_8byte(l3_neigh_key(DOM_A, ip), 0) & (DP_NH_CACHE - 1)) == slot)
+			ipy = ip;
+	}
+	CU_ASSERT_FATAL(ipy != 0);
+	CU_ASSERT_EQUAL(l3_neigh_add(dp, DOM_A, ipx, &mx), 0);
+	CU_ASSERT_EQUAL(l3_neigh_add(dp, DOM_A, ipy, &my), 0);
+	CU_ASSERT_EQUAL(fdb_add(dp->fdb, DOM_A, &mx, pids[0], true, now), 0);
+	CU_ASSERT_EQUAL(fdb_add(dp->fdb, DOM_A, &my, pids[1], true, now), 0);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 4; i++)
+			inject(4, mk_udp(&mac_h, &mac_gu, ip_out, i & 1 ? ipy : ipx, 64));
+		run();
+		CU_ASSERT_EQUAL(total_out(), 4);
+		CU_ASSERT_EQUAL_FATAL(ngot[0], 2);
+		CU_ASSERT_EQUAL_FATAL(ngot[1], 2);
+		for (int i = 0; i < 2; i++) {
+			check_eth(got[0][i], &mac_ga, &mx);
+			check_routed_udp(got[0][i], ip_out, ipx, 63);
+			check_eth(got[1][i], &mac_ga, &my);
+			check_routed_udp(got[1][i], ip_out, ipy, 63);
+		}
+	}
+	CU_ASSERT_EQUAL(l3_neigh_del(dp, DOM_A, ipx), 0);
+	CU_ASSERT_EQUAL(l3_neigh_del(dp, DOM_A, ipy), 0);
+	CU_ASSERT_EQUAL(fdb_del(dp->fdb, DOM_A, &mx), 0);
+	CU_ASSERT_EQUAL(fdb_del(dp->fdb, DOM_A, &my), 0);
 }
 
+/* Stands for a vtap in a queue of the view: this suite installs no vtap
+ * operations (dp->vtap), so nothing reads through it. */
+static uint8_t fake_vtap;
+
 /*
- * worker.c: a queue read by a system call (vtap, net_tap; here port 2's ring,
- * marked as one by a wake_kick) that was found empty is read again only after
- * a back-off while the worker is busy - and every queue is read in a loop that
- * follows an idle one, so a frame waits at most until the traffic stops.
+ * worker.c: a vtap queue (read by a system call; here port 2's ring, marked
+ * as one) that was found empty is read again only after a back-off while the
+ * worker is busy - and every queue is read in a loop that follows an idle
+ * one, so a frame waits at most until the traffic stops.
  */
 static void
 test_slow_queue_backoff(void)
@@ -980,7 +1022,7 @@ test_slow_queue_backoff(void)
 	v = dp_view_clone(dp);
 	for (uint16_t q = 0; q < v->n_rxq[0]; q++)
 		if (v->rxq[0][q].port_id == pids[2]) {
-			v->rxq[0][q].wake_kick = fake_kick;
+			v->rxq[0][q].vtap = (struct vtap *)(void *)&fake_vtap;
 			sq = q;
 		}
 	CU_ASSERT_FATAL(sq != UINT16_MAX);
@@ -1418,6 +1460,7 @@ main(int argc, char **argv)
 	CU_add_test(s, "neighbour changes seen at once", test_neigh_change);
 	CU_add_test(s, "syscall queues back off while busy", test_slow_queue_backoff);
 	CU_add_test(s, "neighbour's cached port follows the MAC table", test_nc_port_follows_fdb);
+	CU_add_test(s, "two neighbours on one cache slot", test_nc_collision);
 	CU_add_test(s, "routes changed at runtime", test_route_runtime);
 	CU_add_test(s, "neighbour API", test_neigh_api);
 	CU_add_test(s, "incremental checksum = full", test_cksum_incremental);
