@@ -112,14 +112,6 @@ except Exception:
 ' "$out"
 }
 
-wait_ping() { # NS IP [TRIES]: until one ping answers
-	local i
-	for i in $(seq 1 "${3:-100}"); do
-		ip netns exec "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && return 0
-	done
-	return 1
-}
-
 declare -A GBPS
 echo "# TCP, one stream, ${SECS} s per run, median of $RUNS runs; receiver's rate"
 

@@ -49,6 +49,15 @@ mkns() { # NAME
 	ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
 }
 
+# Until one ping from namespace NS to IP answers (each waits at most 1 s).
+wait_ping() { # NS IP [TRIES]: until one ping answers
+	local i
+	for i in $(seq 1 "${3:-100}"); do
+		ip netns exec "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && return 0
+	done
+	return 1
+}
+
 # The kernel's docker0 path, the peer of perf/attach.sh and perf/ping_rtt.sh:
 # namespaces K-a and K-b on veth pairs (eth0: NET.1/24 and NET.2/24) into a
 # Linux bridge br0 in K-br, the kernel's default offloads. NFCALL says what

@@ -80,14 +80,6 @@ trap 'exit 143' TERM
 
 bench_eal "$TMP"
 
-wait_ping() { # NS IP [TRIES]: until one ping answers
-	local i
-	for i in $(seq 1 "${3:-100}"); do
-		ip netns exec "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && return 0
-	done
-	return 1
-}
-
 # The workers' idle sleeps, those blocked on interrupts, packets received and
 # busy cycles, summed (dpctl stats --perf), tab-separated; "- - - -" without
 # a daemon.
